@@ -1,0 +1,77 @@
+/**
+ * The table of gateway errors: every failure the gateway can answer with has one row here,
+ * with its HTTP status, its OpenAI error `type`, and whether the inference layer may retry it
+ * (or fail over to a fallback) before the first byte reached the client.
+ *
+ * Only the error handler turns a GatewayError into a response; everything else throws.
+ */
+export const errorTable = {
+  invalid_request: { status: 400, type: 'invalid_request_error', retryable: false },
+  unsupported_parameter: { status: 400, type: 'invalid_request_error', retryable: false },
+  context_length_exceeded: { status: 400, type: 'invalid_request_error', retryable: false },
+  invalid_api_key: { status: 401, type: 'authentication_error', retryable: false },
+  model_not_found: { status: 404, type: 'invalid_request_error', retryable: false },
+  not_found: { status: 404, type: 'invalid_request_error', retryable: false },
+  payload_too_large: { status: 413, type: 'invalid_request_error', retryable: false },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error', retryable: false },
+  rate_limited: { status: 429, type: 'rate_limit_error', retryable: false },
+  overloaded: { status: 429, type: 'rate_limit_error', retryable: false },
+  model_not_ready: { status: 503, type: 'server_error', retryable: true },
+  upstream_overloaded: { status: 503, type: 'server_error', retryable: true },
+  upstream_unavailable: { status: 503, type: 'server_error', retryable: true },
+  all_upstreams_unavailable: { status: 503, type: 'server_error', retryable: false },
+  shutting_down: { status: 503, type: 'server_error', retryable: false },
+  upstream_timeout: { status: 504, type: 'timeout_error', retryable: true },
+  upstream_ttft_timeout: { status: 504, type: 'timeout_error', retryable: true },
+  upstream_idle_timeout: { status: 504, type: 'timeout_error', retryable: false },
+  upstream_internal: { status: 502, type: 'server_error', retryable: true },
+  upstream_bad_response: { status: 502, type: 'server_error', retryable: false },
+  upstream_stream_incomplete: { status: 502, type: 'server_error', retryable: true },
+  upstream_unimplemented: { status: 501, type: 'server_error', retryable: false },
+  client_cancelled: { status: 499, type: 'invalid_request_error', retryable: false },
+  internal_error: { status: 500, type: 'server_error', retryable: false },
+} as const satisfies Record<string, { status: number; type: string; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof errorTable;
+
+export interface GatewayErrorOptions {
+  /** The request field at fault, for 400s (OpenAI's `param`). */
+  param?: string;
+  /** Seconds the client should wait before retrying (429/503). */
+  retryAfterSeconds?: number;
+  /** Whether a breaker should count this failure (upstream faults only). */
+  upstreamFault?: boolean;
+  cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly type: string;
+  readonly retryable: boolean;
+  readonly param: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  readonly upstreamFault: boolean;
+
+  constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const row = errorTable[code];
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = row.status;
+    this.type = row.type;
+    this.retryable = row.retryable;
+    this.param = options.param;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.upstreamFault = options.upstreamFault ?? false;
+  }
+
+  /** The OpenAI error envelope; never includes a stack. */
+  toBody(): { error: { message: string; type: string; param: string | null; code: string } } {
+    return { error: { message: this.message, type: this.type, param: this.param ?? null, code: this.code } };
+  }
+}
+
+export function isGatewayError(err: unknown): err is GatewayError {
+  return err instanceof GatewayError;
+}
