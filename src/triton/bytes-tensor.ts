@@ -19,6 +19,27 @@ export function encodeBytesTensor(elements: ReadonlyArray<string | Uint8Array>):
   return out;
 }
 
+/** A one-element BYTES tensor (the common case: a prompt) without encodeBytesTensor's intermediate arrays. */
+export function encodeBytesElement(s: string): Buffer {
+  const len = Buffer.byteLength(s, 'utf8');
+  const out = Buffer.allocUnsafe(4 + len);
+  out.writeUInt32LE(len, 0);
+  out.write(s, 4, len, 'utf8');
+  return out;
+}
+
+/**
+ * The string of a BYTES tensor that holds exactly one element, or undefined when it holds
+ * any other number of elements or is truncated (callers then fall back to decodeBytesTensor).
+ */
+export function decodeSingleString(raw: Uint8Array): string | undefined {
+  if (raw.length < 4) return undefined;
+  const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const len = buf.readUInt32LE(0);
+  if (4 + len !== buf.length) return undefined;
+  return buf.toString('utf8', 4, 4 + len);
+}
+
 /** Splits a raw BYTES tensor into its elements; throws on a truncated buffer. */
 export function decodeBytesTensor(raw: Uint8Array): Buffer[] {
   const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);

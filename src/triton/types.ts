@@ -69,6 +69,10 @@ export interface PerfMetrics {
   kvCacheReusedBlocks?: number;
   kvCacheAllocNewBlocks?: number;
   kvCacheAllocTotalBlocks?: number;
+  /** LLM-API model only (`kv_cache_missed_block`). */
+  kvCacheMissedBlocks?: number;
+  /** LLM-API model only (`kv_cache_hit_rate`, 0..1). */
+  kvCacheHitRate?: number;
   arrivalTimeNs?: bigint;
   firstScheduledTimeNs?: bigint;
   firstTokenTimeNs?: bigint;
@@ -106,4 +110,9 @@ export interface InferOptions {
   metadata?: Record<string, string>;
   /** Model version to pin; empty lets Triton choose. */
   version?: string;
+  /**
+   * The Triton request `id` (it shows in Triton's errors, logs and trace spans as the request id).
+   * One request per stream, so it only has to be unique per call; generated when absent.
+   */
+  requestId?: string;
 }

@@ -1,0 +1,113 @@
+/**
+ * buildApp(config, deps?) assembles one gateway: services first, then fastify plugins in a
+ * fixed order (the order is the request flow of DESIGN §3). Tests import this; only
+ * src/server.ts touches the process.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { DestinationStream } from 'pino';
+import type { GatewayConfig } from './config.js';
+import { AdmissionController } from './inference/admission.js';
+import { GenerationRouter } from './inference/generation.js';
+import { ModelRegistry } from './inference/model-registry.js';
+import type { Upstream } from './inference/upstream.js';
+import errorHandler from './plugins/error-handler.js';
+import observability from './plugins/observability.js';
+import { completionsRoutes } from './routes/completions.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { modelsRoutes } from './routes/models.js';
+import type { GatewayServices } from './services.js';
+import { createLogger } from './telemetry/logger.js';
+import { createMetrics } from './telemetry/metrics.js';
+import { createTritonClients, tritonUpstream } from './upstreams.js';
+
+export interface AppDeps {
+  /** Where logs go (tests pass a sink); stdout by default. */
+  logDestination?: DestinationStream;
+  /** Upstreams to use instead of gRPC clients built from the config. */
+  upstreams?: Map<string, Upstream>;
+  /** Set false to leave Node's default process metrics out (benchmarks of many apps). */
+  defaultMetrics?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: GatewayServices;
+  }
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Honours a well-formed incoming x-request-id; anything else gets a fresh one (no log injection). */
+function requestId(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
+}
+
+export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const logger = createLogger(config.logging, deps.logDestination);
+  const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
+  const upstreams = deps.upstreams ?? new Map([...createTritonClients(config)].map(([name, client]) => [name, tritonUpstream(client)]));
+  const registry = new ModelRegistry(config, upstreams, logger, {
+    targetHealth: (target, up) => metrics.tritonUp.set({ target }, up ? 1 : 0),
+    stateChanged: (entry) => metrics.tritonModelReady.set({ model_name: entry.config.name }, entry.state === 'ready' ? 1 : 0),
+  });
+  const services: GatewayServices = {
+    config,
+    metrics,
+    registry,
+    router: new GenerationRouter(registry),
+    admission: new AdmissionController(
+      { maxInFlight: config.admission.maxInFlight, maxQueue: config.admission.maxQueue, queueTimeoutMs: config.admission.queueTimeoutMs, modelMaxInFlight: modelLimits(config) },
+      {
+        changed: (inFlight, queued) => {
+          metrics.activeRequests.set(inFlight);
+          metrics.queueDepth.set(queued);
+        },
+        shed: (reason) => metrics.requestsShed.inc({ reason }),
+      },
+    ),
+    controls: { maxPromptChars: config.server.maxPromptChars, maxTokensCap: undefined },
+    active: new Set(),
+    lifecycle: { draining: false, startedAt: Date.now() },
+  };
+
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.server.bodyLimitBytes,
+    genReqId: requestId,
+    disableRequestLogging: true,
+    // Our drain answers 503 in the OpenAI envelope itself (plugins/... and routes check lifecycle).
+    return503OnClosing: false,
+  });
+  app.decorate('services', services);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: a text/plain body is a 415, not a confusing validation error.
+  app.removeContentTypeParser('text/plain');
+
+  // 1. errors become OpenAI envelopes; 2. request ids + metrics + completion log line.
+  await app.register(errorHandler);
+  await app.register(observability, { metrics });
+  // 3. routes (auth and admission run inside them, in that order).
+  await app.register(healthRoutes(services));
+  await app.register(metricsRoutes(services));
+  await app.register(modelsRoutes(services));
+  await app.register(completionsRoutes(services));
+
+  app.addHook('onReady', async () => registry.start());
+  app.addHook('onClose', async () => {
+    registry.stop();
+    for (const u of upstreams.values()) u.close();
+  });
+  return app as unknown as FastifyInstance;
+}
+
+function modelLimits(config: GatewayConfig): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of config.models) if (m.maxInFlight !== undefined) out[m.name] = m.maxInFlight;
+  return out;
+}

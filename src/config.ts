@@ -1,0 +1,230 @@
+/**
+ * Gateway configuration: one YAML file (GATEWAY_CONFIG) plus environment overrides, validated
+ * once by zod. loadConfig() reports every problem at once, so a bad deploy fails with the whole
+ * list instead of one error per restart.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+
+const pricingSchema = z
+  .object({
+    inputPerMillion: nonNegative.describe('USD per million prompt tokens'),
+    outputPerMillion: nonNegative.describe('USD per million completion tokens'),
+  })
+  .strict();
+
+const warmupSchema = z
+  .object({
+    prompt: z.string().min(1).default('Say hello.'),
+    maxTokens: positiveInt.default(4),
+    latencyBudgetMs: positiveInt.default(30_000),
+  })
+  .strict();
+
+const deadlinesSchema = z
+  .object({
+    totalMs: positiveInt.default(120_000),
+    ttftMs: positiveInt.default(30_000),
+    idleMs: positiveInt.default(30_000),
+    /** The shortest total deadline a client may ask for with `x-request-timeout-ms`. */
+    minRequestedMs: positiveInt.default(100),
+  })
+  .strict();
+
+const modelSchema = z
+  .object({
+    name: z.string().min(1).regex(/^[A-Za-z0-9._:/-]+$/, 'letters, digits and . _ : / - only'),
+    target: z.string().min(1).optional(),
+    tritonModel: z.string().min(1).optional(),
+    version: z.string().regex(/^\d*$/, 'a version number').default(''),
+    flavour: z.enum(['trtllm', 'vllm', 'trtllm-llmapi']).optional(),
+    defaultMaxTokens: positiveInt.default(16),
+    maxTokens: positiveInt.default(4096),
+    /** What to do with a request above maxTokens: clamp it (and flag it) or reject it. */
+    tokenBudgetAction: z.enum(['clamp', 'reject']).default('clamp'),
+    fallbacks: z.array(z.string().min(1)).default([]),
+    pricing: pricingSchema.optional(),
+    maxCostUsd: nonNegative.optional(),
+    queueDelayBudgetUs: positiveInt.optional(),
+    warmup: z.union([warmupSchema, z.literal(false)]).default({ prompt: 'Say hello.', maxTokens: 4, latencyBudgetMs: 30_000 }),
+    deadlines: deadlinesSchema.default({ totalMs: 120_000, ttftMs: 30_000, idleMs: 30_000, minRequestedMs: 100 }),
+    maxInFlight: positiveInt.optional(),
+    engine: z
+      .object({ hash: z.string().optional(), quantisation: z.string().optional(), manifest: z.string().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const targetSchema = z
+  .object({
+    name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only'),
+    /** `host:port`, a comma-separated list of them, or a `dns:///name:port` target. */
+    grpc: z.string().min(1),
+    metricsUrl: z.string().url().optional(),
+    tls: z.boolean().default(false),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        bodyLimitBytes: positiveInt.default(1_048_576),
+        maxPromptChars: positiveInt.default(100_000),
+      })
+      .strict()
+      .default({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576, maxPromptChars: 100_000 }),
+    auth: z
+      .object({
+        apiKeys: z.array(z.string().min(16, 'API keys must be at least 16 characters')).default([]),
+        adminToken: z.string().min(16, 'the admin token must be at least 16 characters').optional(),
+      })
+      .strict()
+      .default({ apiKeys: [] }),
+    triton: z
+      .object({
+        targets: z.array(targetSchema).default([]),
+        healthIntervalMs: positiveInt.default(5_000),
+        metricsIntervalMs: positiveInt.default(10_000),
+        /** Open each stream with `triton_grpc_error: true` (reference §3.6). */
+        grpcErrorMode: z.boolean().default(false),
+      })
+      .strict()
+      .default({ targets: [], healthIntervalMs: 5_000, metricsIntervalMs: 10_000, grpcErrorMode: false }),
+    models: z.array(modelSchema).default([]),
+    admission: z
+      .object({
+        maxInFlight: positiveInt.default(512),
+        maxQueue: z.number().int().min(0).default(1024),
+        queueTimeoutMs: positiveInt.default(10_000),
+      })
+      .strict()
+      .default({ maxInFlight: 512, maxQueue: 1024, queueTimeoutMs: 10_000 }),
+    shutdown: z
+      .object({ drainSeconds: z.number().positive().default(30) })
+      .strict()
+      .default({ drainSeconds: 30 }),
+    logging: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** Logging prompt and completion text is an explicit opt-in. */
+        logPrompts: z.boolean().default(false),
+      })
+      .strict()
+      .default({ level: 'info', logPrompts: false }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const targets = new Set(cfg.triton.targets.map((t) => t.name));
+    if (targets.size !== cfg.triton.targets.length) {
+      ctx.addIssue({ code: 'custom', path: ['triton', 'targets'], message: 'target names must be unique' });
+    }
+    if (cfg.triton.targets.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['triton', 'targets'], message: 'no Triton target: set TRITON_GRPC_URL or triton.targets' });
+    }
+    const names = new Set(cfg.models.map((m) => m.name));
+    if (names.size !== cfg.models.length) {
+      ctx.addIssue({ code: 'custom', path: ['models'], message: 'public model names must be unique' });
+    }
+    cfg.models.forEach((m, i) => {
+      if (m.target !== undefined && !targets.has(m.target)) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'target'], message: `unknown target '${m.target}'` });
+      }
+      if (m.target === undefined && cfg.triton.targets.length > 1) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'target'], message: 'required when several targets are configured' });
+      }
+      if (m.defaultMaxTokens > m.maxTokens) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'defaultMaxTokens'], message: 'must not exceed maxTokens' });
+      }
+      m.fallbacks.forEach((f, j) => {
+        if (!names.has(f)) ctx.addIssue({ code: 'custom', path: ['models', i, 'fallbacks', j], message: `unknown model '${f}'` });
+        if (f === m.name) ctx.addIssue({ code: 'custom', path: ['models', i, 'fallbacks', j], message: 'a model cannot fall back to itself' });
+      });
+    });
+  });
+
+export type GatewayConfig = z.infer<typeof configSchema>;
+export type ModelConfig = GatewayConfig['models'][number];
+export type TargetConfig = GatewayConfig['triton']['targets'][number];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Applies the documented environment overrides onto the raw (unvalidated) config object. */
+function applyEnv(raw: Record<string, unknown>, env: Env, problems: string[]): void {
+  const server = (raw.server ??= {}) as Record<string, unknown>;
+  const auth = (raw.auth ??= {}) as Record<string, unknown>;
+  const triton = (raw.triton ??= {}) as Record<string, unknown>;
+  if (env.PORT !== undefined) {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port)) problems.push(`PORT: not a port number: '${env.PORT}'`);
+    server.port = port;
+  }
+  if (env.HOST !== undefined) server.host = env.HOST;
+  if (env.GATEWAY_ADMIN_TOKEN !== undefined) auth.adminToken = env.GATEWAY_ADMIN_TOKEN;
+  if (env.GATEWAY_API_KEYS !== undefined) {
+    auth.apiKeys = env.GATEWAY_API_KEYS.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  }
+  if (env.TRITON_GRPC_URL !== undefined) {
+    const targets = Array.isArray(triton.targets) ? (triton.targets as Record<string, unknown>[]) : [];
+    const metricsUrl = env.TRITON_METRICS_URL;
+    if (targets.length === 0) {
+      triton.targets = [{ name: 'default', grpc: env.TRITON_GRPC_URL, ...(metricsUrl ? { metricsUrl } : {}) }];
+    } else {
+      // The env names where the first target lives, so one image can run in several clusters.
+      targets[0] = { ...targets[0], grpc: env.TRITON_GRPC_URL, ...(metricsUrl ? { metricsUrl } : {}) };
+    }
+  }
+}
+
+function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `${path}: ${issue.message}`;
+  });
+}
+
+/** Validates an already-parsed config object (tests build configs this way). */
+export function parseConfig(raw: unknown, env: Env = {}): GatewayConfig {
+  const problems: string[] = [];
+  const copy = structuredClone(raw ?? {}) as Record<string, unknown>;
+  if (typeof copy !== 'object' || Array.isArray(copy)) throw new ConfigError(['(root): the config must be a YAML mapping']);
+  applyEnv(copy, env, problems);
+  const result = configSchema.safeParse(copy);
+  if (!result.success) problems.push(...formatIssues(result.error));
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return result.data;
+}
+
+/** Reads GATEWAY_CONFIG (when set) and the environment; throws ConfigError listing every problem. */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  let raw: unknown = {};
+  const path = env.GATEWAY_CONFIG;
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`GATEWAY_CONFIG: cannot read ${path}: ${(err as Error).message}`]);
+    }
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new ConfigError([`GATEWAY_CONFIG: ${path} is not valid YAML: ${(err as Error).message}`]);
+    }
+  }
+  return parseConfig(raw, env);
+}

@@ -1,0 +1,186 @@
+/**
+ * The steps every inference route shares before and after the model call: resolving the
+ * public model, governing max_tokens, taking an admission slot, wiring the client-disconnect
+ * signal and the request observer, and relaying a generation as SSE or as one JSON body.
+ */
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { context, propagation, trace } from '@opentelemetry/api';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, isGatewayError } from '../errors.js';
+import { CompletionAccumulator } from '../inference/completion-accumulator.js';
+import type { Generation } from '../inference/generation.js';
+import type { ModelEntry } from '../inference/model-registry.js';
+import type { GatewayServices } from '../services.js';
+import { RequestObserver, startRequestSpan } from '../telemetry/request-observer.js';
+import type { FinishReason, GenerationDelta, GenerationRequest } from '../triton/types.js';
+import { sseDone, sseError, sseHeaders } from './sse.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    observer: RequestObserver | undefined;
+  }
+}
+
+export function resolveModel(services: GatewayServices, name: string): ModelEntry {
+  const entry = services.registry.get(name);
+  if (!entry) throw new GatewayError('model_not_found', `The model '${name}' does not exist`, { param: 'model' });
+  return entry;
+}
+
+/** Applies the model's default and its governed maximum (clamp or reject, as configured). */
+export function governMaxTokens(services: GatewayServices, entry: ModelEntry, requested: number | null | undefined, observer: RequestObserver): number {
+  const cfg = entry.config;
+  const cap = Math.min(cfg.maxTokens, services.controls.maxTokensCap ?? Number.POSITIVE_INFINITY);
+  const wanted = requested ?? cfg.defaultMaxTokens;
+  if (wanted <= cap) return wanted;
+  observer.tokenBudgetOverrun();
+  if (cfg.tokenBudgetAction === 'reject') {
+    throw new GatewayError('invalid_request', `max_tokens ${wanted} exceeds the limit of ${cap} for '${cfg.name}'`, { param: 'max_tokens' });
+  }
+  observer.warn(`max_tokens clamped from ${wanted} to ${cap}`);
+  return cap;
+}
+
+export function checkPromptLength(services: GatewayServices, prompt: string, param: string): void {
+  if (prompt.length > services.controls.maxPromptChars) {
+    throw new GatewayError('invalid_request', `The prompt is ${prompt.length} characters; the limit is ${services.controls.maxPromptChars}`, { param });
+  }
+}
+
+/** A bounded client-requested deadline from `x-request-timeout-ms`, or undefined. */
+export function requestedDeadline(request: FastifyRequest, entry: ModelEntry): number | undefined {
+  const raw = request.headers['x-request-timeout-ms'];
+  if (raw === undefined) return undefined;
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new GatewayError('invalid_request', 'x-request-timeout-ms must be a positive number of milliseconds', { param: 'x-request-timeout-ms' });
+  }
+  return Math.max(entry.config.deadlines.minRequestedMs, Math.min(ms, entry.config.deadlines.totalMs));
+}
+
+export interface InferenceContext {
+  observer: RequestObserver;
+  signal: AbortSignal;
+  release: () => void;
+}
+
+/** Starts the observer and span, takes an admission slot, and links the client-disconnect signal. */
+export async function beginInference(
+  services: GatewayServices,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  entry: ModelEntry,
+  operation: 'text_completion' | 'chat',
+  stream: boolean,
+): Promise<InferenceContext> {
+  if (services.lifecycle.draining) throw new GatewayError('shutting_down', 'The gateway is shutting down', { retryAfterSeconds: 1 });
+  const endpoint = request.routeOptions.url ?? 'unmatched';
+  const parent = propagation.extract(context.active(), request.headers);
+  const span = startRequestSpan(`${request.method} ${endpoint}`, parent);
+  span.setAttribute('gen_ai.operation.name', operation);
+  span.setAttribute('gen_ai.request.model', entry.config.name);
+  span.setAttribute('http.request.id', request.id);
+  const log = request.log.child(traceFields(span));
+  const observer = new RequestObserver(request.id, endpoint, operation, entry, stream, services.metrics, log, span);
+  request.observer = observer;
+
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+
+  const admissionStarted = performance.now();
+  const release = await services.admission.acquire(entry.config.name, controller.signal);
+  observer.event('admitted', { wait_ms: Math.round(performance.now() - admissionStarted) });
+  services.active.add(observer);
+  let released = false;
+  return {
+    observer,
+    signal: controller.signal,
+    release: () => {
+      if (released) return;
+      released = true;
+      services.active.delete(observer);
+      release();
+    },
+  };
+}
+
+function traceFields(span: ReturnType<typeof startRequestSpan>): Record<string, string> {
+  const ctx = span.spanContext();
+  return trace.isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
+}
+
+export function newCompletionId(prefix: 'cmpl' | 'chatcmpl'): string {
+  return `${prefix}-${randomUUID().replaceAll('-', '')}`;
+}
+
+export interface CollectedCompletion {
+  text: string;
+  finishReason: FinishReason;
+  accumulator: CompletionAccumulator;
+}
+
+/** Drains a non-streamed generation into its text, usage and finish reason. */
+export async function collect(generation: Generation, maxTokens: number, ctx: InferenceContext): Promise<CollectedCompletion> {
+  const acc = new CompletionAccumulator(maxTokens);
+  for await (const delta of generation.deltas) acc.add(delta);
+  const usage = acc.usage();
+  if (usage) ctx.observer.usage(usage);
+  if (acc.perf) ctx.observer.perf(acc.perf);
+  return { text: acc.text, finishReason: acc.finishReason(), accumulator: acc };
+}
+
+export function setServedHeaders(reply: FastifyReply, generation: Generation): void {
+  reply.header('x-served-model', generation.servedModel);
+  if (generation.fallbackReason) reply.header('x-fallback-reason', generation.fallbackReason);
+}
+
+export interface StreamRenderer {
+  /** The SSE text for one Triton response; `first` is true for the first one. */
+  delta(delta: GenerationDelta, first: boolean, finishReason: FinishReason | null): string;
+  /** Text after the final content chunk (the usage chunk when asked for). */
+  end(acc: CompletionAccumulator): string;
+}
+
+/**
+ * Relays a started generation as SSE. Failures after the first byte become an `error` event
+ * and the stream closes without [DONE]; the partial usage is still recorded.
+ */
+export function relayStream(reply: FastifyReply, generation: Generation, request: GenerationRequest, ctx: InferenceContext, render: StreamRenderer): FastifyReply {
+  const acc = new CompletionAccumulator(request.maxTokens);
+  const { observer } = ctx;
+  async function* frames(): AsyncGenerator<string> {
+    let first = true;
+    try {
+      for await (const delta of generation.deltas) {
+        acc.add(delta);
+        const finish = delta.final ? acc.finishReason() : null;
+        const frame = render.delta(delta, first, finish);
+        first = false;
+        if (frame.length > 0) {
+          observer.chunkSent(delta.outputTokens ?? 0);
+          yield frame;
+        }
+      }
+      yield render.end(acc) + sseDone;
+    } catch (err) {
+      const error = isGatewayError(err) ? err : new GatewayError('internal_error', 'Unexpected error while streaming', { cause: err });
+      if (ctx.signal.aborted) {
+        observer.streamAborted('client_disconnect', undefined);
+        return;
+      }
+      observer.streamAborted('mid_stream', error);
+      yield sseError(error);
+    } finally {
+      const usage = acc.usage();
+      if (usage) observer.usage(usage);
+      if (acc.perf) observer.perf(acc.perf);
+      ctx.release();
+    }
+  }
+  setServedHeaders(reply, generation);
+  reply.headers(sseHeaders);
+  return reply.send(Readable.from(frames(), { objectMode: false }));
+}

@@ -1,0 +1,29 @@
+/**
+ * The objects one gateway instance is made of, built once by buildApp() and handed to the
+ * route plugins. Tests build several apps in one process, so nothing here is a module global.
+ */
+import type { GatewayConfig } from './config.js';
+import type { AdmissionController } from './inference/admission.js';
+import type { GenerationRouter } from './inference/generation.js';
+import type { ModelRegistry } from './inference/model-registry.js';
+import type { Metrics } from './telemetry/metrics.js';
+import type { RequestObserver } from './telemetry/request-observer.js';
+
+/** Limits the emergency admin API may change at run time. */
+export interface RuntimeControls {
+  maxPromptChars: number;
+  /** A cap on max_tokens across all models, below each model's own maximum. */
+  maxTokensCap: number | undefined;
+}
+
+export interface GatewayServices {
+  config: GatewayConfig;
+  metrics: Metrics;
+  registry: ModelRegistry;
+  router: GenerationRouter;
+  admission: AdmissionController;
+  controls: RuntimeControls;
+  /** In-flight inference requests, for /debug/active-requests and the drain. */
+  active: Set<RequestObserver>;
+  lifecycle: { draining: boolean; startedAt: number };
+}

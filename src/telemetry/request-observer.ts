@@ -1,0 +1,288 @@
+/**
+ * Everything one inference request reports, in one place (after fastify's log-controller): the
+ * core calls the InferenceObserver methods, the HTTP layer calls chunkSent()/finish(), and this
+ * class turns them into metrics, span events and the single "request completed" log line.
+ */
+import { SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import type { GatewayError } from '../errors.js';
+import { costUsd } from '../inference/completion-accumulator.js';
+import type { ModelEntry } from '../inference/model-registry.js';
+import type { AttemptInfo, AttemptObserver, FallbackReason, InferenceObserver, Usage } from '../inference/observer.js';
+import type { PerfMetrics } from '../triton/types.js';
+import type { Metrics } from './metrics.js';
+
+const tracer = trace.getTracer('triton-gateway');
+
+export type StreamAbortPhase = 'before_first_byte' | 'mid_stream' | 'client_disconnect';
+
+export class RequestObserver implements InferenceObserver {
+  readonly startedAt = performance.now();
+  private upstreamMs = 0;
+  private firstChunkAt: number | undefined;
+  private lastChunkAt: number | undefined;
+  private chunks = 0;
+  private servedModel: string | undefined;
+  private fallbackReason: FallbackReason | undefined;
+  private usageValue: Usage | undefined;
+  private perfValue: PerfMetrics | undefined;
+  private tokenBudgetOverrunFlag = false;
+  private errorCode: string | undefined;
+  private warning: string | undefined;
+  private streamAbort: StreamAbortPhase | undefined;
+  private finished = false;
+  /** Completion tokens relayed so far (for /debug/active-requests). */
+  tokensSoFar = 0;
+
+  constructor(
+    readonly requestId: string,
+    readonly endpoint: string,
+    readonly operation: 'text_completion' | 'chat',
+    readonly entry: ModelEntry,
+    readonly stream: boolean,
+    private readonly metrics: Metrics,
+    private readonly log: Pick<Logger, 'info' | 'warn' | 'error'>,
+    readonly span: Span,
+  ) {}
+
+  get model(): string {
+    return this.entry.config.name;
+  }
+
+  get servedModelName(): string | undefined {
+    return this.servedModel;
+  }
+
+  get errorCodeValue(): string | undefined {
+    return this.errorCode;
+  }
+
+  get ageMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  // ---- InferenceObserver (called by the core) ----
+
+  attemptStarted(info: AttemptInfo): AttemptObserver {
+    const started = performance.now();
+    const parent = trace.setSpan(context.active(), this.span);
+    const span = tracer.startSpan(
+      `triton.infer ${info.tritonModel}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'gen_ai.operation.name': this.operation,
+          'gen_ai.request.model': this.model,
+          'gen_ai.response.model': info.servedModel,
+          'triton.target': info.target,
+          'triton.model': info.tritonModel,
+          'triton.attempt': info.attempt,
+        },
+      },
+      parent,
+    );
+    let done = false;
+    let metadata: Record<string, string> | undefined;
+    if (span.isRecording()) {
+      metadata = {};
+      propagation.inject(trace.setSpan(parent, span), metadata);
+    }
+    return {
+      metadata,
+      firstResponse: () => span.addEvent('first_response'),
+      end: (error?: GatewayError) => {
+        if (done) return;
+        done = true;
+        this.upstreamMs += performance.now() - started;
+        if (error) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+          span.setAttribute('error.type', error.code);
+        }
+        span.end();
+      },
+    };
+  }
+
+  /** The context in which the Triton call runs, so its traceparent names the attempt's parent. */
+  traceContext(): Context {
+    return trace.setSpan(context.active(), this.span);
+  }
+
+  fallback(from: string, to: string, reason: FallbackReason): void {
+    this.fallbackReason = reason;
+    this.metrics.fallbacks.inc({ model_name: this.model, served_model: to, reason });
+    this.span.addEvent('fallback', { from, to, reason });
+    this.log.warn({ model: from, served_model: to, reason }, 'falling back');
+  }
+
+  retry(servedModel: string, reason: string): void {
+    this.metrics.retries.inc({ model_name: this.model, reason });
+    this.span.addEvent('retry', { served_model: servedModel, reason });
+  }
+
+  retryBudgetExhausted(): void {
+    this.metrics.retryBudgetExhausted.inc({ model_name: this.model });
+    this.span.addEvent('retry_budget_exhausted');
+  }
+
+  served(servedModel: string): void {
+    this.servedModel = servedModel;
+  }
+
+  perf(perf: PerfMetrics): void {
+    this.perfValue = perf;
+  }
+
+  usage(usage: Usage): void {
+    this.usageValue = usage;
+  }
+
+  tokenBudgetOverrun(): void {
+    this.tokenBudgetOverrunFlag = true;
+    this.metrics.tokenBudgetOverruns.inc({ model_name: this.model });
+  }
+
+  event(name: string, attributes?: Record<string, string | number | boolean>): void {
+    this.span.addEvent(name, attributes);
+  }
+
+  // ---- HTTP layer ----
+
+  chunkSent(tokens: number): void {
+    const now = performance.now();
+    this.tokensSoFar += tokens;
+    if (this.firstChunkAt === undefined) {
+      this.firstChunkAt = now;
+      const ttft = (now - this.startedAt) / 1000;
+      this.metrics.timeToFirstToken.observe({ model_name: this.model }, ttft);
+      this.metrics.genAiTimeToFirstToken.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: this.model }, ttft);
+      this.span.addEvent('first_chunk');
+    } else if (this.lastChunkAt !== undefined) {
+      this.metrics.interTokenLatency.observe({ model_name: this.model }, (now - this.lastChunkAt) / 1000);
+    }
+    this.lastChunkAt = now;
+    this.chunks += 1;
+  }
+
+  streamAborted(phase: StreamAbortPhase, error: GatewayError | undefined): void {
+    this.streamAbort = phase;
+    if (error) this.errorCode = error.code;
+    this.metrics.streamsAborted.inc({ model_name: this.model, phase });
+    this.span.addEvent('stream_aborted', { phase, ...(error ? { 'error.type': error.code } : {}) });
+  }
+
+  failed(error: GatewayError): void {
+    this.errorCode = error.code;
+  }
+
+  warn(message: string): void {
+    this.warning = message;
+  }
+
+  /** Called once from onResponse: metrics, the completion log line, the span end. */
+  finish(status: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    const totalMs = performance.now() - this.startedAt;
+    const model = this.model;
+    const served = this.servedModel ?? model;
+    const m = this.metrics;
+    const usage = this.usageValue;
+    const cost = usage ? costUsd(usage, this.entry.config.pricing) : undefined;
+
+    m.modelInferenceDuration.observe({ model_name: model }, this.upstreamMs / 1000);
+    m.gatewayOverhead.observe({ endpoint: this.endpoint }, Math.max(0, totalMs - this.upstreamMs) / 1000);
+    m.genAiOperationDuration.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model, gen_ai_response_model: served }, totalMs / 1000);
+    if (usage) {
+      m.tokensGenerated.inc({ model_name: model }, usage.completionTokens);
+      m.tokensInput.inc({ model_name: model }, usage.promptTokens);
+      m.genAiTokenUsage.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model, gen_ai_token_type: 'input' }, usage.promptTokens);
+      m.genAiTokenUsage.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model, gen_ai_token_type: 'output' }, usage.completionTokens);
+      if (this.firstChunkAt !== undefined && this.lastChunkAt !== undefined && usage.completionTokens > 1) {
+        m.genAiTimePerOutputToken.observe(
+          { gen_ai_operation_name: this.operation, gen_ai_request_model: model },
+          (this.lastChunkAt - this.firstChunkAt) / 1000 / (usage.completionTokens - 1),
+        );
+      }
+      this.span.setAttribute('gen_ai.usage.input_tokens', usage.promptTokens);
+      this.span.setAttribute('gen_ai.usage.output_tokens', usage.completionTokens);
+    }
+    if (cost !== undefined) {
+      m.costUsd.inc({ model_name: model }, cost);
+      m.requestCost.observe({ model_name: model }, cost);
+    }
+    const costOverrun = cost !== undefined && this.entry.config.maxCostUsd !== undefined && cost > this.entry.config.maxCostUsd;
+    if (costOverrun) m.costBudgetOverruns.inc({ model_name: model });
+
+    const perf = this.perfValue;
+    let queueDelayUs: number | undefined;
+    let queueOverrun = false;
+    if (perf) {
+      if (perf.arrivalTimeNs !== undefined && perf.firstScheduledTimeNs !== undefined) {
+        queueDelayUs = Number(perf.firstScheduledTimeNs - perf.arrivalTimeNs) / 1000;
+        m.tritonQueueDelay.observe({ model_name: model }, queueDelayUs / 1e6);
+        const budget = this.entry.config.queueDelayBudgetUs;
+        if (budget !== undefined && queueDelayUs > budget) {
+          queueOverrun = true;
+          m.queueDelayBudgetOverruns.inc({ model_name: model });
+        }
+      }
+      if (perf.arrivalTimeNs !== undefined && perf.firstTokenTimeNs !== undefined) {
+        m.engineTimeToFirstToken.observe({ model_name: model }, Number(perf.firstTokenTimeNs - perf.arrivalTimeNs) / 1e9);
+      }
+      if (perf.kvCacheReusedBlocks !== undefined) m.kvCacheReusedBlocks.inc({ model_name: model }, perf.kvCacheReusedBlocks);
+      if (perf.kvCacheAllocTotalBlocks !== undefined) m.kvCacheTotalBlocks.inc({ model_name: model }, perf.kvCacheAllocTotalBlocks);
+      if (perf.totalDraftTokens !== undefined) m.speculativeDraftTokens.inc({ model_name: model }, perf.totalDraftTokens);
+      if (perf.totalAcceptedDraftTokens !== undefined) m.speculativeAcceptedTokens.inc({ model_name: model }, perf.totalAcceptedDraftTokens);
+    }
+
+    this.span.setAttribute('gen_ai.response.model', served);
+    this.span.setAttribute('http.response.status_code', status);
+    if (this.firstChunkAt !== undefined) this.span.setAttribute('gen_ai.server.time_to_first_token', (this.firstChunkAt - this.startedAt) / 1000);
+    if (this.errorCode) {
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorCode });
+      this.span.setAttribute('error.type', this.errorCode);
+    }
+    this.span.end();
+
+    const schemaParams = this.entry.schema?.parameters ?? {};
+    const engine = this.entry.config.engine;
+    this.log.info(
+      {
+        model,
+        served_model: served,
+        stream: this.stream,
+        status,
+        duration_ms: round(totalMs),
+        upstream_ms: round(this.upstreamMs),
+        queue_delay_us: queueDelayUs === undefined ? null : round(queueDelayUs),
+        tokens_in: usage?.promptTokens ?? null,
+        tokens_out: usage?.completionTokens ?? null,
+        kv_cache_reuse: perf && perf.kvCacheReusedBlocks !== undefined
+          ? { hits: perf.kvCacheReusedBlocks, misses: Math.max(0, (perf.kvCacheAllocTotalBlocks ?? 0) - perf.kvCacheReusedBlocks) }
+          : null,
+        speculative: perf && perf.totalDraftTokens !== undefined ? { attempts: perf.totalDraftTokens, accepts: perf.totalAcceptedDraftTokens ?? 0 } : null,
+        schema_id: schemaParams.schema_id ?? null,
+        engine_hash: schemaParams.engine_hash ?? engine?.hash ?? null,
+        quantisation: schemaParams.quantisation ?? schemaParams.quantization ?? engine?.quantisation ?? null,
+        cost_usd: cost ?? null,
+        queue_delay_budget_overrun: queueOverrun,
+        token_budget_overrun: this.tokenBudgetOverrunFlag,
+        cost_budget_overrun: costOverrun,
+        fallback_reason: this.fallbackReason ?? null,
+        stream_abort: this.streamAbort ?? null,
+        error_code: this.errorCode ?? null,
+        warning: this.warning ?? null,
+      },
+      'request completed',
+    );
+  }
+}
+
+export function startRequestSpan(name: string, parent: Context): Span {
+  return tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

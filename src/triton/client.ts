@@ -1,0 +1,236 @@
+/**
+ * TritonClient: one per Triton target (an address list or a `dns:///` name, see channel.ts).
+ *
+ * `infer()` opens one ModelStreamInfer per request (DESIGN §5): cancelling the call is the only
+ * way to stop one generation on Triton, so a client disconnect must own its own stream. The
+ * request is written and the stream half-closed at once; Triton finishes the RPC when the client
+ * has half-closed and every request on it is done (reference §3.7), so half-closing early is safe.
+ *
+ * Health and admin calls are unary with a short deadline; every failure leaves this file as a
+ * GatewayError (status-map.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { Metadata, type CallOptions, type Channel, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { channelCredentials, createChannels, type ChannelSettings } from './channel.js';
+import { decodeResponse, encodeRequest } from './codec.js';
+import type { DiscoveryClient } from './discovery.js';
+import {
+  GRPCInferenceServiceClient,
+  type ModelMetadataResponse,
+  type ModelRepositoryParameter,
+  type ModelStatistics,
+  type RepositoryIndexResponse_ModelIndex,
+  type ServerMetadataResponse,
+} from './generated/grpc_service.js';
+import { HealthCheckResponse_ServingStatus, HealthClient } from './generated/health.js';
+import type { ModelConfig } from './generated/model_config.js';
+import { badResponse } from './output-tensors.js';
+import { fromGrpcError, fromStreamErrorMessage } from './status-map.js';
+import { StreamReader, cancelledError } from './stream-reader.js';
+import type { GenerationDelta, GenerationRequest, InferOptions, ModelSchema } from './types.js';
+
+export interface TritonClientOptions extends ChannelSettings {
+  /** `host:port[,host:port...]` or a gRPC URI such as `dns:///triton:8001`. */
+  target: string;
+  /** A label for logs and metrics; defaults to the target. */
+  name?: string;
+  /** Deadline of health and admin calls. Default 2 s. */
+  adminDeadlineMs?: number;
+  /**
+   * Open streams with `triton_grpc_error: true` metadata, so backend errors close the stream with
+   * a real gRPC status instead of bare text (reference §3.6). Off by default.
+   */
+  tritonGrpcError?: boolean;
+}
+
+export type HealthStatus = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN';
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+const DEFAULT_ADMIN_DEADLINE_MS = 2_000;
+const DEFAULT_LOAD_DEADLINE_MS = 120_000;
+
+export class TritonClient implements DiscoveryClient {
+  readonly name: string;
+  readonly target: string;
+  private readonly channels: Channel[];
+  private readonly stubs: GRPCInferenceServiceClient[];
+  private readonly healthStubs: HealthClient[];
+  private readonly adminDeadlineMs: number;
+  private readonly grpcErrorMode: boolean;
+  private readonly idPrefix = `gw-${randomBytes(4).toString('hex')}-`;
+  private idCounter = 0;
+  private rotation = 0;
+
+  constructor(options: TritonClientOptions) {
+    this.target = options.target;
+    this.name = options.name ?? options.target;
+    this.adminDeadlineMs = options.adminDeadlineMs ?? DEFAULT_ADMIN_DEADLINE_MS;
+    this.grpcErrorMode = options.tritonGrpcError ?? false;
+    const creds = channelCredentials(options.tls);
+    this.channels = createChannels(options.target, options, creds);
+    // Stubs share their channel, so the inference and health calls reuse the same connections.
+    this.stubs = this.channels.map((channel) => new GRPCInferenceServiceClient(channel.getTarget(), creds, { channelOverride: channel }));
+    this.healthStubs = this.channels.map((channel) => new HealthClient(channel.getTarget(), creds, { channelOverride: channel }));
+  }
+
+  private index(): number {
+    if (this.channels.length === 1) return 0;
+    this.rotation = (this.rotation + 1) % this.channels.length;
+    return this.rotation;
+  }
+
+  private metadataFor(opts: InferOptions): Metadata {
+    const md = new Metadata();
+    if (opts.metadata !== undefined) {
+      for (const key in opts.metadata) {
+        const value = opts.metadata[key];
+        if (value !== undefined && !key.endsWith('-bin')) md.set(key, value);
+      }
+    }
+    if (this.grpcErrorMode) md.set('triton_grpc_error', 'true');
+    return md;
+  }
+
+  /**
+   * Streams the deltas of one generation. Ends after the delta with `final: true`; throws a
+   * GatewayError otherwise. Breaking out of the loop early cancels the call on Triton.
+   */
+  async *infer(schema: ModelSchema, req: GenerationRequest, opts: InferOptions = {}): AsyncGenerator<GenerationDelta, void, undefined> {
+    const id = opts.requestId ?? this.idPrefix + (++this.idCounter).toString(36);
+    const request = encodeRequest(schema, req, id);
+    if (opts.version !== undefined) request.modelVersion = opts.version;
+    if (opts.signal?.aborted === true) throw cancelledError();
+    const call = this.stubs[this.index()]!.modelStreamInfer(this.metadataFor(opts), opts.deadline === undefined ? {} : { deadline: opts.deadline });
+    const reader = new StreamReader(call, opts.signal);
+    let complete = false;
+    try {
+      call.write(request);
+      call.end();
+      for (;;) {
+        const res = await reader.next();
+        if (res.errorMessage !== '') {
+          complete = true;
+          throw fromStreamErrorMessage(res.errorMessage);
+        }
+        if (res.inferResponse === undefined) throw badResponse('stream response without infer_response or error_message');
+        if (res.inferResponse.id !== '' && res.inferResponse.id !== id) {
+          throw badResponse(`response for request id '${res.inferResponse.id}' on the stream of '${id}'`);
+        }
+        const delta = decodeResponse(schema, res.inferResponse);
+        if (delta.final) {
+          complete = true;
+          yield delta;
+          return;
+        }
+        yield delta;
+      }
+    } finally {
+      reader.close(complete);
+    }
+  }
+
+  /** Unary ModelInfer, for non-decoupled models only (Triton answers UNIMPLEMENTED for decoupled ones). */
+  inferUnary(schema: ModelSchema, req: GenerationRequest, opts: InferOptions = {}): Promise<GenerationDelta> {
+    const id = opts.requestId ?? this.idPrefix + (++this.idCounter).toString(36);
+    const request = encodeRequest(schema, { ...req, stream: false }, id);
+    if (opts.version !== undefined) request.modelVersion = opts.version;
+    const stub = this.stubs[this.index()]!;
+    return this.unary(stub.modelInfer.bind(stub), request, opts.deadline, this.metadataFor(opts), opts.signal).then((res) => {
+      const delta = decodeResponse(schema, res);
+      delta.final = true;
+      return delta;
+    });
+  }
+
+  private unary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, deadline?: number, metadata = new Metadata(), signal?: AbortSignal): Promise<Res> {
+    if (signal?.aborted === true) return Promise.reject(cancelledError());
+    return new Promise<Res>((resolve, reject) => {
+      let aborted = false;
+      const onAbort = (): void => {
+        aborted = true;
+        call.cancel();
+        reject(cancelledError());
+      };
+      const call = method(request, metadata, { deadline: deadline ?? Date.now() + this.adminDeadlineMs }, (err, res) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (aborted) return;
+        if (err !== null) reject(fromGrpcError(err));
+        else resolve(res);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private admin<Req, Res>(pick: (stub: GRPCInferenceServiceClient) => UnaryMethod<Req, Res>, request: Req, deadlineMs?: number): Promise<Res> {
+    const stub = this.stubs[this.index()]!;
+    return this.unary(pick(stub).bind(stub), request, Date.now() + (deadlineMs ?? this.adminDeadlineMs));
+  }
+
+  async serverLive(): Promise<boolean> {
+    return (await this.admin((s) => s.serverLive, {})).live;
+  }
+
+  async serverReady(): Promise<boolean> {
+    return (await this.admin((s) => s.serverReady, {})).ready;
+  }
+
+  async serverMetadata(): Promise<ServerMetadataResponse> {
+    return this.admin((s) => s.serverMetadata, {});
+  }
+
+  /** An unknown model is an error (model_not_found / model_not_ready), as Triton answers it, not `false`. */
+  async modelReady(name: string, version = ''): Promise<boolean> {
+    return (await this.admin((s) => s.modelReady, { name, version })).ready;
+  }
+
+  async modelConfig(name: string, version = ''): Promise<ModelConfig> {
+    const res = await this.admin((s) => s.modelConfig, { name, version });
+    if (res.config === undefined) throw badResponse(`ModelConfig for '${name}' has no config`);
+    return res.config;
+  }
+
+  async modelMetadata(name: string, version = ''): Promise<ModelMetadataResponse> {
+    return this.admin((s) => s.modelMetadata, { name, version });
+  }
+
+  async repositoryIndex(readyOnly = false): Promise<RepositoryIndexResponse_ModelIndex[]> {
+    return (await this.admin((s) => s.repositoryIndex, { repositoryName: '', ready: readyOnly })).models;
+  }
+
+  /** RepositoryModelLoad; `config` (a ModelConfig as JSON) overrides the config on disk. */
+  async loadModel(name: string, options: { config?: object; deadlineMs?: number } = {}): Promise<void> {
+    const parameters: { [key: string]: ModelRepositoryParameter } = {};
+    if (options.config !== undefined) parameters.config = { stringParam: JSON.stringify(options.config) };
+    await this.admin((s) => s.repositoryModelLoad, { repositoryName: '', modelName: name, parameters }, options.deadlineMs ?? DEFAULT_LOAD_DEADLINE_MS);
+  }
+
+  async unloadModel(name: string, options: { unloadDependents?: boolean; deadlineMs?: number } = {}): Promise<void> {
+    const parameters: { [key: string]: ModelRepositoryParameter } = {};
+    if (options.unloadDependents !== undefined) parameters.unload_dependents = { boolParam: options.unloadDependents };
+    await this.admin((s) => s.repositoryModelUnload, { repositoryName: '', modelName: name, parameters }, options.deadlineMs ?? DEFAULT_LOAD_DEADLINE_MS);
+  }
+
+  /** Per-model statistics; all models when `name` is omitted. */
+  async modelStatistics(name = '', version = ''): Promise<ModelStatistics[]> {
+    return (await this.admin((s) => s.modelStatistics, { name, version })).modelStats;
+  }
+
+  /** grpc.health.v1 Check (Triton answers it from server readiness). */
+  async healthCheck(service = ''): Promise<HealthStatus> {
+    const stub = this.healthStubs[this.index()]!;
+    const res = await this.unary(stub.check.bind(stub), { service }, Date.now() + this.adminDeadlineMs);
+    return (HealthCheckResponse_ServingStatus[res.status] as HealthStatus | undefined) ?? 'UNKNOWN';
+  }
+
+  close(): void {
+    for (const stub of this.stubs) stub.close();
+    for (const stub of this.healthStubs) stub.close();
+    for (const channel of this.channels) channel.close();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Turns Triton's failures into GatewayErrors (DESIGN §5, shared/triton-protocol.md §8).
+ *
+ * Two inputs reach here: a gRPC status (unary calls, a stream closed with a status, or
+ * `triton_grpc_error` mode) and the bare `error_message` text of a stream response, where Triton
+ * has dropped the code. Message patterns are checked first because some of them mean something
+ * other than their code says: TRT-LLM reports its own queue being full as INTERNAL, and a prompt
+ * that is too long arrives as a backend error although it is the client's fault.
+ *
+ * `upstreamFault` says whether a circuit breaker should count the failure: true for an upstream
+ * that is down, slow, overloaded or broken; false for the client's own mistakes and cancels.
+ */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { GatewayError, type ErrorCode } from '../errors.js';
+
+const ENSEMBLE_PREFIX = /^in ensemble '[^']*', /;
+const REQUEST_ID_PREFIX = /^\[request id: [^\]]*\] /;
+
+const QUEUE_FULL = /Exceeds maximum queue size|Maximum queue size of/i;
+// TRT-LLM: "Prompt length (N) exceeds maximum input length (M)"; vLLM phrasings of the same limit.
+const CONTEXT_TOO_LONG =
+  /prompt length \(\d+\) exceeds maximum input length|maximum context length is \d+|longer than the maximum model length|exceeds (the )?max(imum)?[ _](model|input|context|seq|sequence)[ _]?len/i;
+const NO_READY_VERSION = /has no available versions|is not at ready state/;
+const UNKNOWN_MODEL = /^Request for unknown model: /;
+const DECOUPLED_UNARY = /doesn't support models with decoupled transaction policy/;
+const UNAVAILABLE_TEXT =
+  /^Server not ready|server is shutting down|unhealthy vLLM engine|^Request timeout expired|This protocol is restricted/i;
+const CANCELLED_TEXT = /^Request was cancelled|^Cancelled$/i;
+// Errors Triton raises while validating a request: the request (ours) is wrong, not the upstream.
+const INVALID_TEXT =
+  /^unexpected inference input|^unexpected shape for input|data-type is '|^expected (number of )?inputs? |expected \d+ inputs but got|input byte size mismatch|batch-size must be <=|unable to find data for input tensor|contents field must not be specified|parameter keys starting with 'triton_'|invalid value type for '/;
+
+/** Removes the ensemble and request-id prefixes Triton puts in front of a message, repeatedly. */
+export function stripTritonPrefixes(message: string): string {
+  let out = message;
+  for (let i = 0; i < 8; i++) {
+    const next = out.replace(ENSEMBLE_PREFIX, '').replace(REQUEST_ID_PREFIX, '');
+    if (next === out) break;
+    out = next;
+  }
+  return out;
+}
+
+interface Classified {
+  code: ErrorCode;
+  upstreamFault: boolean;
+}
+
+/** Patterns that decide regardless of the status code. */
+function classifyByText(text: string): Classified | undefined {
+  if (QUEUE_FULL.test(text)) return { code: 'upstream_overloaded', upstreamFault: true };
+  if (CONTEXT_TOO_LONG.test(text)) return { code: 'context_length_exceeded', upstreamFault: false };
+  if (UNKNOWN_MODEL.test(text)) {
+    return NO_READY_VERSION.test(text)
+      ? { code: 'model_not_ready', upstreamFault: true }
+      : { code: 'model_not_found', upstreamFault: false };
+  }
+  if (DECOUPLED_UNARY.test(text)) return { code: 'upstream_unimplemented', upstreamFault: false };
+  return undefined;
+}
+
+function classifyByCode(code: number): Classified {
+  switch (code) {
+    case GrpcStatus.UNAVAILABLE:
+      return { code: 'upstream_unavailable', upstreamFault: true };
+    case GrpcStatus.DEADLINE_EXCEEDED:
+      return { code: 'upstream_timeout', upstreamFault: true };
+    case GrpcStatus.INVALID_ARGUMENT:
+    case GrpcStatus.ALREADY_EXISTS:
+    case GrpcStatus.OUT_OF_RANGE:
+      return { code: 'invalid_request', upstreamFault: false };
+    case GrpcStatus.NOT_FOUND:
+      return { code: 'model_not_found', upstreamFault: false };
+    case GrpcStatus.UNIMPLEMENTED:
+      return { code: 'upstream_unimplemented', upstreamFault: false };
+    case GrpcStatus.CANCELLED:
+      return { code: 'client_cancelled', upstreamFault: false };
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+      // Triton never sends it; grpc-js does when a message exceeds the configured size limits.
+      return { code: 'upstream_bad_response', upstreamFault: false };
+    default:
+      // INTERNAL, UNKNOWN, DATA_LOSS, ... : the upstream broke.
+      return { code: 'upstream_internal', upstreamFault: true };
+  }
+}
+
+/** Stream `error_message` text has no code: classify by Triton's documented messages. */
+function classifyStreamText(text: string): Classified {
+  if (UNAVAILABLE_TEXT.test(text)) return { code: 'upstream_unavailable', upstreamFault: true };
+  if (CANCELLED_TEXT.test(text)) return { code: 'client_cancelled', upstreamFault: false };
+  if (INVALID_TEXT.test(text)) return { code: 'invalid_request', upstreamFault: false };
+  return { code: 'upstream_internal', upstreamFault: true };
+}
+
+function build(c: Classified, message: string, cause?: unknown): GatewayError {
+  const retryAfterSeconds = c.code === 'upstream_overloaded' || c.code === 'upstream_unavailable' || c.code === 'model_not_ready' ? 1 : undefined;
+  return new GatewayError(c.code, message, {
+    upstreamFault: c.upstreamFault,
+    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    ...(c.code === 'context_length_exceeded' ? { param: 'prompt' } : {}),
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** A gRPC status (code + details) to a GatewayError. */
+export function fromGrpcStatus(code: number, details: string, cause?: unknown): GatewayError {
+  const text = stripTritonPrefixes(details);
+  return build(classifyByText(text) ?? classifyByCode(code), details || `gRPC status ${GrpcStatus[code] ?? code}`, cause);
+}
+
+/** An `error_message` from a ModelStreamInfer response (default mode: no status code). */
+export function fromStreamErrorMessage(message: string): GatewayError {
+  const text = stripTritonPrefixes(message);
+  return build(classifyByText(text) ?? classifyStreamText(text), message);
+}
+
+/** Anything grpc-js threw or emitted (a ServiceError), or an unexpected error. */
+export function fromGrpcError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const e = err as { code?: unknown; details?: unknown; message?: unknown } | null;
+  if (e !== null && typeof e === 'object' && typeof e.code === 'number') {
+    const details = typeof e.details === 'string' ? e.details : typeof e.message === 'string' ? e.message : '';
+    return fromGrpcStatus(e.code, details, err);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new GatewayError('upstream_internal', `Triton call failed: ${message}`, { upstreamFault: true, cause: err });
+}

@@ -1,0 +1,83 @@
+/**
+ * Starts the real simulator and a real gateway on loopback ports, for integration tests.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { parseConfig, type GatewayConfig } from '../../src/config.js';
+import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '../../sim/index.js';
+import { LogSink } from './log-sink.js';
+
+export interface Stack {
+  sim: RunningSimulator;
+  app: FastifyInstance;
+  url: string;
+  config: GatewayConfig;
+  logs: LogSink;
+  close(): Promise<void>;
+}
+
+export const testModels = [
+  { name: 'llama-3-8b', tritonModel: 'llama-3-8b-trtllm', maxTokens: 512 },
+  { name: 'qwen3', tritonModel: 'qwen3-vllm', maxTokens: 512 },
+];
+
+export interface StackOptions {
+  /** Raw gateway config merged over the defaults below (models replace the defaults). */
+  config?: Record<string, unknown>;
+  sim?: StartSimulatorOptions;
+  /** Wait for /readyz before returning (default true). */
+  waitReady?: boolean;
+  env?: Record<string, string>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const sim = await startSimulator({ grpcPort: 0, httpPort: 0, metricsPort: 0, ...options.sim });
+  const raw = {
+    server: { host: '127.0.0.1', port: 0 },
+    triton: { targets: [{ name: 'primary', grpc: sim.grpcAddress, metricsUrl: sim.metricsUrl }], healthIntervalMs: 200, metricsIntervalMs: 200 },
+    models: testModels,
+    logging: { level: 'info' },
+    ...options.config,
+  };
+  const config = parseConfig(raw, options.env ?? {});
+  const logs = new LogSink();
+  const app = await buildApp(config, { logDestination: logs });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const url = `http://127.0.0.1:${port}`;
+  if (options.waitReady !== false) await waitReady(url);
+  return {
+    sim,
+    app,
+    url,
+    config,
+    logs,
+    async close() {
+      await app.close();
+      await sim.stop();
+    },
+  };
+}
+
+export async function waitReady(url: string, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    const res = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (res?.status === 200) return;
+    last = res ? await res.text() : 'no answer';
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gateway not ready after ${timeoutMs} ms: ${last}`);
+}
+
+/** Polls until `check` is true (bounded); for state that changes in the background. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
