@@ -22,6 +22,11 @@ import { modelsRoutes } from './routes/models.js';
 import type { GatewayServices } from './services.js';
 import { createLogger } from './telemetry/logger.js';
 import { createMetrics } from './telemetry/metrics.js';
+import { RecentErrors } from './telemetry/recent-errors.js';
+import { RuntimeSampler } from './telemetry/runtime-sampler.js';
+import { TritonMetricsPoller } from './telemetry/triton-metrics-poller.js';
+import { buildInfo } from './build-info.js';
+import { debugRoutes } from './routes/debug.js';
 import { createTritonClients, tritonUpstream } from './upstreams.js';
 
 export interface AppDeps {
@@ -73,6 +78,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     controls: { maxPromptChars: config.server.maxPromptChars, maxTokensCap: undefined },
     active: new Set(),
     lifecycle: { draining: false, startedAt: Date.now() },
+    tritonMetrics: new TritonMetricsPoller(config.triton.targets, config.triton.metricsIntervalMs, metrics, logger, () => new Set(registry.list().map((e) => e.tritonModel))),
+    runtime: new RuntimeSampler(),
+    recentErrors: new RecentErrors(),
+    build: buildInfo(),
   };
 
   const app = Fastify({
@@ -91,16 +100,23 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
 
   // 1. errors become OpenAI envelopes; 2. request ids + metrics + completion log line.
   await app.register(errorHandler);
-  await app.register(observability, { metrics });
+  await app.register(observability, { metrics, recentErrors: services.recentErrors });
   // 3. routes (auth and admission run inside them, in that order).
   await app.register(healthRoutes(services));
   await app.register(metricsRoutes(services));
   await app.register(modelsRoutes(services));
   await app.register(completionsRoutes(services));
+  await app.register(debugRoutes(services));
 
-  app.addHook('onReady', async () => registry.start());
+  app.addHook('onReady', async () => {
+    registry.start();
+    services.tritonMetrics.start();
+    services.runtime.start();
+  });
   app.addHook('onClose', async () => {
     registry.stop();
+    services.tritonMetrics.stop();
+    services.runtime.stop();
     for (const u of upstreams.values()) u.close();
   });
   return app as unknown as FastifyInstance;

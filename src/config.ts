@@ -95,9 +95,12 @@ export const configSchema = z
         metricsIntervalMs: positiveInt.default(10_000),
         /** Open each stream with `triton_grpc_error: true` (reference §3.6). */
         grpcErrorMode: z.boolean().default(false),
+        /** Backoff bounds for re-trying a model's schema read and warm-up. */
+        warmupRetryMinMs: positiveInt.default(500),
+        warmupRetryMaxMs: positiveInt.default(30_000),
       })
       .strict()
-      .default({ targets: [], healthIntervalMs: 5_000, metricsIntervalMs: 10_000, grpcErrorMode: false }),
+      .default({ targets: [], healthIntervalMs: 5_000, metricsIntervalMs: 10_000, grpcErrorMode: false, warmupRetryMinMs: 500, warmupRetryMaxMs: 30_000 }),
     models: z.array(modelSchema).default([]),
     admission: z
       .object({

@@ -9,6 +9,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
+import { shutdownTracing } from './telemetry/tracing-setup.js';
 
 async function waitForDrain(app: Awaited<ReturnType<typeof buildApp>>, deadline: number): Promise<number> {
   const { active, admission } = app.services;
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     const left = await waitForDrain(app, Date.now() + drainMs);
     if (left > 0) app.log.warn({ in_flight: left }, 'drain time over; closing with requests still in flight');
     await app.close();
+    await shutdownTracing().catch(() => undefined);
     app.log.info('stopped');
   });
 

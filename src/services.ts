@@ -7,6 +7,9 @@ import type { AdmissionController } from './inference/admission.js';
 import type { GenerationRouter } from './inference/generation.js';
 import type { ModelRegistry } from './inference/model-registry.js';
 import type { Metrics } from './telemetry/metrics.js';
+import type { RecentErrors } from './telemetry/recent-errors.js';
+import type { RuntimeSampler } from './telemetry/runtime-sampler.js';
+import type { TritonMetricsPoller } from './telemetry/triton-metrics-poller.js';
 import type { RequestObserver } from './telemetry/request-observer.js';
 
 /** Limits the emergency admin API may change at run time. */
@@ -26,4 +29,8 @@ export interface GatewayServices {
   /** In-flight inference requests, for /debug/active-requests and the drain. */
   active: Set<RequestObserver>;
   lifecycle: { draining: boolean; startedAt: number };
+  tritonMetrics: TritonMetricsPoller;
+  runtime: RuntimeSampler;
+  recentErrors: RecentErrors;
+  build: { version: string; commit: string | null };
 }

@@ -36,9 +36,6 @@ export interface RegistryHooks {
   targetHealth?(target: string, up: boolean): void;
 }
 
-const minBackoffMs = 500;
-const maxBackoffMs = 30_000;
-
 export class ModelRegistry {
   private readonly entries = new Map<string, ModelEntry>();
   private readonly targetUp = new Map<string, boolean>();
@@ -211,8 +208,9 @@ export class ModelRegistry {
   }
 
   private nextBackoff(key: string): number {
-    const current = this.backoff.get(key) ?? minBackoffMs / 2;
-    const next = Math.min(maxBackoffMs, current * 2);
+    const { warmupRetryMinMs, warmupRetryMaxMs } = this.config.triton;
+    const current = this.backoff.get(key) ?? warmupRetryMinMs / 2;
+    const next = Math.min(warmupRetryMaxMs, current * 2);
     this.backoff.set(key, next);
     // Full jitter keeps replicas from re-warming in lockstep after a Triton restart.
     return Math.round(next / 2 + Math.random() * (next / 2));

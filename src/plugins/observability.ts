@@ -6,9 +6,10 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { RecentErrors } from '../telemetry/recent-errors.js';
 
-async function observabilityPlugin(app: FastifyInstance, opts: { metrics: Metrics }): Promise<void> {
-  const { metrics } = opts;
+async function observabilityPlugin(app: FastifyInstance, opts: { metrics: Metrics; recentErrors: RecentErrors }): Promise<void> {
+  const { metrics, recentErrors } = opts;
   app.decorateRequest('observer', undefined);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -22,6 +23,9 @@ async function observabilityPlugin(app: FastifyInstance, opts: { metrics: Metric
     const errorCode = request.gatewayError?.code ?? request.observer?.errorCodeValue;
     if (errorCode !== undefined || status >= 400) {
       metrics.errors.inc({ error_type: errorCode ?? `http_${status}`, endpoint });
+      if (request.observer && errorCode !== undefined) {
+        recentErrors.add({ at: new Date().toISOString(), requestId: request.id, model: request.observer.model, code: errorCode, status });
+      }
     }
     request.observer?.finish(status);
   });

@@ -32,12 +32,20 @@ export interface StackOptions {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sim = await startSimulator({ grpcPort: 0, httpPort: 0, metricsPort: 0, ...options.sim });
+  const { triton, ...rest } = (options.config ?? {}) as { triton?: Record<string, unknown> };
   const raw = {
     server: { host: '127.0.0.1', port: 0 },
-    triton: { targets: [{ name: 'primary', grpc: sim.grpcAddress, metricsUrl: sim.metricsUrl }], healthIntervalMs: 200, metricsIntervalMs: 200 },
+    // Tests fail fast: short health interval and warm-up retry backoff.
+    triton: {
+      targets: [{ name: 'primary', grpc: sim.grpcAddress, metricsUrl: sim.metricsUrl }],
+      healthIntervalMs: 200,
+      metricsIntervalMs: 200,
+      warmupRetryMaxMs: 1000,
+      ...triton,
+    },
     models: testModels,
     logging: { level: 'info' },
-    ...options.config,
+    ...rest,
   };
   const config = parseConfig(raw, options.env ?? {});
   const logs = new LogSink();

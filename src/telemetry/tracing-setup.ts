@@ -1,0 +1,71 @@
+/**
+ * OpenTelemetry set-up, driven by the standard OTEL_* variables:
+ * - OTEL_SDK_DISABLED=true, or OTEL_TRACES_EXPORTER=none: no SDK (spans are no-ops).
+ * - OTEL_TRACES_EXPORTER=otlp (default): OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT /
+ *   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (default http://localhost:4318/v1/traces).
+ * - OTEL_TRACES_EXPORTER=jaeger: @opentelemetry/exporter-jaeger (OTEL_EXPORTER_JAEGER_*). Jaeger
+ *   also accepts OTLP directly, which is the better choice for new deployments.
+ * - OTEL_TRACES_EXPORTER=console: spans on stdout, for debugging.
+ * OTEL_SERVICE_NAME names the service (default triton-gateway); sampling follows
+ * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG as the SDK reads them.
+ */
+import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { buildInfo } from '../build-info.js';
+
+type Env = Record<string, string | undefined>;
+
+export type ExporterKind = 'otlp' | 'jaeger' | 'console' | 'none';
+
+export function exporterKind(env: Env): ExporterKind {
+  if (env.OTEL_SDK_DISABLED === 'true') return 'none';
+  const kind = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',')[0]!.trim().toLowerCase();
+  if (kind === 'otlp' || kind === 'jaeger' || kind === 'console' || kind === 'none') return kind;
+  throw new Error(`OTEL_TRACES_EXPORTER=${kind} is not supported (otlp, jaeger, console, none)`);
+}
+
+export function createTraceExporter(env: Env): SpanExporter | undefined {
+  switch (exporterKind(env)) {
+    case 'otlp':
+      return new OTLPTraceExporter();
+    case 'jaeger':
+      return new JaegerExporter();
+    case 'console':
+      return new ConsoleSpanExporter();
+    case 'none':
+      return undefined;
+  }
+}
+
+let sdk: NodeSDK | undefined;
+
+export function startTracing(env: Env = process.env): NodeSDK | undefined {
+  if (sdk) return sdk;
+  const exporter = createTraceExporter(env);
+  if (!exporter) return undefined;
+  const build = buildInfo();
+  sdk = new NodeSDK({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? 'triton-gateway',
+      [ATTR_SERVICE_VERSION]: build.version,
+      ...(build.commit ? { 'vcs.ref.head.revision': build.commit } : {}),
+    }),
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+    // Spans are made by the gateway itself (request, admission, Triton attempts); automatic
+    // http/grpc instrumentation would add a second, less useful set on the hot path.
+    instrumentations: [],
+  });
+  sdk.start();
+  return sdk;
+}
+
+/** Flushes and stops the SDK (called on shutdown so the last spans are exported). */
+export async function shutdownTracing(): Promise<void> {
+  const current = sdk;
+  sdk = undefined;
+  await current?.shutdown();
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { GatewayError } from '../../../src/errors.js';
+import { fromGrpcError, fromGrpcStatus, fromStreamErrorMessage, stripTritonPrefixes } from '../../../src/triton/status-map.js';
+
+interface Row {
+  code: number;
+  message: string;
+  expect: string;
+  httpStatus: number;
+  retryable: boolean;
+  upstreamFault: boolean;
+}
+
+const grpcRows: Row[] = [
+  { code: status.UNAVAILABLE, message: 'Server not ready', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
+  { code: status.UNAVAILABLE, message: '[request id: abc] Exceeds maximum queue size', expect: 'upstream_overloaded', httpStatus: 503, retryable: true, upstreamFault: true },
+  { code: status.INTERNAL, message: "in ensemble 'ensemble', Executor failed process requestId 4 due to the following error: Maximum queue size of 8 has been reached", expect: 'upstream_overloaded', httpStatus: 503, retryable: true, upstreamFault: true },
+  { code: status.DEADLINE_EXCEEDED, message: 'Deadline exceeded after 1.002s', expect: 'upstream_timeout', httpStatus: 504, retryable: true, upstreamFault: true },
+  { code: status.INVALID_ARGUMENT, message: "[request id: 1] unexpected shape for input 'max_tokens' for model 'ensemble'. Expected [-1,1], got [1]. ", expect: 'invalid_request', httpStatus: 400, retryable: false, upstreamFault: false },
+  { code: status.INVALID_ARGUMENT, message: 'Prompt length (9000) exceeds maximum input length (8192).', expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
+  { code: status.INTERNAL, message: "in ensemble 'ensemble', [request id: 7] Prompt length (9000) exceeds maximum input length (8192). Set log level to info and check TRTGptModel logs for how maximum input length is set", expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
+  { code: status.NOT_FOUND, message: "Request for unknown model: 'nope' is not found", expect: 'model_not_found', httpStatus: 404, retryable: false, upstreamFault: false },
+  { code: status.INVALID_ARGUMENT, message: "Request for unknown model: 'nope' is not found", expect: 'model_not_found', httpStatus: 404, retryable: false, upstreamFault: false },
+  { code: status.NOT_FOUND, message: "Request for unknown model: 'llama' has no available versions", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
+  { code: status.UNAVAILABLE, message: "Request for unknown model: 'llama' version 2 is not at ready state", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
+  { code: status.INTERNAL, message: 'Executor failed process requestId 4 due to the following error: CUDA out of memory', expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
+  { code: status.UNKNOWN, message: 'boom', expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
+  { code: status.UNIMPLEMENTED, message: "ModelInfer RPC doesn't support models with decoupled transaction policy", expect: 'upstream_unimplemented', httpStatus: 501, retryable: false, upstreamFault: false },
+  { code: status.CANCELLED, message: 'Cancelled on client', expect: 'client_cancelled', httpStatus: 499, retryable: false, upstreamFault: false },
+  { code: status.RESOURCE_EXHAUSTED, message: 'Received message larger than max (70000000 vs 67108864)', expect: 'upstream_bad_response', httpStatus: 502, retryable: false, upstreamFault: false },
+];
+
+function check(err: GatewayError, row: Pick<Row, 'expect' | 'httpStatus' | 'retryable' | 'upstreamFault' | 'message'>): void {
+  assert.ok(err instanceof GatewayError);
+  assert.equal(err.code, row.expect);
+  assert.equal(err.status, row.httpStatus);
+  assert.equal(err.retryable, row.retryable);
+  assert.equal(err.upstreamFault, row.upstreamFault);
+  // Triton's own words stay in the message (for on-call), prefixes included.
+  assert.ok(err.message.includes(row.message), err.message);
+}
+
+describe('fromGrpcStatus (unary calls, closed streams, triton_grpc_error mode)', () => {
+  for (const row of grpcRows) {
+    it(`${status[row.code]} "${row.message.slice(0, 60)}" -> ${row.expect}`, () => {
+      check(fromGrpcStatus(row.code, row.message), row);
+    });
+  }
+
+  it('gives Retry-After for 503s and names the prompt for context length', () => {
+    assert.equal(fromGrpcStatus(status.UNAVAILABLE, 'x').retryAfterSeconds, 1);
+    assert.equal(fromGrpcStatus(status.INVALID_ARGUMENT, 'Prompt length (3) exceeds maximum input length (2)').param, 'prompt');
+    assert.equal(fromGrpcStatus(status.INTERNAL, 'x').retryAfterSeconds, undefined);
+  });
+
+  it('fromGrpcError reads a grpc-js ServiceError', () => {
+    const err = Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: status.UNAVAILABLE, details: 'No connection established', metadata: undefined });
+    const g = fromGrpcError(err);
+    assert.equal(g.code, 'upstream_unavailable');
+    assert.equal(g.message, 'No connection established');
+    assert.equal(g.cause, err);
+    assert.equal(fromGrpcError(g), g);
+    assert.equal(fromGrpcError(new TypeError('bad')).code, 'upstream_internal');
+  });
+});
+
+const streamRows: Array<Omit<Row, 'code'>> = [
+  { message: '[request id: r-1] Exceeds maximum queue size', expect: 'upstream_overloaded', httpStatus: 503, retryable: true, upstreamFault: true },
+  { message: "in ensemble 'ensemble', Maximum queue size of 16 reached", expect: 'upstream_overloaded', httpStatus: 503, retryable: true, upstreamFault: true },
+  { message: "in ensemble 'ensemble', Prompt length (5000) exceeds maximum input length (4096).", expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
+  { message: "Error generating stream: This model's maximum context length is 4096 tokens. However, you requested 5000 tokens", expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
+  { message: "[request id: <id_unknown>] Request for unknown model: 'ghost' is not found", expect: 'model_not_found', httpStatus: 404, retryable: false, upstreamFault: false },
+  { message: "Request for unknown model: 'llama' has no available versions", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
+  { message: "[request id: x] expected 2 inputs but got 1 inputs for model 'm'. Got input(s) ['a'], but missing required input(s) ['b']. Please provide all required input(s).", expect: 'invalid_request', httpStatus: 400, retryable: false, upstreamFault: false },
+  { message: "unexpected inference input 'foo' for model 'm'", expect: 'invalid_request', httpStatus: 400, retryable: false, upstreamFault: false },
+  { message: "[request id: x] inference input 'seed' data-type is 'INT64', but model 'm' expects 'UINT64'", expect: 'invalid_request', httpStatus: 400, retryable: false, upstreamFault: false },
+  { message: 'Server not ready', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
+  { message: 'GRPC server is shutting down and has stopped accepting new requests.', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
+  { message: 'Model is unavailable due to unhealthy vLLM engine', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
+  { message: 'Request was cancelled', expect: 'client_cancelled', httpStatus: 499, retryable: false, upstreamFault: false },
+  { message: "in ensemble 'ensemble', Executor failed process requestId 9 due to the following error: boom", expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
+  { message: 'Error generating stream: CUDA error', expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
+  { message: 'Traceback (most recent call last): ...', expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
+];
+
+describe('fromStreamErrorMessage (error_message text, no status code)', () => {
+  for (const row of streamRows) {
+    it(`"${row.message.slice(0, 60)}" -> ${row.expect}`, () => {
+      check(fromStreamErrorMessage(row.message), row);
+    });
+  }
+});
+
+describe('stripTritonPrefixes', () => {
+  it('removes ensemble and request-id prefixes, nested and in either order', () => {
+    assert.equal(stripTritonPrefixes("in ensemble 'ensemble', [request id: 42] boom"), 'boom');
+    assert.equal(stripTritonPrefixes("[request id: 42] in ensemble 'outer', in ensemble 'inner', boom"), 'boom');
+    assert.equal(stripTritonPrefixes('[request id: <id_unknown>] x'), 'x');
+  });
+
+  it('leaves other text alone', () => {
+    assert.equal(stripTritonPrefixes("model 'in ensemble' failed"), "model 'in ensemble' failed");
+    assert.equal(stripTritonPrefixes(''), '');
+  });
+});
