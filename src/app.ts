@@ -5,12 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { DestinationStream } from 'pino';
 import type { GatewayConfig } from './config.js';
 import { AdmissionController } from './inference/admission.js';
+import { BreakerBoard } from './inference/breakers.js';
 import { GenerationRouter } from './inference/generation.js';
+import { RetryBudget } from './inference/retry-budget.js';
 import { ModelRegistry } from './inference/model-registry.js';
 import type { Upstream } from './inference/upstream.js';
 import errorHandler from './plugins/error-handler.js';
@@ -60,11 +62,23 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     targetHealth: (target, up) => metrics.tritonUp.set({ target }, up ? 1 : 0),
     stateChanged: (entry) => metrics.tritonModelReady.set({ model_name: entry.config.name }, entry.state === 'ready' ? 1 : 0),
   });
+  const breakers = new BreakerBoard(config.resilience.breaker, {
+    transition: (target, model, to) => {
+      metrics.breakerState.set({ target, model }, to === 'closed' ? 0 : to === 'half_open' ? 1 : 2);
+      metrics.breakerTransitions.inc({ target, model, to });
+      logger[to === 'open' ? 'warn' : 'info']({ target, model, state: to }, 'circuit breaker state changed');
+    },
+  });
   const services: GatewayServices = {
     config,
     metrics,
     registry,
-    router: new GenerationRouter(registry),
+    router: new GenerationRouter(registry, breakers, new RetryBudget({
+      ratio: config.resilience.retry.budgetRatio,
+      minPerWindow: config.resilience.retry.budgetMinPerWindow,
+      windowMs: config.resilience.retry.budgetWindowMs,
+    }), config.resilience.retry),
+    breakers,
     admission: new AdmissionController(
       { maxInFlight: config.admission.maxInFlight, maxQueue: config.admission.maxQueue, queueTimeoutMs: config.admission.queueTimeoutMs, modelMaxInFlight: modelLimits(config) },
       {
@@ -88,7 +102,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     loggerInstance: logger,
     bodyLimit: config.server.bodyLimitBytes,
     genReqId: requestId,
-    disableRequestLogging: true,
+    // The request observer writes one line per inference request; fastify's own per-request
+    // lines would double every log without adding a field.
+    logController: new LogController({ disableRequestLogging: true }),
     // Our drain answers 503 in the OpenAI envelope itself (plugins/... and routes check lifecycle).
     return503OnClosing: false,
   });
@@ -115,6 +131,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   });
   app.addHook('onClose', async () => {
     registry.stop();
+    breakers.shutdown();
     services.tritonMetrics.stop();
     services.runtime.stop();
     for (const u of upstreams.values()) u.close();

@@ -110,6 +110,40 @@ export const configSchema = z
       })
       .strict()
       .default({ maxInFlight: 512, maxQueue: 1024, queueTimeoutMs: 10_000 }),
+    resilience: z
+      .object({
+        breaker: z
+          .object({
+            errorThresholdPercentage: z.number().min(1).max(100).default(50),
+            volumeThreshold: z.number().int().min(1).default(5),
+            resetTimeoutMs: positiveInt.default(10_000),
+            rollingWindowMs: positiveInt.default(10_000),
+          })
+          .strict()
+          .default({ errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 10_000, rollingWindowMs: 10_000 }),
+        retry: z
+          .object({
+            /** Attempts per route before moving to the next fallback (1 = no retry). */
+            maxAttempts: z.number().int().min(1).max(5).default(2),
+            baseDelayMs: z.number().int().min(0).default(25),
+            maxDelayMs: z.number().int().min(0).default(250),
+            budgetRatio: z.number().min(0).max(1).default(0.2),
+            budgetMinPerWindow: z.number().int().min(0).default(3),
+            budgetWindowMs: positiveInt.default(10_000),
+          })
+          .strict()
+          .default({ maxAttempts: 2, baseDelayMs: 25, maxDelayMs: 250, budgetRatio: 0.2, budgetMinPerWindow: 3, budgetWindowMs: 10_000 }),
+        cache: z
+          .object({ enabled: z.boolean().default(false), maxEntries: positiveInt.default(500), ttlMs: positiveInt.default(300_000) })
+          .strict()
+          .default({ enabled: false, maxEntries: 500, ttlMs: 300_000 }),
+      })
+      .strict()
+      .default({
+        breaker: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 10_000, rollingWindowMs: 10_000 },
+        retry: { maxAttempts: 2, baseDelayMs: 25, maxDelayMs: 250, budgetRatio: 0.2, budgetMinPerWindow: 3, budgetWindowMs: 10_000 },
+        cache: { enabled: false, maxEntries: 500, ttlMs: 300_000 },
+      }),
     shutdown: z
       .object({ drainSeconds: z.number().positive().default(30) })
       .strict()
@@ -124,34 +158,37 @@ export const configSchema = z
       .default({ level: 'info', logPrompts: false }),
   })
   .strict()
-  .superRefine((cfg, ctx) => {
-    const targets = new Set(cfg.triton.targets.map((t) => t.name));
-    if (targets.size !== cfg.triton.targets.length) {
-      ctx.addIssue({ code: 'custom', path: ['triton', 'targets'], message: 'target names must be unique' });
+  .strict();
+
+/**
+ * Cross-references (targets, fallbacks), checked on the raw object so they are reported together
+ * with the schema's own problems instead of only after those are fixed.
+ */
+function crossCheck(raw: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const asArray = (v: unknown): Array<Record<string, unknown>> => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
+  const tritonRaw = (raw.triton ?? {}) as Record<string, unknown>;
+  const targetList = asArray(tritonRaw.targets);
+  const targets = new Set(targetList.map((t) => t?.name));
+  if (targets.size !== targetList.length) problems.push('triton.targets: target names must be unique');
+  if (targetList.length === 0) problems.push('triton.targets: no Triton target: set TRITON_GRPC_URL or triton.targets');
+  const models = asArray(raw.models);
+  const names = new Set(models.map((m) => m?.name));
+  if (names.size !== models.length) problems.push('models: public model names must be unique');
+  models.forEach((m, i) => {
+    if (typeof m !== 'object' || m === null) return;
+    if (m.target !== undefined && !targets.has(m.target)) problems.push(`models.${i}.target: unknown target '${String(m.target)}'`);
+    if (m.target === undefined && targetList.length > 1) problems.push(`models.${i}.target: required when several targets are configured`);
+    if (typeof m.defaultMaxTokens === 'number' && typeof m.maxTokens === 'number' && m.defaultMaxTokens > m.maxTokens) {
+      problems.push(`models.${i}.defaultMaxTokens: must not exceed maxTokens`);
     }
-    if (cfg.triton.targets.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['triton', 'targets'], message: 'no Triton target: set TRITON_GRPC_URL or triton.targets' });
-    }
-    const names = new Set(cfg.models.map((m) => m.name));
-    if (names.size !== cfg.models.length) {
-      ctx.addIssue({ code: 'custom', path: ['models'], message: 'public model names must be unique' });
-    }
-    cfg.models.forEach((m, i) => {
-      if (m.target !== undefined && !targets.has(m.target)) {
-        ctx.addIssue({ code: 'custom', path: ['models', i, 'target'], message: `unknown target '${m.target}'` });
-      }
-      if (m.target === undefined && cfg.triton.targets.length > 1) {
-        ctx.addIssue({ code: 'custom', path: ['models', i, 'target'], message: 'required when several targets are configured' });
-      }
-      if (m.defaultMaxTokens > m.maxTokens) {
-        ctx.addIssue({ code: 'custom', path: ['models', i, 'defaultMaxTokens'], message: 'must not exceed maxTokens' });
-      }
-      m.fallbacks.forEach((f, j) => {
-        if (!names.has(f)) ctx.addIssue({ code: 'custom', path: ['models', i, 'fallbacks', j], message: `unknown model '${f}'` });
-        if (f === m.name) ctx.addIssue({ code: 'custom', path: ['models', i, 'fallbacks', j], message: 'a model cannot fall back to itself' });
-      });
+    asArray(m.fallbacks).forEach((f, j) => {
+      if (!names.has(f)) problems.push(`models.${i}.fallbacks.${j}: unknown model '${String(f)}'`);
+      if (f === m.name) problems.push(`models.${i}.fallbacks.${j}: a model cannot fall back to itself`);
     });
   });
+  return problems;
+}
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 export type ModelConfig = GatewayConfig['models'][number];
@@ -208,6 +245,7 @@ export function parseConfig(raw: unknown, env: Env = {}): GatewayConfig {
   applyEnv(copy, env, problems);
   const result = configSchema.safeParse(copy);
   if (!result.success) problems.push(...formatIssues(result.error));
+  problems.push(...crossCheck(copy));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
 }

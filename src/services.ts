@@ -4,6 +4,7 @@
  */
 import type { GatewayConfig } from './config.js';
 import type { AdmissionController } from './inference/admission.js';
+import type { BreakerBoard } from './inference/breakers.js';
 import type { GenerationRouter } from './inference/generation.js';
 import type { ModelRegistry } from './inference/model-registry.js';
 import type { Metrics } from './telemetry/metrics.js';
@@ -24,6 +25,7 @@ export interface GatewayServices {
   metrics: Metrics;
   registry: ModelRegistry;
   router: GenerationRouter;
+  breakers: BreakerBoard;
   admission: AdmissionController;
   controls: RuntimeControls;
   /** In-flight inference requests, for /debug/active-requests and the drain. */

@@ -48,7 +48,9 @@ export class AdmissionController {
 
   /** Resolves with a release function once the request holds a slot. */
   acquire(model: string, signal: AbortSignal): Promise<() => void> {
-    if (this.queue.length === 0 && this.hasRoom(model)) return Promise.resolve(this.take(model));
+    // Waiters are drained on every release, so any still queued are blocked by their model's own
+    // limit; a request with room may pass them without breaking FIFO for the global limit.
+    if (this.hasRoom(model)) return Promise.resolve(this.take(model));
     if (this.queue.length >= this.limits.maxQueue) {
       this.events.shed?.('queue_full');
       return Promise.reject(new GatewayError('overloaded', 'The gateway is at capacity; retry shortly', { retryAfterSeconds: 1 }));

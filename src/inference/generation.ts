@@ -1,13 +1,18 @@
 /**
- * One request's path through the public model's route: the primary, then its fallbacks in
- * order. Before the first byte reaches the client, a retryable failure, a model out of service
- * or a time-to-first-token timeout moves on to the next route; after it, failures surface to the
- * caller (the SSE relay turns them into an in-band error event).
+ * One request's path through its public model's route: the primary, then its fallbacks in
+ * order. Before the first byte reaches the client, a retryable failure is retried on the same
+ * route (jittered backoff, within the deadline and the retry budget) and then moves on to the
+ * next route, as do a model out of service, an open breaker and a time-to-first-token timeout.
+ * After the first byte, failures surface to the caller (the SSE relay turns them into an
+ * in-band error event). Every attempt runs through its (target, model) circuit breaker.
  */
+import type { GatewayConfig } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GenerationDelta, GenerationRequest } from '../triton/types.js';
+import { BreakerOpenError, type BreakerBoard } from './breakers.js';
 import type { ModelEntry, ModelRegistry } from './model-registry.js';
 import type { FallbackReason, InferenceObserver } from './observer.js';
+import type { RetryBudget } from './retry-budget.js';
 import { Watchdog } from './watchdog.js';
 
 export interface GenerateCall {
@@ -18,7 +23,7 @@ export interface GenerateCall {
   observer: InferenceObserver;
   /** A shorter total deadline the client asked for (ms), already bounded by config. */
   requestedDeadlineMs?: number;
-  /** Extra gRPC metadata (traceparent, tracestate). */
+  /** Extra gRPC metadata. */
   metadata?: Record<string, string>;
 }
 
@@ -27,50 +32,94 @@ export interface Generation {
   fallbackReason: FallbackReason | undefined;
   /** Starts with the first Triton response, already received. */
   deltas: AsyncGenerator<GenerationDelta>;
+  /** Settles when the attempt is over (the breaker counts this). */
+  ended: Promise<void>;
 }
 
+/** Errors worth a second try on the same route; timeouts already spent their time. */
+const retryOnSameRoute = new Set(['upstream_overloaded', 'upstream_unavailable', 'upstream_internal', 'upstream_stream_incomplete']);
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 export class GenerationRouter {
-  constructor(private readonly registry: ModelRegistry) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly breakers: BreakerBoard,
+    private readonly retryBudget: RetryBudget,
+    private readonly retry: GatewayConfig['resilience']['retry'],
+  ) {}
 
   /**
-   * Resolves once a route produced its first response (the commit point for streams).
-   * `commit` runs on that route; if it throws a retryable error before any byte was sent,
-   * the next route is tried.
+   * Resolves once a route produced its first response and `commit` accepted it. `commit` runs
+   * on that route; a retryable error it throws before any byte was sent moves on as above.
    */
   async run<T>(call: GenerateCall, commit: (g: Generation) => Promise<T>): Promise<T> {
+    const deadlineAt = Date.now() + Math.min(call.entry.config.deadlines.totalMs, call.requestedDeadlineMs ?? Number.POSITIVE_INFINITY);
+    this.retryBudget.recordRequest(call.entry.config.name);
     const chain = this.chain(call.entry);
     let lastError: GatewayError | undefined;
-    let pendingReason: FallbackReason | undefined;
+    let reason: FallbackReason | undefined;
     let previous = call.entry.config.name;
     let attempt = 0;
+    let retryAfter = Number.POSITIVE_INFINITY;
+    let failedAttempts = 0;
+
     for (const route of chain) {
       const skip = this.skipReason(route, route === call.entry);
       if (skip) {
-        pendingReason ??= skip;
-        lastError ??= new GatewayError('model_not_ready', `The model '${route.config.name}' is not ready`);
+        reason ??= skip;
+        lastError ??= new GatewayError('model_not_ready', `The model '${route.config.name}' is not ready`, { retryAfterSeconds: 1 });
         continue;
       }
-      if (route !== call.entry) call.observer.fallback(previous, route.config.name, pendingReason ?? 'upstream_error');
-      attempt += 1;
-      try {
-        const generation = await this.start(route, call, attempt, pendingReason);
-        return await commit(generation);
-      } catch (err) {
-        const gErr = toGatewayError(err);
-        if (call.signal.aborted) throw new GatewayError('client_cancelled', 'The client closed the connection');
-        if (!gErr.retryable) throw gErr;
-        lastError = gErr;
-        pendingReason = gErr.code === 'upstream_ttft_timeout' ? 'ttft_timeout' : 'upstream_error';
-        previous = route.config.name;
+      if (route !== call.entry) call.observer.fallback(previous, route.config.name, reason ?? 'upstream_error');
+      for (let onRoute = 1; ; onRoute += 1) {
+        attempt += 1;
+        try {
+          return await this.breakers.run(route.upstream.name, route.tritonModel, async () => {
+            const g = await this.start(route, call, attempt, reason, deadlineAt);
+            const value = await commit(g);
+            return { value, ended: g.ended };
+          });
+        } catch (err) {
+          if (call.signal.aborted) throw new GatewayError('client_cancelled', 'The client closed the connection');
+          if (err instanceof BreakerOpenError) {
+            call.observer.event('breaker_rejected', { target: err.target, model: err.model });
+            retryAfter = Math.min(retryAfter, err.retryAfterSeconds ?? 1);
+            lastError ??= err;
+            reason = 'breaker_open';
+            break;
+          }
+          const gErr = toGatewayError(err);
+          if (!gErr.retryable) throw gErr;
+          failedAttempts += 1;
+          lastError = gErr;
+          reason = gErr.code === 'upstream_ttft_timeout' ? 'ttft_timeout' : 'upstream_error';
+          if (!(await this.mayRetry(call, route, gErr, onRoute, deadlineAt))) break;
+          call.observer.retry(route.config.name, gErr.code);
+        }
       }
+      previous = route.config.name;
     }
-    if (chain.length > 1 || lastError?.code === 'model_not_ready') {
-      throw new GatewayError('all_upstreams_unavailable', `No upstream could serve '${call.entry.config.name}'${lastError ? `: ${lastError.message}` : ''}`, {
-        retryAfterSeconds: 1,
-        cause: lastError,
-      });
+
+    // One route that failed on its own terms: its error says the most (e.g. 504 for a hang).
+    if (chain.length === 1 && failedAttempts > 0 && lastError) throw lastError;
+    throw new GatewayError('all_upstreams_unavailable', `No upstream could serve '${call.entry.config.name}'${lastError ? `: ${lastError.message}` : ''}`, {
+      retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : 1,
+      cause: lastError,
+    });
+  }
+
+  private async mayRetry(call: GenerateCall, route: ModelEntry, err: GatewayError, onRoute: number, deadlineAt: number): Promise<boolean> {
+    if (onRoute >= this.retry.maxAttempts || !retryOnSameRoute.has(err.code)) return false;
+    // Full jitter: concurrent retries against one Triton do not arrive in lockstep.
+    const delay = Math.random() * Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (onRoute - 1));
+    if (Date.now() + delay >= deadlineAt) return false;
+    if (!this.retryBudget.tryAcquire(route.config.name)) {
+      call.observer.retryBudgetExhausted();
+      return false;
     }
-    throw lastError ?? new GatewayError('internal_error', 'no route was tried');
+    await sleep(delay);
+    return !call.signal.aborted;
   }
 
   private chain(entry: ModelEntry): ModelEntry[] {
@@ -89,17 +138,24 @@ export class GenerationRouter {
     return undefined;
   }
 
-  private async start(route: ModelEntry, call: GenerateCall, attempt: number, reason: FallbackReason | undefined): Promise<Generation> {
+  private async start(route: ModelEntry, call: GenerateCall, attempt: number, reason: FallbackReason | undefined, deadlineAt: number): Promise<Generation> {
     if (call.signal.aborted) throw new GatewayError('client_cancelled', 'The client closed the connection');
+    const remaining = deadlineAt - Date.now();
+    if (remaining <= 0) throw new GatewayError('upstream_timeout', 'The request deadline passed before Triton answered', { upstreamFault: false });
     const deadlines = route.config.deadlines;
-    const totalMs = Math.min(deadlines.totalMs, call.requestedDeadlineMs ?? Number.POSITIVE_INFINITY);
     const stream = call.request.stream;
     // Non-streamed answers arrive in one response at the end, so only the total deadline applies.
-    const firstMs = stream ? Math.min(deadlines.ttftMs, totalMs) : totalMs;
-    const idleMs = stream ? deadlines.idleMs : totalMs;
+    const firstMs = stream ? Math.min(deadlines.ttftMs, remaining) : remaining;
+    const idleMs = stream ? deadlines.idleMs : remaining;
 
     const controller = new AbortController();
-    const onClientGone = (): void => controller.abort();
+    let relayStarted = false;
+    let abandon: (() => void) | undefined;
+    const onClientGone = (): void => {
+      controller.abort();
+      // A client gone between the first response and the relay's start: nobody will drain it.
+      if (!relayStarted) abandon?.();
+    };
     call.signal.addEventListener('abort', onClientGone, { once: true });
     let phase: 'first' | 'next' = 'first';
     let expired: GatewayError | undefined;
@@ -107,7 +163,7 @@ export class GenerationRouter {
       expired =
         phase === 'next'
           ? new GatewayError('upstream_idle_timeout', `No token from Triton for ${idleMs} ms`, { upstreamFault: true })
-          : stream
+          : stream && firstMs < remaining
             ? new GatewayError('upstream_ttft_timeout', `No first token from Triton within ${firstMs} ms`, { upstreamFault: true })
             : new GatewayError('upstream_timeout', `Triton did not answer within ${firstMs} ms`, { upstreamFault: true });
       controller.abort();
@@ -119,7 +175,7 @@ export class GenerationRouter {
 
     const attemptObs = call.observer.attemptStarted({ target: route.upstream.name, tritonModel: route.tritonModel, servedModel: route.config.name, attempt });
     const upstream = route.upstream.infer(route.schema!, call.request, {
-      deadline: Date.now() + totalMs,
+      deadline: deadlineAt,
       signal: controller.signal,
       metadata: attemptObs.metadata ? { ...call.metadata, ...attemptObs.metadata } : call.metadata,
       version: route.config.version || undefined,
@@ -140,7 +196,19 @@ export class GenerationRouter {
     call.observer.served(route.config.name);
     const firstDelta = first.value;
 
+    let settle!: { resolve: () => void; reject: (err: GatewayError) => void };
+    const ended = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    // Awaited by the breaker; the no-op catch keeps an unobserved failure from being "unhandled".
+    ended.catch(() => undefined);
+
+    abandon = () => {
+      cleanup();
+      void upstream.return(undefined).catch(() => undefined);
+      attemptObs.end(new GatewayError('client_cancelled', 'The client closed the connection'));
+      settle.resolve();
+    };
     async function* relay(): AsyncGenerator<GenerationDelta> {
+      relayStarted = true;
       let failure: GatewayError | undefined;
       try {
         yield firstDelta;
@@ -167,9 +235,11 @@ export class GenerationRouter {
         if (!controller.signal.aborted) controller.abort();
         await upstream.return(undefined).catch(() => undefined);
         attemptObs.end(failure);
+        if (failure) settle.reject(failure);
+        else settle.resolve();
       }
     }
-    return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: relay() };
+    return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: relay(), ended };
   }
 }
 

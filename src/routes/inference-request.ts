@@ -95,16 +95,15 @@ export async function beginInference(
   observer.event('admitted', { wait_ms: Math.round(performance.now() - admissionStarted) });
   services.active.add(observer);
   let released = false;
-  return {
-    observer,
-    signal: controller.signal,
-    release: () => {
-      if (released) return;
-      released = true;
-      services.active.delete(observer);
-      release();
-    },
+  const releaseOnce = (): void => {
+    if (released) return;
+    released = true;
+    services.active.delete(observer);
+    release();
   };
+  // The connection closing always frees the slot, even if a stream body was never read.
+  reply.raw.once('close', releaseOnce);
+  return { observer, signal: controller.signal, release: releaseOnce };
 }
 
 function traceFields(span: ReturnType<typeof startRequestSpan>): Record<string, string> {
