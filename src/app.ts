@@ -9,25 +9,20 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { DestinationStream } from 'pino';
 import type { GatewayConfig } from './config.js';
-import { AdmissionController } from './inference/admission.js';
-import { BreakerBoard } from './inference/breakers.js';
-import { GenerationRouter } from './inference/generation.js';
-import { RetryBudget } from './inference/retry-budget.js';
-import { ModelRegistry } from './inference/model-registry.js';
 import type { Upstream } from './inference/upstream.js';
 import errorHandler from './plugins/error-handler.js';
+import loadProtection from './plugins/load-protection.js';
 import observability from './plugins/observability.js';
+import { adminControlsRoutes } from './routes/admin-controls.js';
+import { chatCompletionsRoutes } from './routes/chat-completions.js';
 import { completionsRoutes } from './routes/completions.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { modelsRoutes } from './routes/models.js';
+import { buildServices } from './build-services.js';
 import type { GatewayServices } from './services.js';
 import { createLogger } from './telemetry/logger.js';
 import { createMetrics } from './telemetry/metrics.js';
-import { RecentErrors } from './telemetry/recent-errors.js';
-import { RuntimeSampler } from './telemetry/runtime-sampler.js';
-import { TritonMetricsPoller } from './telemetry/triton-metrics-poller.js';
-import { buildInfo } from './build-info.js';
 import { debugRoutes } from './routes/debug.js';
 import { createTritonClients, tritonUpstream } from './upstreams.js';
 
@@ -58,45 +53,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   const logger = createLogger(config.logging, deps.logDestination);
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
   const upstreams = deps.upstreams ?? new Map([...createTritonClients(config)].map(([name, client]) => [name, tritonUpstream(client)]));
-  const registry = new ModelRegistry(config, upstreams, logger, {
-    targetHealth: (target, up) => metrics.tritonUp.set({ target }, up ? 1 : 0),
-    stateChanged: (entry) => metrics.tritonModelReady.set({ model_name: entry.config.name }, entry.state === 'ready' ? 1 : 0),
-  });
-  const breakers = new BreakerBoard(config.resilience.breaker, {
-    transition: (target, model, to) => {
-      metrics.breakerState.set({ target, model }, to === 'closed' ? 0 : to === 'half_open' ? 1 : 2);
-      metrics.breakerTransitions.inc({ target, model, to });
-      logger[to === 'open' ? 'warn' : 'info']({ target, model, state: to }, 'circuit breaker state changed');
-    },
-  });
-  const services: GatewayServices = {
-    config,
-    metrics,
-    registry,
-    router: new GenerationRouter(registry, breakers, new RetryBudget({
-      ratio: config.resilience.retry.budgetRatio,
-      minPerWindow: config.resilience.retry.budgetMinPerWindow,
-      windowMs: config.resilience.retry.budgetWindowMs,
-    }), config.resilience.retry),
-    breakers,
-    admission: new AdmissionController(
-      { maxInFlight: config.admission.maxInFlight, maxQueue: config.admission.maxQueue, queueTimeoutMs: config.admission.queueTimeoutMs, modelMaxInFlight: modelLimits(config) },
-      {
-        changed: (inFlight, queued) => {
-          metrics.activeRequests.set(inFlight);
-          metrics.queueDepth.set(queued);
-        },
-        shed: (reason) => metrics.requestsShed.inc({ reason }),
-      },
-    ),
-    controls: { maxPromptChars: config.server.maxPromptChars, maxTokensCap: undefined },
-    active: new Set(),
-    lifecycle: { draining: false, startedAt: Date.now() },
-    tritonMetrics: new TritonMetricsPoller(config.triton.targets, config.triton.metricsIntervalMs, metrics, logger, () => new Set(registry.list().map((e) => e.tritonModel))),
-    runtime: new RuntimeSampler(),
-    recentErrors: new RecentErrors(),
-    build: buildInfo(),
-  };
+  const services = buildServices(config, upstreams, metrics, logger);
+  const { registry, breakers } = services;
 
   const app = Fastify({
     loggerInstance: logger,
@@ -117,12 +75,16 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   // 1. errors become OpenAI envelopes; 2. request ids + metrics + completion log line.
   await app.register(errorHandler);
   await app.register(observability, { metrics, recentErrors: services.recentErrors });
-  // 3. routes (auth and admission run inside them, in that order).
+  // 3. load shedding and rate limits (inference routes only).
+  await app.register(loadProtection, { services });
+  // 4. routes (auth and admission run inside them, in that order).
   await app.register(healthRoutes(services));
   await app.register(metricsRoutes(services));
   await app.register(modelsRoutes(services));
   await app.register(completionsRoutes(services));
+  await app.register(chatCompletionsRoutes(services));
   await app.register(debugRoutes(services));
+  await app.register(adminControlsRoutes(services));
 
   app.addHook('onReady', async () => {
     registry.start();
@@ -137,10 +99,4 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     for (const u of upstreams.values()) u.close();
   });
   return app as unknown as FastifyInstance;
-}
-
-function modelLimits(config: GatewayConfig): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of config.models) if (m.maxInFlight !== undefined) out[m.name] = m.maxInFlight;
-  return out;
 }

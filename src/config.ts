@@ -4,6 +4,7 @@
  * list instead of one error per restart.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -35,6 +36,26 @@ const deadlinesSchema = z
   })
   .strict();
 
+/**
+ * Where a model's chat template comes from (exactly one source). Relative paths are resolved
+ * against the config file's directory. bosToken/eosToken override the tokenizer config's.
+ */
+const chatTemplateSchema = z
+  .object({
+    /** A Hugging Face tokenizer_config.json: its chat_template, bos_token and eos_token. */
+    tokenizerConfig: z.string().min(1).optional(),
+    /** A .jinja file. */
+    file: z.string().min(1).optional(),
+    /** The Jinja template itself. */
+    inline: z.string().min(1).optional(),
+    bosToken: z.string().optional(),
+    eosToken: z.string().optional(),
+  })
+  .strict()
+  .refine((t) => [t.tokenizerConfig, t.file, t.inline].filter((v) => v !== undefined).length === 1, {
+    message: 'set exactly one of tokenizerConfig, file or inline',
+  });
+
 const modelSchema = z
   .object({
     name: z.string().min(1).regex(/^[A-Za-z0-9._:/-]+$/, 'letters, digits and . _ : / - only'),
@@ -53,12 +74,48 @@ const modelSchema = z
     warmup: z.union([warmupSchema, z.literal(false)]).default({ prompt: 'Say hello.', maxTokens: 4, latencyBudgetMs: 30_000 }),
     deadlines: deadlinesSchema.default({ totalMs: 120_000, ttftMs: 30_000, idleMs: 30_000, minRequestedMs: 100 }),
     maxInFlight: positiveInt.optional(),
+    /** How /v1/chat/completions turns messages into this model's prompt; unset: chat gets a 400. */
+    chatTemplate: chatTemplateSchema.optional(),
     engine: z
       .object({ hash: z.string().optional(), quantisation: z.string().optional(), manifest: z.string().optional() })
       .strict()
       .optional(),
   })
   .strict();
+
+/** Governance: the event log, its webhooks, engine polling and the readiness policy (src/governance/). */
+const governanceSchema = z
+  .object({
+    /** JSONL file every governance event is appended to (one fsync per event). */
+    eventLog: z.string().min(1).default('./data/governance-events.jsonl'),
+    /** Every event is also POSTed here (off the request path, with retries). */
+    webhookUrl: z.string().url().optional(),
+    webhookRetries: z.number().int().min(0).max(10).default(4),
+    webhookBackoffMs: positiveInt.default(500),
+    webhookTimeoutMs: positiveInt.default(5_000),
+    /** The finance/readiness webhook: cost alerts (firing and resolved) go here too. */
+    financeWebhookUrl: z.string().url().optional(),
+    /** How often ready models are re-described to notice a new engine version or hash; 0 = never. */
+    enginePollMs: z.number().int().min(0).default(60_000),
+    policy: z
+      .object({
+        evaluateIntervalMs: positiveInt.default(5_000),
+        /** Mean cost per request over the window; the threshold defaults to each model's maxCostUsd. */
+        cost: z
+          .object({ windowMs: positiveInt.default(300_000), thresholdUsd: nonNegative.optional(), minRequests: positiveInt.default(5) })
+          .strict()
+          .prefault({}),
+        /** Mean Triton queue delay over the window; the threshold defaults to each model's queueDelayBudgetUs. */
+        queueDelay: z
+          .object({ windowMs: positiveInt.default(300_000), thresholdUs: positiveInt.optional(), minRequests: positiveInt.default(5) })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
 
 const targetSchema = z
   .object({
@@ -144,6 +201,46 @@ export const configSchema = z
         retry: { maxAttempts: 2, baseDelayMs: 25, maxDelayMs: 250, budgetRatio: 0.2, budgetMinPerWindow: 3, budgetWindowMs: 10_000 },
         cache: { enabled: false, maxEntries: 500, ttlMs: 300_000 },
       }),
+    rateLimit: z
+      .object({
+        /** Requests per minute per API key (per client IP when no keys are configured); unset = off. */
+        perMinute: positiveInt.optional(),
+        /** Share the counters between replicas through Redis (ioredis URL). */
+        redisUrl: z.string().url().optional(),
+      })
+      .strict()
+      .default({}),
+    loadShedding: z
+      .object({
+        maxEventLoopDelayMs: positiveInt.default(1_000),
+        maxHeapUsedBytes: positiveInt.optional(),
+        maxEventLoopUtilization: z.number().gt(0).max(1).optional(),
+        retryAfterSeconds: positiveInt.default(5),
+      })
+      .strict()
+      .default({ maxEventLoopDelayMs: 1_000, retryAfterSeconds: 5 }),
+    chaos: z
+      .object({
+        enabled: z.boolean().default(false),
+        rate: z.number().min(0).max(1).default(0.05),
+        modes: z.array(z.enum(['error', 'timeout', 'slow'])).min(1).default(['error', 'timeout', 'slow']),
+        /** Route templates to hit (e.g. /v1/completions); empty = every inference route. */
+        routes: z.array(z.string()).default([]),
+        /** Public model names to hit; empty = every model. */
+        models: z.array(z.string()).default([]),
+        slowMs: positiveInt.default(2_000),
+      })
+      .strict()
+      .default({ enabled: false, rate: 0.05, modes: ['error', 'timeout', 'slow'], routes: [], models: [], slowMs: 2_000 }),
+    anomaly: z
+      .object({
+        windowSize: z.number().int().min(10).default(100),
+        threshold: z.number().positive().default(3),
+        minSamples: z.number().int().min(5).default(20),
+      })
+      .strict()
+      .default({ windowSize: 100, threshold: 3, minSamples: 20 }),
+    governance: governanceSchema,
     shutdown: z
       .object({ drainSeconds: z.number().positive().default(30) })
       .strict()
@@ -267,5 +364,16 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       throw new ConfigError([`GATEWAY_CONFIG: ${path} is not valid YAML: ${(err as Error).message}`]);
     }
   }
-  return parseConfig(raw, env);
+  const config = parseConfig(raw, env);
+  if (path) resolveTemplatePaths(config, dirname(resolvePath(path)));
+  return config;
+}
+
+/** Template files named in a config file are relative to that file, wherever the process runs. */
+function resolveTemplatePaths(config: GatewayConfig, baseDir: string): void {
+  for (const model of config.models) {
+    const t = model.chatTemplate;
+    if (t?.tokenizerConfig !== undefined) t.tokenizerConfig = resolvePath(baseDir, t.tokenizerConfig);
+    if (t?.file !== undefined) t.file = resolvePath(baseDir, t.file);
+  }
 }

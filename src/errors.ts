@@ -21,6 +21,7 @@ export const errorTable = {
   upstream_unavailable: { status: 503, type: 'server_error', retryable: true },
   all_upstreams_unavailable: { status: 503, type: 'server_error', retryable: false },
   shutting_down: { status: 503, type: 'server_error', retryable: false },
+  under_pressure: { status: 503, type: 'server_error', retryable: false },
   upstream_timeout: { status: 504, type: 'timeout_error', retryable: true },
   upstream_ttft_timeout: { status: 504, type: 'timeout_error', retryable: true },
   upstream_idle_timeout: { status: 504, type: 'timeout_error', retryable: false },

@@ -11,13 +11,26 @@ import type { Metrics } from './telemetry/metrics.js';
 import type { RecentErrors } from './telemetry/recent-errors.js';
 import type { RuntimeSampler } from './telemetry/runtime-sampler.js';
 import type { TritonMetricsPoller } from './telemetry/triton-metrics-poller.js';
-import type { RequestObserver } from './telemetry/request-observer.js';
+import type { CompletionListener, RequestObserver } from './telemetry/request-observer.js';
+import type { AnomalyDetector } from './telemetry/anomaly-detector.js';
+import type { ChaosMonkey } from './inference/chaos.js';
+import type { ResponseCache } from './inference/response-cache.js';
 
 /** Limits the emergency admin API may change at run time. */
 export interface RuntimeControls {
   maxPromptChars: number;
   /** A cap on max_tokens across all models, below each model's own maximum. */
   maxTokensCap: number | undefined;
+  /** Requests per minute per API key (or client IP); undefined = no rate limit. */
+  rateLimitPerMinute: number | undefined;
+}
+
+export interface ControlChange {
+  at: string;
+  actor: string;
+  action: string;
+  before: unknown;
+  after: unknown;
 }
 
 export interface GatewayServices {
@@ -35,4 +48,11 @@ export interface GatewayServices {
   runtime: RuntimeSampler;
   recentErrors: RecentErrors;
   build: { version: string; commit: string | null };
+  chaos: ChaosMonkey;
+  anomalies: AnomalyDetector;
+  responseCache: ResponseCache;
+  /** The emergency-control audit trail (newest last), shown in diagnostics. */
+  controlChanges: ControlChange[];
+  /** Called with every finished inference request (anomaly detection, governance). */
+  completionListeners: CompletionListener[];
 }

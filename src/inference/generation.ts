@@ -10,6 +10,7 @@ import type { GatewayConfig } from '../config.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import type { GenerationDelta, GenerationRequest } from '../triton/types.js';
 import { BreakerOpenError, type BreakerBoard } from './breakers.js';
+import type { ChaosMonkey } from './chaos.js';
 import type { ModelEntry, ModelRegistry } from './model-registry.js';
 import type { FallbackReason, InferenceObserver } from './observer.js';
 import type { RetryBudget } from './retry-budget.js';
@@ -25,6 +26,13 @@ export interface GenerateCall {
   requestedDeadlineMs?: number;
   /** Extra gRPC metadata. */
   metadata?: Record<string, string>;
+  /** The route template, for chaos scoping. */
+  endpoint?: string;
+  /**
+   * The request as `route` must receive it, when that differs per route (chat: every model
+   * renders the prompt with its own template). Throwing a retryable GatewayError skips the route.
+   */
+  requestFor?: (route: ModelEntry) => GenerationRequest;
 }
 
 export interface Generation {
@@ -47,6 +55,7 @@ export class GenerationRouter {
     private readonly breakers: BreakerBoard,
     private readonly retryBudget: RetryBudget,
     private readonly retry: GatewayConfig['resilience']['retry'],
+    private readonly chaos?: ChaosMonkey,
   ) {}
 
   /**
@@ -139,11 +148,13 @@ export class GenerationRouter {
   }
 
   private async start(route: ModelEntry, call: GenerateCall, attempt: number, reason: FallbackReason | undefined, deadlineAt: number): Promise<Generation> {
+    if (this.chaos) await this.chaos.beforeAttempt(call.endpoint ?? '', route.config.name);
     if (call.signal.aborted) throw new GatewayError('client_cancelled', 'The client closed the connection');
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) throw new GatewayError('upstream_timeout', 'The request deadline passed before Triton answered', { upstreamFault: false });
+    const request = call.requestFor ? call.requestFor(route) : call.request;
     const deadlines = route.config.deadlines;
-    const stream = call.request.stream;
+    const stream = request.stream;
     // Non-streamed answers arrive in one response at the end, so only the total deadline applies.
     const firstMs = stream ? Math.min(deadlines.ttftMs, remaining) : remaining;
     const idleMs = stream ? deadlines.idleMs : remaining;
@@ -174,7 +185,7 @@ export class GenerationRouter {
     };
 
     const attemptObs = call.observer.attemptStarted({ target: route.upstream.name, tritonModel: route.tritonModel, servedModel: route.config.name, attempt });
-    const upstream = route.upstream.infer(route.schema!, call.request, {
+    const upstream = route.upstream.infer(route.schema!, request, {
       deadline: deadlineAt,
       signal: controller.signal,
       metadata: attemptObs.metadata ? { ...call.metadata, ...attemptObs.metadata } : call.metadata,

@@ -19,6 +19,7 @@ import {
   requestedDeadline,
   resolveModel,
   setServedHeaders,
+  withResponseCache,
 } from './inference-request.js';
 import { sseData } from './sse.js';
 
@@ -75,14 +76,16 @@ export function completionsRoutes(services: GatewayServices) {
             repetitionPenalty: body.repetition_penalty ?? undefined,
             minTokens: body.min_tokens ?? undefined,
           };
-          const call = { entry, request: generationRequest, signal: ctx.signal, observer: ctx.observer, requestedDeadlineMs: deadline };
+          const call = { entry, request: generationRequest, signal: ctx.signal, observer: ctx.observer, requestedDeadlineMs: deadline, endpoint: '/v1/completions' };
 
           if (!stream) {
-            const { generation, done } = await services.router.run(call, async (g) => ({ generation: g, done: await collect(g, generationRequest.maxTokens, ctx) }));
-            const ident: CompletionIdentity = { id: newCompletionId('cmpl'), created: Math.floor(Date.now() / 1000), model: generation.servedModel };
-            setServedHeaders(reply, generation);
-            const text = generationRequest.echo ? prompt + done.text : done.text;
-            return completionBody(ident, text, done.finishReason, done.accumulator.usage());
+            return await withResponseCache(services, reply, ctx.observer, 'text_completion', entry.config.name, generationRequest, async () => {
+              const { generation, done } = await services.router.run(call, async (g) => ({ generation: g, done: await collect(g, generationRequest.maxTokens, ctx) }));
+              const ident: CompletionIdentity = { id: newCompletionId('cmpl'), created: Math.floor(Date.now() / 1000), model: generation.servedModel };
+              setServedHeaders(reply, generation);
+              const text = generationRequest.echo ? prompt + done.text : done.text;
+              return { body: completionBody(ident, text, done.finishReason, done.accumulator.usage()), servedModel: generation.servedModel };
+            });
           }
 
           const generation = await services.router.run(call, async (g) => g);

@@ -82,7 +82,7 @@ export async function beginInference(
   span.setAttribute('gen_ai.request.model', entry.config.name);
   span.setAttribute('http.request.id', request.id);
   const log = request.log.child(traceFields(span));
-  const observer = new RequestObserver(request.id, endpoint, operation, entry, stream, services.metrics, log, span);
+  const observer = new RequestObserver(request.id, endpoint, operation, entry, stream, services.metrics, log, span, services.completionListeners);
   request.observer = observer;
 
   const controller = new AbortController();
@@ -182,4 +182,35 @@ export function relayStream(reply: FastifyReply, generation: Generation, request
   setServedHeaders(reply, generation);
   reply.headers(sseHeaders);
   return reply.send(Readable.from(frames(), { objectMode: false }));
+}
+
+/**
+ * The optional degraded mode: a successful deterministic answer is remembered; when every
+ * upstream is unavailable, the remembered answer is served with `x-degraded: cached`.
+ */
+export async function withResponseCache(
+  services: GatewayServices,
+  reply: FastifyReply,
+  observer: RequestObserver,
+  operation: string,
+  model: string,
+  request: GenerationRequest,
+  produce: () => Promise<{ body: unknown; servedModel: string }>,
+): Promise<unknown> {
+  const cache = services.responseCache;
+  const key = cache.key(operation, model, request);
+  if (key === undefined) return (await produce()).body;
+  try {
+    const { body, servedModel } = await produce();
+    cache.set(key, body, servedModel);
+    return body;
+  } catch (err) {
+    const hit = isGatewayError(err) && err.code === 'all_upstreams_unavailable' ? cache.get(key) : undefined;
+    if (!hit) throw err;
+    observer.warn('served from the response cache: every upstream unavailable');
+    observer.event('degraded_cached');
+    reply.header('x-degraded', 'cached');
+    reply.header('x-served-model', hit.servedModel);
+    return hit.body;
+  }
 }

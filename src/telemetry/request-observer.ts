@@ -14,6 +14,23 @@ import type { Metrics } from './metrics.js';
 
 const tracer = trace.getTracer('triton-gateway');
 
+/** What one finished inference request amounts to, for in-process consumers (anomaly detection, governance). */
+export interface CompletionSummary {
+  requestId: string;
+  model: string;
+  servedModel: string;
+  operation: 'text_completion' | 'chat';
+  stream: boolean;
+  status: number;
+  durationMs: number;
+  queueDelayUs: number | undefined;
+  costUsd: number | undefined;
+  usage: Usage | undefined;
+  errorCode: string | undefined;
+}
+
+export type CompletionListener = (summary: CompletionSummary) => void;
+
 export type StreamAbortPhase = 'before_first_byte' | 'mid_stream' | 'client_disconnect';
 
 export class RequestObserver implements InferenceObserver {
@@ -43,6 +60,7 @@ export class RequestObserver implements InferenceObserver {
     private readonly metrics: Metrics,
     private readonly log: Pick<Logger, 'info' | 'warn' | 'error'>,
     readonly span: Span,
+    private readonly listeners: readonly CompletionListener[] = [],
   ) {}
 
   get model(): string {
@@ -276,6 +294,29 @@ export class RequestObserver implements InferenceObserver {
       },
       'request completed',
     );
+    if (this.listeners.length > 0) {
+      const summary: CompletionSummary = {
+        requestId: this.requestId,
+        model,
+        servedModel: served,
+        operation: this.operation,
+        stream: this.stream,
+        status,
+        durationMs: totalMs,
+        queueDelayUs,
+        costUsd: cost,
+        usage,
+        errorCode: this.errorCode,
+      };
+      // A listener's failure must never break the request path.
+      for (const listener of this.listeners) {
+        try {
+          listener(summary);
+        } catch (err) {
+          this.log.error({ err }, 'completion listener failed');
+        }
+      }
+    }
   }
 }
 
