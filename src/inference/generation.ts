@@ -63,7 +63,9 @@ export class GenerationRouter {
    * on that route; a retryable error it throws before any byte was sent moves on as above.
    */
   async run<T>(call: GenerateCall, commit: (g: Generation) => Promise<T>): Promise<T> {
-    const deadlineAt = Date.now() + Math.min(call.entry.config.deadlines.totalMs, call.requestedDeadlineMs ?? Number.POSITIVE_INFINITY);
+    // Each model has its own total deadline (a hang on the primary leaves the fallback its
+    // full time); a deadline the client asked for bounds the whole request.
+    const requestDeadlineAt = Date.now() + (call.requestedDeadlineMs ?? Number.POSITIVE_INFINITY);
     this.retryBudget.recordRequest(call.entry.config.name);
     const chain = this.chain(call.entry);
     let lastError: GatewayError | undefined;
@@ -81,6 +83,7 @@ export class GenerationRouter {
         continue;
       }
       if (route !== call.entry) call.observer.fallback(previous, route.config.name, reason ?? 'upstream_error');
+      const deadlineAt = Math.min(Date.now() + route.config.deadlines.totalMs, requestDeadlineAt);
       for (let onRoute = 1; ; onRoute += 1) {
         attempt += 1;
         try {
@@ -189,7 +192,7 @@ export class GenerationRouter {
       deadline: deadlineAt,
       signal: controller.signal,
       metadata: attemptObs.metadata ? { ...call.metadata, ...attemptObs.metadata } : call.metadata,
-      version: route.config.version || undefined,
+      version: route.servedVersion || undefined,
     });
 
     watchdog.arm(firstMs);

@@ -185,8 +185,9 @@ export function relayStream(reply: FastifyReply, generation: Generation, request
 }
 
 /**
- * The optional degraded mode: a successful deterministic answer is remembered; when every
- * upstream is unavailable, the remembered answer is served with `x-degraded: cached`.
+ * The optional degraded mode: a successful deterministic answer is remembered; when the
+ * upstreams fail it (after retries and fallbacks), the remembered answer is served with
+ * `x-degraded: cached`.
  */
 export async function withResponseCache(
   services: GatewayServices,
@@ -205,7 +206,8 @@ export async function withResponseCache(
     cache.set(key, body, servedModel);
     return body;
   } catch (err) {
-    const hit = isGatewayError(err) && err.code === 'all_upstreams_unavailable' ? cache.get(key) : undefined;
+    // Only when upstreams failed (5xx), never for the client's own errors.
+    const hit = isGatewayError(err) && err.status >= 500 ? cache.get(key) : undefined;
     if (!hit) throw err;
     observer.warn('served from the response cache: every upstream unavailable');
     observer.event('degraded_cached');

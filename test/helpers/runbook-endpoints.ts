@@ -129,12 +129,19 @@ export interface RouteSpec {
   path: string;
 }
 
-/** The route a call reaches, matching `:param` segments of the template against any segment. */
+/**
+ * The route a call reaches: a `:param` segment of the template matches any one segment, a final
+ * `*` matches the rest of the path (one segment or more).
+ */
 export function matchRoute<R extends RouteSpec>(routes: readonly R[], method: string, path: string): R | undefined {
   const segments = path.split('/');
   return routes.find((route) => {
     if (route.method !== method) return false;
     const template = route.path.split('/');
+    if (template.at(-1) === '*') {
+      const prefix = template.slice(0, -1);
+      return segments.length > prefix.length && segments.at(-1) !== '' && prefix.every((t, i) => t.startsWith(':') || t === segments[i]);
+    }
     return template.length === segments.length && template.every((t, i) => t.startsWith(':') || t === segments[i]);
   });
 }

@@ -1,9 +1,10 @@
 /**
  * The HTTP endpoints runbooks may call, by base variable. The gateway's list mirrors its route
- * table (DESIGN.md §4 and the emergency admin API); the contract test compares it with the real
- * app's routes, so a route renamed in src/ fails there rather than in the middle of an incident.
+ * table (src/routes/, templates as Fastify writes them); the contract test compares it with the
+ * real app's routes, so a route renamed in src/ fails there rather than in the middle of an
+ * incident.
  */
-import type { RouteSpec } from '../helpers/runbook-endpoints.js';
+import type { RouteSpec } from '../../helpers/runbook-endpoints.js';
 
 export interface GatewayRoute extends RouteSpec {
   /** Needs `Authorization: Bearer $GATEWAY_ADMIN_TOKEN`. */
@@ -14,7 +15,7 @@ export const gatewayRoutes: readonly GatewayRoute[] = [
   { method: 'POST', path: '/v1/completions', admin: false },
   { method: 'POST', path: '/v1/chat/completions', admin: false },
   { method: 'GET', path: '/v1/models', admin: false },
-  { method: 'GET', path: '/v1/models/:id', admin: false },
+  { method: 'GET', path: '/v1/models/*', admin: false },
   { method: 'GET', path: '/metrics', admin: false },
   { method: 'GET', path: '/livez', admin: false },
   { method: 'GET', path: '/readyz', admin: false },
@@ -28,7 +29,11 @@ export const gatewayRoutes: readonly GatewayRoute[] = [
   { method: 'POST', path: '/admin/models/:name/force-fallback', admin: true },
   { method: 'POST', path: '/admin/models/:name/warmup', admin: true },
   { method: 'POST', path: '/admin/models/:name/rollback', admin: true },
+  { method: 'GET', path: '/admin/models/:name/engine', admin: true },
   { method: 'GET', path: '/admin/events', admin: true },
+  { method: 'GET', path: '/admin/waivers', admin: true },
+  { method: 'POST', path: '/admin/waivers', admin: true },
+  { method: 'GET', path: '/admin/chaos', admin: true },
   { method: 'POST', path: '/admin/chaos', admin: true },
 ];
 

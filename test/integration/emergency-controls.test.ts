@@ -1,0 +1,142 @@
+/**
+ * The runbooks' "reduce load" step: token-gated admin calls change limits at run time, every
+ * change is audited and shown in diagnostics, and one call reverts them. Also chaos injection,
+ * rate limits, the cached degraded mode and anomaly detection.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { complete, completeStream } from '../helpers/openai-http.js';
+import { primary, secondary, startResilienceStack } from '../helpers/resilience-stack.js';
+import { scrape } from '../helpers/scrape.js';
+import type { Stack } from '../helpers/stack.js';
+
+const token = 'admin-token-for-tests-0123';
+const auth = { authorization: `Bearer ${token}`, 'x-actor': 'oncall@example' };
+let stack: Stack;
+
+before(async () => {
+  stack = await startResilienceStack({
+    env: { GATEWAY_ADMIN_TOKEN: token },
+    config: { resilience: { cache: { enabled: true, maxEntries: 10, ttlMs: 60_000 }, breaker: { errorThresholdPercentage: 50, volumeThreshold: 1000, resetTimeoutMs: 400, rollingWindowMs: 5000 }, retry: { maxAttempts: 1 } }, anomaly: { windowSize: 50, threshold: 3, minSamples: 10 } },
+  });
+});
+after(async () => stack.close());
+
+async function admin(method: string, path: string, body?: unknown, headers: Record<string, string> = auth) {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+test('admin endpoints need the token', async () => {
+  assert.equal((await admin('GET', '/admin/controls', undefined, {})).status, 401);
+  assert.equal((await admin('GET', '/admin/controls', undefined, { authorization: 'Bearer wrong-token-0123456789' })).status, 401);
+  assert.equal((await admin('GET', '/admin/controls')).status, 200);
+});
+
+test('limits change at run time, are audited, shown in diagnostics and reverted', async () => {
+  const patched = await admin('PATCH', '/admin/controls', { maxPromptChars: 10, maxTokensCap: 2, maxInFlight: 7, rateLimitPerMinute: 1000 });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  assert.equal(patched.body.current.maxPromptChars, 10);
+
+  const tooLong = await complete(stack.url, { model: 'llama-3-8b', prompt: 'this prompt is longer than ten', max_tokens: 5 });
+  assert.equal(tooLong.status, 400);
+  assert.equal(tooLong.body.error.param, 'prompt');
+  const capped = await complete(stack.url, { model: 'llama-3-8b', prompt: 'short', max_tokens: 50 });
+  assert.equal(capped.status, 200);
+  assert.equal(capped.body.usage.completion_tokens, 2);
+  assert.equal(stack.app.services.admission.state.limits.maxInFlight, 7);
+
+  const audit = stack.logs.find('emergency control changed');
+  assert.equal(audit.at(-1)!.actor, 'oncall@example');
+  assert.equal(audit.at(-1)!.action, 'update_controls');
+  const diag = await admin('GET', '/debug/diagnostics');
+  assert.equal(diag.body.controls.maxPromptChars, 10);
+  assert.equal(diag.body.controls.recentChanges.at(-1).action, 'update_controls');
+
+  const reverted = await admin('POST', '/admin/controls/revert');
+  assert.equal(reverted.body.current.maxPromptChars, stack.config.server.maxPromptChars);
+  assert.equal(reverted.body.current.maxTokensCap, null);
+  assert.equal(reverted.body.current.rateLimitPerMinute, null);
+  assert.equal((await complete(stack.url, { model: 'llama-3-8b', prompt: 'this prompt is longer than ten', max_tokens: 5 })).status, 200);
+});
+
+test('disabling a model or forcing its fallback moves traffic, and is revertible', async () => {
+  assert.equal((await admin('POST', '/admin/models/llama-3-8b/force-fallback', { enabled: true })).status, 200);
+  const forced = await complete(stack.url, { model: 'llama-3-8b', prompt: 'hi', max_tokens: 2 });
+  assert.equal(forced.headers.get('x-served-model'), 'qwen3');
+  assert.equal(forced.headers.get('x-fallback-reason'), 'forced');
+  await admin('POST', '/admin/models/llama-3-8b/force-fallback', { enabled: false });
+  assert.equal((await admin('POST', '/admin/models/qwen3/disable')).status, 200);
+  const disabled = await complete(stack.url, { model: 'qwen3', prompt: 'hi', max_tokens: 2 });
+  assert.equal(disabled.status, 503);
+  assert.equal((await admin('POST', '/admin/models/nope/disable')).status, 404);
+  await admin('POST', '/admin/controls/revert');
+  assert.equal((await complete(stack.url, { model: 'qwen3', prompt: 'hi', max_tokens: 2 })).status, 200);
+});
+
+test('the rate limit answers 429 with Retry-After and never touches health or metrics', async () => {
+  await admin('PATCH', '/admin/controls', { rateLimitPerMinute: 2 });
+  const ask = { model: 'qwen3', prompt: 'hi', max_tokens: 1 };
+  // The window may already hold requests of earlier tests (limits count whenever they are on).
+  let limited = await complete(stack.url, ask);
+  for (let i = 0; i < 3 && limited.status === 200; i += 1) limited = await complete(stack.url, ask);
+  assert.equal(limited.status, 429);
+  assert.equal(limited.body.error.code, 'rate_limited');
+  assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+  for (let i = 0; i < 4; i += 1) {
+    assert.equal((await fetch(`${stack.url}/livez`)).status, 200);
+    assert.equal((await fetch(`${stack.url}/metrics`)).status, 200);
+  }
+  await admin('POST', '/admin/controls/revert');
+  assert.equal((await complete(stack.url, ask)).status, 200);
+});
+
+test('chaos injects scoped faults that the fallback absorbs, counted, and never on health routes', async () => {
+  const m0 = await scrape(`${stack.url}/metrics`);
+  const set = await admin('POST', '/admin/chaos', { enabled: true, rate: 1, modes: ['error'], models: ['llama-3-8b'] });
+  assert.equal(set.status, 200);
+  stack.sim.reset();
+  const res = await complete(stack.url, { model: 'llama-3-8b', prompt: 'hi', max_tokens: 2 });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-served-model'), 'qwen3');
+  assert.equal(stack.sim.received().filter((r) => r.model === primary).length, 0);
+  assert.equal(stack.sim.received().filter((r) => r.model === secondary).length, 1);
+  assert.equal((await fetch(`${stack.url}/readyz`)).status, 200);
+  const m1 = await scrape(`${stack.url}/metrics`);
+  assert.equal(m1.value('chaos_injections_total', { mode: 'error', endpoint: '/v1/completions' }) - m0.value('chaos_injections_total', { mode: 'error', endpoint: '/v1/completions' }), 1);
+  await admin('POST', '/admin/chaos', { enabled: false });
+});
+
+test('the cached degraded mode serves an earlier real answer, marked, when every upstream is down', async () => {
+  const ask = { model: 'qwen3', prompt: 'cache me', max_tokens: 3, temperature: 0 };
+  const fresh = await complete(stack.url, ask);
+  assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+  assert.equal(fresh.headers.get('x-degraded'), null);
+  stack.sim.setFault(secondary, { kind: 'error', code: 'UNAVAILABLE', message: 'down' });
+  const cached = await complete(stack.url, ask);
+  assert.equal(cached.status, 200);
+  assert.equal(cached.headers.get('x-degraded'), 'cached');
+  assert.deepEqual(cached.body, fresh.body);
+  const uncached = await complete(stack.url, { ...ask, prompt: 'never seen' });
+  assert.ok(uncached.status >= 500, `an honest failure without a cached answer, got ${uncached.status}`);
+  const streamed = await completeStream(stack.url, ask);
+  assert.ok(streamed.status >= 500, 'streams are never served from the cache');
+  stack.sim.clearFaults();
+});
+
+test('a latency far outside the rolling window is flagged as an anomaly', async () => {
+  for (let i = 0; i < 15; i += 1) assert.equal((await complete(stack.url, { model: 'qwen3', prompt: `steady ${i}`, max_tokens: 1 })).status, 200);
+  stack.sim.setFault(secondary, { kind: 'slow-first-token', ms: 200 });
+  await complete(stack.url, { model: 'qwen3', prompt: 'slow', max_tokens: 1 });
+  stack.sim.clearFaults();
+  const m = await scrape(`${stack.url}/metrics`);
+  assert.ok(m.value('anomalies_detected_total', { model_name: 'qwen3', signal: 'latency' }) >= 1);
+  const line = stack.logs.find('anomaly detected').at(-1)!;
+  assert.equal(line.model, 'qwen3');
+  const diag = await admin('GET', '/debug/diagnostics');
+  assert.ok(diag.body.anomalies.some((a: { model: string }) => a.model === 'qwen3'));
+});

@@ -1,0 +1,90 @@
+/**
+ * Failures before the first byte: retried when worth it, then served by the fallback, or an
+ * honest error when there is none — and client errors are never retried nor counted.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { complete, completeStream } from '../helpers/openai-http.js';
+import { primary, receivedFor, resilienceConfig, secondary, startResilienceStack } from '../helpers/resilience-stack.js';
+import { scrape } from '../helpers/scrape.js';
+import type { Stack } from '../helpers/stack.js';
+
+let stack: Stack;
+before(async () => {
+  // Breakers stay out of these scenarios (their lifecycle has its own file): a high volume threshold.
+  const base = resilienceConfig();
+  stack = await startResilienceStack({
+    config: { resilience: { ...(base.resilience as object), breaker: { errorThresholdPercentage: 50, volumeThreshold: 1000, resetTimeoutMs: 400, rollingWindowMs: 5000 } } },
+  });
+});
+after(async () => stack.close());
+beforeEach(() => {
+  stack.sim.clearFaults();
+  stack.sim.reset();
+});
+
+const ask = { model: 'llama-3-8b', prompt: 'hello world', max_tokens: 4, temperature: 0 };
+
+test('1. a full Triton queue is retried, then the fallback serves', async () => {
+  const m0 = await scrape(`${stack.url}/metrics`);
+  stack.sim.setFault(primary, { kind: 'queue-full' });
+  const res = await complete(stack.url, ask);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.headers.get('x-served-model'), 'qwen3');
+  assert.equal(res.headers.get('x-fallback-reason'), 'upstream_error');
+  assert.equal(res.body.model, 'qwen3');
+  assert.equal(receivedFor(stack, primary), 2, 'one try and one retry on the primary');
+  assert.equal(receivedFor(stack, secondary), 1);
+  const m1 = await scrape(`${stack.url}/metrics`);
+  assert.equal(m1.value('retries_total', { model_name: 'llama-3-8b', reason: 'upstream_overloaded' }) - m0.value('retries_total', { model_name: 'llama-3-8b', reason: 'upstream_overloaded' }), 1);
+  assert.equal(m1.value('fallbacks_total', { model_name: 'llama-3-8b', served_model: 'qwen3', reason: 'upstream_error' }) - m0.value('fallbacks_total', { model_name: 'llama-3-8b', served_model: 'qwen3', reason: 'upstream_error' }), 1);
+});
+
+test('3. a one-off INTERNAL is retried transparently', async () => {
+  stack.sim.setFault(primary, { kind: 'error', code: 'INTERNAL', message: 'transient executor hiccup', firstN: 1 });
+  const res = await complete(stack.url, ask);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-served-model'), 'llama-3-8b');
+  assert.equal(res.headers.get('x-fallback-reason'), null);
+  assert.equal(receivedFor(stack, primary), 2);
+  assert.equal(receivedFor(stack, secondary), 0);
+  assert.ok(res.body.choices[0].text.length > 0);
+});
+
+test('5. a hang hits the deadline and falls back; with no fallback it is a 504', async () => {
+  stack.sim.setFault(primary, { kind: 'hang' });
+  const res = await complete(stack.url, ask);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-served-model'), 'qwen3');
+
+  stack.sim.setFault('llama-3-8b-bls', { kind: 'hang' });
+  const solo = await complete(stack.url, { ...ask, model: 'solo' });
+  assert.equal(solo.status, 504, JSON.stringify(solo.body));
+  assert.equal(solo.body.error.code, 'upstream_timeout');
+});
+
+test('6. a slow first token trips the TTFT deadline and the fallback streams before any byte was sent', async () => {
+  stack.sim.setFault(primary, { kind: 'slow-first-token', ms: 1000 });
+  const res = await completeStream(stack.url, ask);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-served-model'), 'qwen3');
+  assert.equal(res.headers.get('x-fallback-reason'), 'ttft_timeout');
+  assert.ok(res.done);
+  assert.ok(res.events.every((e) => e.event === undefined));
+  assert.equal(res.events.filter((e) => e.data !== '[DONE]').every((e) => e.data.model === 'qwen3'), true);
+});
+
+test('11. a prompt too long for the model is a 400: no retry, no fallback, breaker untouched', async () => {
+  const m0 = await scrape(`${stack.url}/metrics`);
+  const longPrompt = Array.from({ length: 9000 }, (_, i) => `w${i}`).join(' ');
+  const res = await complete(stack.url, { ...ask, prompt: longPrompt });
+  assert.equal(res.status, 400, JSON.stringify(res.body));
+  assert.equal(res.body.error.code, 'context_length_exceeded');
+  assert.equal(res.body.error.param, 'prompt');
+  assert.equal(receivedFor(stack, primary), 1);
+  assert.equal(receivedFor(stack, secondary), 0);
+  const m1 = await scrape(`${stack.url}/metrics`);
+  assert.equal(m1.value('circuit_breaker_transitions_total'), m0.value('circuit_breaker_transitions_total'));
+  assert.equal(m1.value('circuit_breaker_state', { model: primary }), 0);
+  assert.equal(m1.value('retries_total'), m0.value('retries_total'));
+});

@@ -1,0 +1,93 @@
+/**
+ * After the first byte the gateway cannot fail over: a failure becomes an SSE error event with
+ * an OpenAI error object and the stream closes without [DONE]. A stream that ends without its
+ * final flag, or a malformed response, is an error — never a success.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import OpenAI from 'openai';
+import { complete, completeStream } from '../helpers/openai-http.js';
+import { resilienceConfig, startResilienceStack } from '../helpers/resilience-stack.js';
+import { scrape } from '../helpers/scrape.js';
+import { eventually, type Stack } from '../helpers/stack.js';
+
+const solo = 'llama-3-8b-bls';
+let stack: Stack;
+before(async () => {
+  const base = resilienceConfig();
+  stack = await startResilienceStack({
+    config: { resilience: { ...(base.resilience as object), breaker: { errorThresholdPercentage: 50, volumeThreshold: 1000, resetTimeoutMs: 400, rollingWindowMs: 5000 } } },
+  });
+});
+after(async () => stack.close());
+beforeEach(() => stack.sim.clearFaults());
+
+const ask = { model: 'solo', prompt: 'tell me more', max_tokens: 12, temperature: 0 };
+
+function errorEvent(res: Awaited<ReturnType<typeof completeStream>>) {
+  const last = res.events.at(-1)!;
+  assert.equal(last.event, 'error', res.raw);
+  assert.equal(typeof last.data.error.message, 'string');
+  assert.equal(typeof last.data.error.type, 'string');
+  return last.data.error as { code: string; message: string; type: string };
+}
+
+test('7. a stream cut after some tokens ends with an SSE error event and no [DONE]', async () => {
+  const m0 = await scrape(`${stack.url}/metrics`);
+  stack.sim.setFault(solo, { kind: 'cut', afterTokens: 3, code: 'UNAVAILABLE', message: 'connection reset' });
+  const res = await completeStream(stack.url, ask);
+  assert.equal(res.status, 200);
+  assert.equal(res.done, false);
+  const contentChunks = res.events.filter((e) => e.event === undefined);
+  assert.equal(contentChunks.length, 3);
+  const err = errorEvent(res);
+  assert.equal(err.code, 'upstream_unavailable');
+  const m1 = await scrape(`${stack.url}/metrics`);
+  assert.equal(m1.value('streams_aborted_total', { model_name: 'solo', phase: 'mid_stream' }) - m0.value('streams_aborted_total', { model_name: 'solo', phase: 'mid_stream' }), 1);
+  // The partial stream's usage is recorded honestly: 3 tokens were relayed.
+  const line = stack.logs.find('request completed').at(-1)!;
+  assert.equal(line.tokens_out, 3);
+  assert.equal(line.stream_abort, 'mid_stream');
+  assert.equal(line.error_code, 'upstream_unavailable');
+});
+
+test('7b. the official SDK raises the in-band error as an APIError', async () => {
+  stack.sim.setFault(solo, { kind: 'cut', afterTokens: 2, code: 'INTERNAL', message: 'boom' });
+  const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const stream = await client.completions.create({ ...ask, stream: true });
+  let text = '';
+  await assert.rejects(async () => {
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
+  }, OpenAI.APIError);
+  assert.ok(text.length > 0);
+});
+
+test('8. a stall mid-stream trips the idle timeout: SSE error event', async () => {
+  stack.sim.setFault(solo, { kind: 'stall', afterTokens: 2 });
+  const res = await completeStream(stack.url, ask);
+  assert.equal(res.done, false);
+  assert.equal(errorEvent(res).code, 'upstream_idle_timeout');
+  await eventually(() => stack.sim.state().models[solo]!.inFlight === 0, 2000, 'the stalled call to be cancelled');
+});
+
+test('9. a malformed response is a 502, or an error event mid-stream', async () => {
+  stack.sim.setFault(solo, { kind: 'malformed', variant: 'truncated-length-prefix' });
+  const res = await complete(stack.url, ask);
+  assert.equal(res.status, 502, JSON.stringify(res.body));
+  assert.equal(res.body.error.code, 'upstream_bad_response');
+  const streamed = await completeStream(stack.url, ask);
+  // Malformed from the first response: nothing was sent yet, so it is a plain 502 as well.
+  if (streamed.status === 200) assert.equal(errorEvent(streamed).code, 'upstream_bad_response');
+  else assert.equal(streamed.status, 502);
+});
+
+test('10. a stream that ends without its final flag is an error, not a success', async () => {
+  stack.sim.setFault(solo, { kind: 'no-final' });
+  const res = await complete(stack.url, ask);
+  assert.equal(res.status, 502, JSON.stringify(res.body));
+  assert.equal(res.body.error.code, 'upstream_stream_incomplete');
+  const streamed = await completeStream(stack.url, ask);
+  assert.equal(streamed.status, 200);
+  assert.equal(streamed.done, false);
+  assert.equal(errorEvent(streamed).code, 'upstream_stream_incomplete');
+});
