@@ -344,6 +344,11 @@ export function parseConfig(raw: unknown, env: Env = {}): GatewayConfig {
   if (!result.success) problems.push(...formatIssues(result.error));
   problems.push(...crossCheck(copy));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  // An unset default never exceeds the model's own maximum.
+  const rawModels = Array.isArray(copy.models) ? (copy.models as Array<Record<string, unknown>>) : [];
+  result.data.models.forEach((m, i) => {
+    if (rawModels[i]?.defaultMaxTokens === undefined) m.defaultMaxTokens = Math.min(m.defaultMaxTokens, m.maxTokens);
+  });
   return result.data;
 }
 

@@ -23,8 +23,8 @@ async function observabilityPlugin(app: FastifyInstance, opts: { metrics: Metric
     const errorCode = request.gatewayError?.code ?? request.observer?.errorCodeValue;
     if (errorCode !== undefined || status >= 400) {
       metrics.errors.inc({ error_type: errorCode ?? `http_${status}`, endpoint });
-      if (request.observer && errorCode !== undefined) {
-        recentErrors.add({ at: new Date().toISOString(), requestId: request.id, model: request.observer.model, code: errorCode, status });
+      if (errorCode !== undefined && endpoint.startsWith('/v1/')) {
+        recentErrors.add({ at: new Date().toISOString(), requestId: request.id, model: request.observer?.model ?? null, code: errorCode, status });
       }
     }
     request.observer?.finish(status);

@@ -5,7 +5,8 @@
 export interface RecentError {
   at: string;
   requestId: string;
-  model: string;
+  /** The configured model, or null when the request never reached one (unknown model, bad input). */
+  model: string | null;
   code: string;
   status: number;
 }

@@ -283,6 +283,7 @@ export class RequestObserver implements InferenceObserver {
         schema_id: schemaParams.schema_id ?? null,
         engine_hash: schemaParams.engine_hash ?? engine?.hash ?? null,
         quantisation: schemaParams.quantisation ?? schemaParams.quantization ?? engine?.quantisation ?? null,
+        engine_manifest: schemaParams.manifest ?? schemaParams.engine_manifest ?? engine?.manifest ?? null,
         cost_usd: cost ?? null,
         queue_delay_budget_overrun: queueOverrun,
         token_budget_overrun: this.tokenBudgetOverrunFlag,

@@ -148,7 +148,8 @@ export class TritonClient implements DiscoveryClient {
     });
   }
 
-  private unary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, deadline?: number, metadata = new Metadata(), signal?: AbortSignal): Promise<Res> {
+  /** `deadline` absent: no deadline (inference); admin calls always pass one. */
+  private unary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, deadline: number | undefined, metadata = new Metadata(), signal?: AbortSignal): Promise<Res> {
     if (signal?.aborted === true) return Promise.reject(cancelledError());
     return new Promise<Res>((resolve, reject) => {
       let aborted = false;
@@ -157,7 +158,7 @@ export class TritonClient implements DiscoveryClient {
         call.cancel();
         reject(cancelledError());
       };
-      const call = method(request, metadata, { deadline: deadline ?? Date.now() + this.adminDeadlineMs }, (err, res) => {
+      const call = method(request, metadata, deadline === undefined ? {} : { deadline }, (err, res) => {
         signal?.removeEventListener('abort', onAbort);
         if (aborted) return;
         if (err !== null) reject(fromGrpcError(err));

@@ -42,12 +42,14 @@ export function decodeResponse(_schema: ModelSchema, response: ModelInferRespons
     throw badResponse(`${outputs.length} outputs but ${raws.length} raw_output_contents entries`);
   }
   let perf: PerfMetrics | undefined;
+  let sawText = false;
   for (let i = 0; i < outputs.length; i++) {
     const out = outputs[i]!;
     const raw = raws[i]!;
     switch (out.name) {
       case 'text_output':
         delta.text = readSingleString(out, raw);
+        sawText = true;
         break;
       case 'num_input_tokens':
         delta.inputTokens = readInteger(out, raw);
@@ -103,6 +105,8 @@ export function decodeResponse(_schema: ModelSchema, response: ModelInferRespons
         break;
     }
   }
+  // Only a flag-only final has no outputs; every data response of an LLM model carries text.
+  if (!sawText) throw badResponse(`response with outputs [${outputs.map((o) => o.name).join(', ')}] but no text_output`);
   if (perf !== undefined) delta.perf = perf;
   return delta;
 }

@@ -33,10 +33,10 @@ export interface SseResult {
   done: boolean;
 }
 
-export async function completeStream(url: string, body: Record<string, unknown>): Promise<SseResult> {
+export async function completeStream(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<SseResult> {
   const res = await fetch(`${url}/v1/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ ...body, stream: true }),
   });
   const raw = await res.text();

@@ -347,9 +347,10 @@ describe('decodeResponse', () => {
     assert.equal(d.outputTokens, 1);
     assert.equal(d.final, false);
     assert.equal(d.perf, undefined);
-    const unfinished = decodeResponse(vllm, response([['finish_reason', 'BYTES', [1], encodeBytesTensor(['None'])]]));
+    const text: Out = ['text_output', 'BYTES', [1], encodeBytesTensor([''])];
+    const unfinished = decodeResponse(vllm, response([text, ['finish_reason', 'BYTES', [1], encodeBytesTensor(['None'])]]));
     assert.equal(unfinished.finishReason, undefined);
-    const stopped = decodeResponse(vllm, response([['finish_reason', 'BYTES', [1], encodeBytesTensor(['stop'])]]));
+    const stopped = decodeResponse(vllm, response([text, ['finish_reason', 'BYTES', [1], encodeBytesTensor(['stop'])]]));
     assert.equal(stopped.finishReason, 'stop');
   });
 
@@ -376,6 +377,7 @@ describe('decodeResponse', () => {
     assert.equal(d.final, false);
   });
 
+  const okText: Out = ['text_output', 'BYTES', [1], encodeBytesTensor(['ok'])];
   const malformed: Array<[string, Out[]]> = [
     ['truncated BYTES', [['text_output', 'BYTES', [1], Buffer.from([9, 0, 0, 0, 0x61])]]],
     ['a length prefix cut short', [['text_output', 'BYTES', [1], Buffer.from([1, 0])]]],
@@ -383,10 +385,11 @@ describe('decodeResponse', () => {
     ['no string in text_output', [['text_output', 'BYTES', [0], Buffer.alloc(0)]]],
     ['a shape that disagrees with the elements', [['text_output', 'BYTES', [3], encodeBytesTensor(['a'])]]],
     ['text_output that is not BYTES', [['text_output', 'INT32', [1], i32(1)]]],
-    ['an INT32 of 3 bytes', [['num_output_tokens', 'INT32', [1], Buffer.alloc(3)]]],
-    ['an INT64 time of 4 bytes', [['arrival_time_ns', 'INT64', [1], Buffer.alloc(4)]]],
-    ['two token counts', [['num_output_tokens', 'INT32', [2], Buffer.alloc(8)]]],
-    ['a token count as FP32', [['num_input_tokens', 'FP32', [1], f32(1)]]],
+    ['an INT32 of 3 bytes', [okText, ['num_output_tokens', 'INT32', [1], Buffer.alloc(3)]]],
+    ['an INT64 time of 4 bytes', [okText, ['arrival_time_ns', 'INT64', [1], Buffer.alloc(4)]]],
+    ['two token counts', [okText, ['num_output_tokens', 'INT32', [2], Buffer.alloc(8)]]],
+    ['a token count as FP32', [okText, ['num_input_tokens', 'FP32', [1], f32(1)]]],
+    ['a data response without text_output', [['num_output_tokens', 'INT32', [1], i32(1)]]],
   ];
   for (const [what, outs] of malformed) {
     it(`${what} -> upstream_bad_response`, () => {

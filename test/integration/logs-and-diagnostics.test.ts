@@ -1,0 +1,120 @@
+/**
+ * The "request completed" line has every field on-call and the dashboards rely on, and no
+ * prompt, completion, key or token appears anywhere in the logs; /debug/diagnostics needs the
+ * admin token, has the documented shape, shows the simulator's GPU numbers, and never a secret.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { complete, completeStream } from '../helpers/openai-http.js';
+import { eventually, startStack, type Stack } from '../helpers/stack.js';
+
+const adminToken = 'admin-secret-token-7f3a9c1e';
+const apiKey = 'sk-gateway-key-5b2d8e4f0a1c';
+const prompt = 'PROMPT-CANARY the secret recipe is';
+let stack: Stack;
+
+before(async () => {
+  stack = await startStack({
+    env: { GATEWAY_ADMIN_TOKEN: adminToken, GATEWAY_API_KEYS: apiKey },
+    config: {
+      models: [
+        { name: 'llama-3-8b', tritonModel: 'llama-3-8b-trtllm', pricing: { inputPerMillion: 1, outputPerMillion: 2 }, engine: { hash: 'cfg-hash', quantisation: 'fp8' } },
+        { name: 'qwen3', tritonModel: 'qwen3-vllm' },
+      ],
+    },
+  });
+});
+after(async () => stack.close());
+
+const headers = { authorization: `Bearer ${apiKey}` };
+
+test('the completion line has every field; no prompt or completion text is logged', async () => {
+  const res = await complete(stack.url, { model: 'llama-3-8b', prompt, max_tokens: 6 }, headers);
+  assert.equal(res.status, 200);
+  const completionText: string = res.body.choices[0].text;
+  await completeStream(stack.url, { model: 'qwen3', prompt, max_tokens: 3 }, headers);
+  await eventually(() => stack.logs.find('request completed').length >= 1, 2000, 'a completion line');
+  const line = stack.logs.find('request completed').find((l) => l.model === 'llama-3-8b')!;
+  for (const field of [
+    'duration_ms', 'queue_delay_us', 'tokens_in', 'tokens_out', 'kv_cache_reuse', 'speculative', 'schema_id', 'engine_hash',
+    'quantisation', 'cost_usd', 'queue_delay_budget_overrun', 'token_budget_overrun', 'error_code', 'warning', 'model',
+    'served_model', 'stream', 'status', 'reqId',
+  ]) {
+    assert.ok(field in line, `field ${field}`);
+  }
+  assert.equal(line.tokens_in, res.body.usage.prompt_tokens);
+  assert.equal(line.tokens_out, res.body.usage.completion_tokens);
+  assert.equal(line.cost_usd, (res.body.usage.prompt_tokens * 1 + res.body.usage.completion_tokens * 2) / 1e6);
+  assert.equal(typeof (line.kv_cache_reuse as { hits: number }).hits, 'number');
+  assert.equal(line.stream, false);
+  assert.equal(line.status, 200);
+  assert.ok(typeof line.engine_hash === 'string' && line.engine_hash.length > 0);
+  const all = stack.logs.text();
+  assert.ok(!all.includes('PROMPT-CANARY'), 'no prompt text in any log line');
+  assert.ok(!all.includes(completionText.trim()), 'no completion text in any log line');
+  assert.ok(!all.includes(apiKey) && !all.includes(adminToken), 'no key or token in any log line');
+});
+
+test('every log line of a request carries its request id', async () => {
+  await complete(stack.url, { model: 'nope', prompt: 'x' }, { ...headers, 'x-request-id': 'trace-me-42' });
+  await complete(stack.url, { model: 'llama-3-8b', prompt: 'x', max_tokens: 2 }, { ...headers, 'x-request-id': 'trace-me-43' });
+  const lines = stack.logs.lines.filter((l) => l.reqId === 'trace-me-43');
+  assert.ok(lines.some((l) => l.msg === 'request completed'));
+});
+
+test('diagnostics needs the admin token', async () => {
+  assert.equal((await fetch(`${stack.url}/debug/diagnostics`)).status, 401);
+  assert.equal((await fetch(`${stack.url}/debug/diagnostics`, { headers: { authorization: `Bearer ${apiKey}` } })).status, 401, 'an API key is not the admin token');
+  assert.equal((await fetch(`${stack.url}/debug/active-requests`)).status, 401);
+});
+
+test('diagnostics has the documented shape, the simulator GPU numbers and no secrets', async () => {
+  await eventually(async () => {
+    const body = (await (await fetch(`${stack.url}/debug/diagnostics`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { gpus: unknown[] };
+    return body.gpus.length > 0;
+  }, 3000, 'GPU numbers from the first poll');
+  const started = performance.now();
+  const res = await fetch(`${stack.url}/debug/diagnostics`, { headers: { authorization: `Bearer ${adminToken}` } });
+  const elapsed = performance.now() - started;
+  const text = await res.text();
+  const body = JSON.parse(text);
+  for (const key of ['system', 'process', 'gpus', 'triton', 'models', 'breakers', 'admission', 'recentErrors', 'build', 'config']) assert.ok(key in body, key);
+  for (const key of ['cpu', 'load', 'memory', 'disk', 'network']) assert.ok(key in body.system, `system.${key}`);
+  for (const key of ['pid', 'uptimeSeconds', 'memory', 'eventLoop', 'openHandles']) assert.ok(key in body.process, `process.${key}`);
+  assert.equal(body.triton[0].name, 'primary');
+  assert.equal(body.triton[0].ready, true);
+  assert.ok(body.triton[0].metrics.lastSuccessAgeSeconds < 30);
+  assert.deepEqual(body.models.map((m: { name: string }) => m.name).sort(), ['llama-3-8b', 'qwen3']);
+  assert.ok(body.models[0].versions.length > 0);
+  assert.equal(body.recentErrors[0].code, 'model_not_found');
+  const simGpus = stack.sim.state().gpus;
+  assert.equal(body.gpus.length, simGpus.length);
+  for (const g of simGpus) {
+    const d = body.gpus.find((x: { id: string }) => x.id === g.uuid);
+    assert.equal(d.memoryTotalBytes, g.memoryTotalBytes);
+    assert.equal(d.memoryUsedBytes, g.memoryUsedBytes);
+    assert.equal(d.utilizationPercent, g.utilization * 100);
+  }
+  assert.ok(!text.includes(adminToken), 'no admin token');
+  assert.ok(!text.includes(apiKey), 'no API key');
+  assert.ok(!text.includes('PROMPT-CANARY'), 'no prompt text');
+  assert.equal(body.config.auth.apiKeys, 1);
+  // Answered from cached values: no second-long CPU sampling on the request path.
+  assert.ok(elapsed < 1000, `answered in ${elapsed.toFixed(0)} ms`);
+});
+
+test('active requests list in-flight requests without prompt text', async () => {
+  stack.sim.setFault('llama-3-8b-trtllm', { kind: 'slow-tokens', msPerToken: 30 });
+  const pending = completeStream(stack.url, { model: 'llama-3-8b', prompt, max_tokens: 10 }, headers);
+  await eventually(() => stack.app.services.active.size === 1, 2000, 'one in flight');
+  const res = await fetch(`${stack.url}/debug/active-requests`, { headers: { authorization: `Bearer ${adminToken}` } });
+  const text = await res.text();
+  const body = JSON.parse(text);
+  assert.equal(body.count, 1);
+  assert.equal(body.requests[0].model, 'llama-3-8b');
+  assert.equal(body.requests[0].stream, true);
+  assert.equal(typeof body.requests[0].ageMs, 'number');
+  assert.ok(!text.includes('PROMPT-CANARY'));
+  await pending;
+  stack.sim.clearFaults();
+});

@@ -1,0 +1,107 @@
+/**
+ * The production preload (`node --import …/tracing`) exports spans over OTLP/HTTP to a local
+ * receiver, the Jaeger exporter starts from the OTEL_* variables, and a bad exporter name is
+ * refused at start-up.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
+import { stringify } from 'yaml';
+import { createTraceExporter } from '../../src/telemetry/tracing-setup.js';
+import { startSimulator } from '../../sim/index.js';
+import { freePort } from '../helpers/free-port.js';
+import { waitReady } from '../helpers/stack.js';
+
+test('the exporter follows OTEL_TRACES_EXPORTER', () => {
+  assert.ok(createTraceExporter({}) instanceof OTLPTraceExporter);
+  assert.ok(createTraceExporter({ OTEL_TRACES_EXPORTER: 'otlp' }) instanceof OTLPTraceExporter);
+  assert.ok(createTraceExporter({ OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_JAEGER_AGENT_HOST: '127.0.0.1' }) instanceof JaegerExporter);
+  assert.ok(createTraceExporter({ OTEL_TRACES_EXPORTER: 'console' }) instanceof ConsoleSpanExporter);
+  assert.equal(createTraceExporter({ OTEL_TRACES_EXPORTER: 'none' }), undefined);
+  assert.equal(createTraceExporter({ OTEL_SDK_DISABLED: 'true' }), undefined);
+  assert.throws(() => createTraceExporter({ OTEL_TRACES_EXPORTER: 'carrier-pigeon' }), /not supported/);
+});
+
+async function runGateway(env: Record<string, string>, simAddress: string, work: (url: string) => Promise<void>): Promise<{ code: number | null; output: string }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'gw-otel-'));
+  const configPath = join(dir, 'gateway.yaml');
+  writeFileSync(
+    configPath,
+    stringify({
+      server: { host: '127.0.0.1', port },
+      triton: { targets: [{ name: 'primary', grpc: simAddress }], healthIntervalMs: 200 },
+      models: [{ name: 'llama-3-8b', tritonModel: 'llama-3-8b-trtllm' }],
+      shutdown: { drainSeconds: 2 },
+    }),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './src/telemetry/tracing.ts', 'src/server.ts'], {
+    env: { ...process.env, GATEWAY_CONFIG: configPath, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await waitReady(`http://127.0.0.1:${port}`, 20_000);
+    await work(`http://127.0.0.1:${port}`);
+    child.kill('SIGTERM');
+    return { code: await exited, output };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+test('spans reach a local OTLP/HTTP receiver from the preloaded SDK', async (t) => {
+  const sim = await startSimulator({ grpcPort: 0, httpPort: 0, metricsPort: 0 });
+  t.after(() => sim.stop());
+  const bodies: string[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      if (req.url === '/v1/traces') bodies.push(body);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  t.after(() => receiver.close());
+  const addr = receiver.address();
+  const receiverUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v1/traces`;
+
+  const { code, output } = await runGateway({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiverUrl, OTEL_SERVICE_NAME: 'gw-under-test' }, sim.grpcAddress, async (url) => {
+    const res = await fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'llama-3-8b', prompt: 'export me', max_tokens: 2 }),
+    });
+    assert.equal(res.status, 200);
+  });
+  assert.equal(code, 0, output);
+  const all = bodies.join('\n');
+  assert.ok(all.includes('gw-under-test'), 'the resource names the service');
+  assert.ok(all.includes('POST /v1/completions'), 'the request span was exported');
+  assert.ok(all.includes('gen_ai.request.model'));
+});
+
+test('the Jaeger exporter starts from the OTEL_* variables without error', async (t) => {
+  const sim = await startSimulator({ grpcPort: 0, httpPort: 0, metricsPort: 0 });
+  t.after(() => sim.stop());
+  const { code, output } = await runGateway(
+    { OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_JAEGER_AGENT_HOST: '127.0.0.1', OTEL_EXPORTER_JAEGER_AGENT_PORT: '6832' },
+    sim.grpcAddress,
+    async (url) => {
+      assert.equal((await fetch(`${url}/livez`)).status, 200);
+    },
+  );
+  assert.equal(code, 0, output);
+  assert.ok(!/tracing not started/.test(output));
+});
