@@ -14,6 +14,9 @@ import errorHandler from './plugins/error-handler.js';
 import loadProtection from './plugins/load-protection.js';
 import observability from './plugins/observability.js';
 import { adminControlsRoutes } from './routes/admin-controls.js';
+import { adminEventsRoutes } from './routes/admin-events.js';
+import { adminModelsRoutes } from './routes/admin-models.js';
+import { Governance } from './governance/governance.js';
 import { chatCompletionsRoutes } from './routes/chat-completions.js';
 import { completionsRoutes } from './routes/completions.js';
 import { healthRoutes } from './routes/health.js';
@@ -51,9 +54,11 @@ function requestId(req: IncomingMessage): string {
 
 export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const logger = createLogger(config.logging, deps.logDestination);
-  const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
+  const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics, enabled: config.metrics.enabled });
   const upstreams = deps.upstreams ?? new Map([...createTritonClients(config)].map(([name, client]) => [name, tritonUpstream(client)]));
-  const services = buildServices(config, upstreams, metrics, logger);
+  const governance = await Governance.create(config, logger);
+  const services = buildServices(config, upstreams, metrics, logger, governance.registryHooks());
+  services.completionListeners.push(governance.completionListener());
   const { registry, breakers } = services;
 
   const app = Fastify({
@@ -85,9 +90,12 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   await app.register(chatCompletionsRoutes(services));
   await app.register(debugRoutes(services));
   await app.register(adminControlsRoutes(services));
+  await app.register(adminModelsRoutes(services, governance));
+  await app.register(adminEventsRoutes(services, governance));
 
   app.addHook('onReady', async () => {
     registry.start();
+    governance.start(registry);
     services.tritonMetrics.start();
     services.runtime.start();
   });
@@ -97,6 +105,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     services.tritonMetrics.stop();
     services.runtime.stop();
     for (const u of upstreams.values()) u.close();
+    await governance.close();
   });
   return app as unknown as FastifyInstance;
 }

@@ -245,6 +245,13 @@ export const configSchema = z
       .object({ drainSeconds: z.number().positive().default(30) })
       .strict()
       .default({ drainSeconds: 30 }),
+    metrics: z
+      .object({
+        /** Off only to measure what metrics cost (bench/); /metrics then answers without samples. */
+        enabled: z.boolean().default(true),
+      })
+      .strict()
+      .default({ enabled: true }),
     logging: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

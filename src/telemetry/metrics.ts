@@ -15,10 +15,27 @@ const queueDelayBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0015, 0.0025, 0.005
 const tokenBuckets = [1, 4, 16, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 131072];
 const costBuckets = [0.000001, 0.00001, 0.0001, 0.001, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+const recording = new Set(['inc', 'dec', 'set', 'observe', 'remove', 'reset']);
+const noop = (): void => undefined;
+
+/** Keeps the metric's shape but drops every recording call (metrics switched off). */
+function silenced<T extends object>(metric: T): T {
+  return new Proxy(metric, { get: (target, prop, receiver) => (typeof prop === 'string' && recording.has(prop) ? noop : Reflect.get(target, prop, receiver)) });
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean; enabled?: boolean } = {}) {
+  const metrics = defineMetrics(options.enabled === false ? false : options.defaultMetrics !== false);
+  if (options.enabled !== false) return metrics;
+  // Switched off (for measuring what metrics cost): same objects, no recording, empty /metrics.
+  const out = { ...metrics } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(metrics)) if (key !== 'registry') out[key] = silenced(value as object);
+  return out as typeof metrics;
+}
+
+function defineMetrics(defaultMetrics: boolean) {
   const registry = new Registry();
   const r = [registry];
-  if (options.defaultMetrics !== false) {
+  if (defaultMetrics) {
     collectDefaultMetrics({ register: registry });
     // prom-client names these gauges *_total, which promtool (rightly) rejects for non-counters;
     // the per-type gauges without the suffix (nodejs_active_handles, nodejs_active_resources,
@@ -78,4 +95,4 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   };
 }
 
-export type Metrics = ReturnType<typeof createMetrics>;
+export type Metrics = ReturnType<typeof defineMetrics>;
