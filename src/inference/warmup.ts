@@ -14,7 +14,7 @@ export interface WarmupOutcome {
   completionTokens?: number;
 }
 
-export async function runWarmup(entry: { config: ModelConfig; upstream: Upstream; schema: ModelSchema | undefined }): Promise<WarmupOutcome> {
+export async function runWarmup(entry: { config: ModelConfig; upstream: Upstream; schema: ModelSchema | undefined; servedVersion?: string }): Promise<WarmupOutcome> {
   const warmup = entry.config.warmup;
   if (warmup === false) return { passed: true, reason: 'warm-up disabled', durationMs: 0 };
   if (!entry.schema) return { passed: false, reason: 'model schema unknown', durationMs: 0 };
@@ -29,7 +29,7 @@ export async function runWarmup(entry: { config: ModelConfig; upstream: Upstream
     const deltas = entry.upstream.infer(
       entry.schema,
       { prompt: warmup.prompt, maxTokens: warmup.maxTokens, stream: false, echo: false, temperature: 0, seed: 0 },
-      { deadline: Date.now() + warmup.latencyBudgetMs, signal: controller.signal, version: entry.config.version || undefined },
+      { deadline: Date.now() + warmup.latencyBudgetMs, signal: controller.signal, version: (entry.servedVersion ?? entry.config.version) || undefined },
     );
     for await (const d of deltas) {
       text += d.text;
@@ -40,14 +40,19 @@ export async function runWarmup(entry: { config: ModelConfig; upstream: Upstream
       }
     }
   } catch (err) {
-    const reason = isGatewayError(err) ? `${err.code}: ${err.message}` : String(err);
+    // The budget timer (or the gRPC deadline) ends the call as a cancellation or timeout: name the real cause.
+    const reason = controller.signal.aborted || performance.now() - started >= warmup.latencyBudgetMs
+      ? `exceeded its latency budget of ${warmup.latencyBudgetMs} ms`
+      : isGatewayError(err) ? `${err.code}: ${err.message}` : String(err);
     return { passed: false, reason, durationMs: performance.now() - started };
   } finally {
     clearTimeout(timer);
   }
   const durationMs = performance.now() - started;
   if (text.length === 0) return { passed: false, reason: 'empty text', durationMs };
-  if (inputTokens === undefined || !sawOutputTokens) return { passed: false, reason: 'usage missing from the response', durationMs };
+  // Models that report token counts must do so; the LLM-API model has no such outputs at all.
+  const reportsUsage = entry.schema.outputs.has('num_input_tokens') && entry.schema.outputs.has('num_output_tokens');
+  if (reportsUsage && (inputTokens === undefined || !sawOutputTokens)) return { passed: false, reason: 'usage missing from the response', durationMs };
   if (durationMs > warmup.latencyBudgetMs) return { passed: false, reason: `took ${Math.round(durationMs)} ms, budget ${warmup.latencyBudgetMs} ms`, durationMs };
   return { passed: true, durationMs, completionTokens: outputTokens };
 }
