@@ -17,7 +17,15 @@ test('1,200 requests with 5% upstream faults leave no leaks', async (t) => {
 
   const base = resilienceConfig();
   const stack = await startResilienceStack({
-    config: { logging: { level: 'warn' }, resilience: { ...(base.resilience as object), breaker: { errorThresholdPercentage: 50, volumeThreshold: 20, resetTimeoutMs: 200, rollingWindowMs: 2000 } } },
+    // Default deadlines: a loaded CI machine must not turn this into a timeout test.
+    config: {
+      logging: { level: 'warn' },
+      models: [
+        { name: 'llama-3-8b', tritonModel: primary, fallbacks: ['qwen3'] },
+        { name: 'qwen3', tritonModel: secondary },
+      ],
+      resilience: { ...(base.resilience as object), breaker: { errorThresholdPercentage: 50, volumeThreshold: 20, resetTimeoutMs: 200, rollingWindowMs: 2000 } },
+    },
   });
   t.after(() => stack.close());
   for (const model of [primary, secondary]) {
@@ -41,7 +49,7 @@ test('1,200 requests with 5% upstream faults leave no leaks', async (t) => {
 
   const ok = statuses.get(200) ?? 0;
   assert.ok(ok >= total * 0.9, `most requests served: ${JSON.stringify([...statuses])}`);
-  for (const status of statuses.keys()) assert.ok([200, 502, 503].includes(status), `only honest statuses, got ${status}`);
+  for (const status of statuses.keys()) assert.ok([200, 502, 503, 504].includes(status), `only honest failure statuses, got ${status}`);
   await eventually(() => stack.app.services.admission.state.inFlight === 0 && stack.app.services.active.size === 0, 5000, 'every slot released');
   const m = await scrape(`${stack.url}/metrics`);
   assert.equal(m.value('active_requests'), 0);

@@ -5,6 +5,26 @@
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
   GRPCInferenceServiceClient,
+  type ModelConfigRequest,
+  type ModelConfigResponse,
+  type ModelMetadataRequest,
+  type ModelMetadataResponse,
+  type ModelReadyRequest,
+  type ModelReadyResponse,
+  type ModelStatisticsRequest,
+  type ModelStatisticsResponse,
+  type RepositoryIndexRequest,
+  type RepositoryIndexResponse,
+  type RepositoryModelLoadRequest,
+  type RepositoryModelLoadResponse,
+  type RepositoryModelUnloadRequest,
+  type RepositoryModelUnloadResponse,
+  type ServerLiveRequest,
+  type ServerLiveResponse,
+  type ServerMetadataRequest,
+  type ServerMetadataResponse,
+  type ServerReadyRequest,
+  type ServerReadyResponse,
   type InferParameter,
   type ModelInferRequest,
   type ModelInferRequest_InferInputTensor,
@@ -134,11 +154,24 @@ export function runStream(
   });
 }
 
-export function unary<Req, Res>(
-  fn: (req: Req, md: Metadata, cb: (err: ServiceError | null, res: Res) => void) => unknown,
-  req: Req,
-): Promise<Res> {
-  return new Promise((resolve, reject) => fn(req, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
+/** Request and response types of the unary RPCs, so `unary(client, 'modelConfig', req)` is typed. */
+interface UnaryRpcs {
+  serverLive: [ServerLiveRequest, ServerLiveResponse];
+  serverReady: [ServerReadyRequest, ServerReadyResponse];
+  modelReady: [ModelReadyRequest, ModelReadyResponse];
+  serverMetadata: [ServerMetadataRequest, ServerMetadataResponse];
+  modelMetadata: [ModelMetadataRequest, ModelMetadataResponse];
+  modelInfer: [ModelInferRequest, ModelInferResponse];
+  modelConfig: [ModelConfigRequest, ModelConfigResponse];
+  modelStatistics: [ModelStatisticsRequest, ModelStatisticsResponse];
+  repositoryIndex: [RepositoryIndexRequest, RepositoryIndexResponse];
+  repositoryModelLoad: [RepositoryModelLoadRequest, RepositoryModelLoadResponse];
+  repositoryModelUnload: [RepositoryModelUnloadRequest, RepositoryModelUnloadResponse];
+}
+
+export function unary<K extends keyof UnaryRpcs>(client: GRPCInferenceServiceClient, method: K, req: UnaryRpcs[K][0]): Promise<UnaryRpcs[K][1]> {
+  const fn = client[method] as unknown as (r: unknown, md: Metadata, cb: (err: ServiceError | null, res: UnaryRpcs[K][1]) => void) => unknown;
+  return new Promise((resolve, reject) => fn.call(client, req, new Metadata(), (err, res) => (err ? reject(err) : resolve(res))));
 }
 
 export function isFinal(r: ModelInferResponse | undefined): boolean {
@@ -178,4 +211,24 @@ export function dataResponses(result: StreamResult, id?: string): ModelInferResp
 
 export function streamedText(result: StreamResult, id?: string): string {
   return dataResponses(result, id).map((r) => outputText(r) ?? '').join('');
+}
+
+export interface OpenStream {
+  responses: ModelStreamInferResponse[];
+  cancel(): void;
+  /** Settles when the call ends (OK, an error status, or CANCELLED after cancel()). */
+  ended: Promise<StreamResult>;
+}
+
+/** Starts a ModelStreamInfer call without half-closing it, for tests that cancel or watch it. */
+export function openStream(client: GRPCInferenceServiceClient, requests: ModelInferRequest[], metadata = new Metadata()): OpenStream {
+  const call = client.modelStreamInfer(metadata);
+  const responses: ModelStreamInferResponse[] = [];
+  call.on('data', (r: ModelStreamInferResponse) => responses.push(r));
+  const ended = new Promise<StreamResult>((resolve) => {
+    call.on('error', (err: ServiceError) => resolve({ responses, code: err.code, details: err.details }));
+    call.on('end', () => resolve({ responses, code: 0, details: '' }));
+  });
+  for (const r of requests) call.write(r);
+  return { responses, cancel: () => call.cancel(), ended };
 }

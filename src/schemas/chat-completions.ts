@@ -1,0 +1,73 @@
+/**
+ * The OpenAI `/v1/chat/completions` request body. Strict: an unknown field is a 400 that names it.
+ * Fields OpenAI defines but the gateway cannot honour yet (tools, logprobs, ...) are accepted by
+ * the schema only so that the route can answer with a precise "not supported" message.
+ *
+ * Message roles and content parts are checked by the route rather than here, so that an unknown
+ * role or a non-text part gets a message that says what is wrong instead of a union mismatch.
+ */
+import { z } from 'zod';
+
+const stopSchema = z.union([z.string(), z.array(z.string()).max(4, 'at most 4 stop sequences')]);
+
+const messageSchema = z
+  .object({
+    role: z.string(),
+    content: z.union([z.string(), z.array(z.record(z.string(), z.unknown()))]).nullish(),
+    name: z.string().nullish(),
+    refusal: z.string().nullish(),
+    tool_calls: z.array(z.unknown()).nullish(),
+    tool_call_id: z.string().nullish(),
+    function_call: z.unknown().nullish(),
+  })
+  .strict();
+
+const responseFormatSchema = z
+  .object({
+    type: z.string(),
+    json_schema: z
+      .object({
+        name: z.string().optional(),
+        description: z.string().optional(),
+        schema: z.record(z.string(), z.unknown()).optional(),
+        strict: z.boolean().nullish(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const chatCompletionRequestSchema = z
+  .object({
+    model: z.string().min(1),
+    messages: z.array(messageSchema).min(1, 'messages must contain at least one message'),
+    max_tokens: z.number().int().positive().nullish(),
+    max_completion_tokens: z.number().int().positive().nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().gt(0).max(1).nullish(),
+    top_k: z.number().int().min(0).nullish(),
+    min_tokens: z.number().int().min(0).nullish(),
+    n: z.number().int().min(1).nullish(),
+    stream: z.boolean().nullish(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullish(),
+    stop: stopSchema.nullish(),
+    presence_penalty: z.number().min(-2).max(2).nullish(),
+    frequency_penalty: z.number().min(-2).max(2).nullish(),
+    repetition_penalty: z.number().gt(0).max(10).nullish(),
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullish(),
+    user: z.string().max(256).nullish(),
+    response_format: responseFormatSchema.nullish(),
+    logprobs: z.boolean().nullish(),
+    top_logprobs: z.number().int().min(0).max(20).nullish(),
+    logit_bias: z.record(z.string(), z.number()).nullish(),
+    tools: z.array(z.unknown()).nullish(),
+    tool_choice: z.unknown().optional(),
+    parallel_tool_calls: z.boolean().nullish(),
+    functions: z.array(z.unknown()).nullish(),
+    function_call: z.unknown().optional(),
+  })
+  .strict();
+
+export type ChatCompletionRequestBody = z.infer<typeof chatCompletionRequestSchema>;
+export type ChatRequestMessage = ChatCompletionRequestBody['messages'][number];
+export type ResponseFormat = NonNullable<ChatCompletionRequestBody['response_format']>;

@@ -1,0 +1,103 @@
+/**
+ * Every way a chat request can be wrong gets a 400 in the OpenAI envelope that names the field
+ * and the problem — before anything reaches Triton, never a 500.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import OpenAI from 'openai';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+let stack: Stack;
+
+before(async () => {
+  stack = await startStack({
+    config: {
+      models: [
+        { name: 'llama-3-8b', tritonModel: 'llama-3-8b-trtllm', chatTemplate: { file: 'examples/chat-templates/llama-3.jinja' } },
+        { name: 'no-template', tritonModel: 'qwen3-vllm' },
+        // The LLM-API deployment has no guided-decoding inputs (and reports no token counts, which a warm-up needs).
+        { name: 'llmapi', tritonModel: 'llama-3-8b-llmapi', warmup: false, chatTemplate: { file: 'examples/chat-templates/llama-3.jinja' } },
+        {
+          name: 'picky',
+          tritonModel: 'qwen3-vllm',
+          chatTemplate: { inline: "{% if messages[0].role != 'system' %}{{ raise_exception('the first message must be a system message') }}{% endif %}x" },
+        },
+      ],
+    },
+  });
+});
+after(async () => stack.close());
+
+async function post(body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: JSON.parse(await res.text()) };
+}
+
+const user = [{ role: 'user', content: 'hi' }];
+const valid = { model: 'llama-3-8b', messages: user, max_tokens: 2 };
+
+const cases: Array<[string, unknown, string, RegExp]> = [
+  ['empty messages', { ...valid, messages: [] }, 'messages', /at least one message/],
+  ['missing messages', { model: 'llama-3-8b' }, 'messages', /Missing required parameter/],
+  ['an unknown role', { ...valid, messages: [{ role: 'robot', content: 'x' }] }, 'messages.0.role', /unknown role 'robot'/],
+  ['a message without content', { ...valid, messages: [{ role: 'system', content: 's' }, { role: 'user' }] }, 'messages.1.content', /messages\.1 has no content/],
+  ['a message with null content', { ...valid, messages: [{ role: 'user', content: null }] }, 'messages.0.content', /has no content/],
+  ['an image part', { ...valid, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x' } }] }] }, 'messages.0.content.0.type', /only text/],
+  ['an unknown field in a message', { ...valid, messages: [{ role: 'user', content: 'x', mood: 'sad' }] }, 'messages.0.mood', /Unrecognized/],
+  ['a model without a template', { ...valid, model: 'no-template' }, 'model', /'no-template' has no chat template/],
+  ['a template that rejects the conversation', { ...valid, model: 'picky' }, 'messages', /the first message must be a system message/],
+  ['tools', { ...valid, tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }, 'tools', /not supported yet/],
+  ['tool_choice', { ...valid, tool_choice: 'auto' }, 'tool_choice', /not supported yet/],
+  ['a tool message', { ...valid, messages: [...user, { role: 'tool', content: '42', tool_call_id: 'c1' }] }, 'messages.1.role', /not supported yet/],
+  ['an unknown response_format type', { ...valid, response_format: { type: 'regex' } }, 'response_format.type', /'regex' is not supported/],
+  ['json_schema without a schema', { ...valid, response_format: { type: 'json_schema', json_schema: { name: 'x' } } }, 'response_format.json_schema.schema', /needs json_schema\.schema/],
+  [
+    'json_schema on a deployment without guided decoding',
+    { ...valid, model: 'llmapi', response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } } },
+    'response_format',
+    /not supported by model 'llmapi'.*no guided-decoding inputs/,
+  ],
+  ['n above 1', { ...valid, n: 2 }, 'n', /only n=1/],
+  ['logprobs', { ...valid, logprobs: true }, 'logprobs', /not supported/],
+  ['stream_options without stream', { ...valid, stream_options: { include_usage: true } }, 'stream_options', /only be set when stream is true/],
+  ['an unknown field', { ...valid, prompt: 'x' }, 'prompt', /Unrecognized request argument supplied: prompt/],
+  ['temperature above 2', { ...valid, temperature: 3 }, 'temperature', /temperature/],
+  ['max_completion_tokens of 0', { ...valid, max_completion_tokens: 0 }, 'max_completion_tokens', /max_completion_tokens/],
+];
+
+test('each invalid chat request is a 400 naming the field and the problem, and never reaches Triton', async (t) => {
+  stack.sim.reset();
+  for (const [name, body, param, message] of cases) {
+    await t.test(name, async () => {
+      const res = await post(body);
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.error.type, 'invalid_request_error');
+      assert.equal(res.body.error.param, param);
+      assert.match(res.body.error.message, message);
+      assert.ok(!/\n\s+at /.test(JSON.stringify(res.body)), 'no stack trace');
+    });
+  }
+  assert.deepEqual(stack.sim.received(), [], 'no request reached the simulator');
+});
+
+test('an unknown model is a 404', async () => {
+  const res = await post({ ...valid, model: 'gpt-99' });
+  assert.equal(res.status, 404);
+  assert.equal(res.body.error.param, 'model');
+});
+
+test('the openai client surfaces these as BadRequestError', async () => {
+  const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  await assert.rejects(
+    client.chat.completions.create({ model: 'no-template', messages: [{ role: 'user', content: 'hi' }] }),
+    (err: unknown) => err instanceof OpenAI.BadRequestError && /has no chat template/.test(err.message),
+  );
+  await assert.rejects(
+    client.chat.completions.create({ model: 'llama-3-8b', messages: [{ role: 'user', content: 'hi' }], stream_options: { include_usage: true } }),
+    (err: unknown) => err instanceof OpenAI.BadRequestError && /stream_options/.test(err.message),
+  );
+});
