@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { startSimulator } from '../sim/index.js';
 
 const started = performance.now();
-const simModels = 'examples/sim-models/demo.yaml';
+const simModels = 'examples/sim-models/default.yaml';
 const sim = await startSimulator({
   grpcPort: Number(process.env.DEMO_SIM_GRPC_PORT ?? 8001),
   httpPort: Number(process.env.DEMO_SIM_HTTP_PORT ?? 8000),
@@ -62,6 +62,8 @@ triton-gateway demo ready in ${Math.round(performance.now() - started)} ms${read
 Try:
   curl -s ${url}/v1/completions -H 'content-type: application/json' \\
     -d '{"model": "llama-3-8b", "prompt": "The capital of France is", "max_tokens": 16}'
+  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' \\
+    -d '{"model": "llama-3-8b", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 16}'
 
 Ctrl-C stops both.
 `);

@@ -30,7 +30,17 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await buildApp(config);
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    app = await buildApp(config);
+  } catch (err) {
+    // Problems only found while building (e.g. a chat template that does not parse) are config problems too.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`triton-gateway: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   const drainMs = config.shutdown.drainSeconds * 1000;
 
   closeWithGrace({ delay: drainMs + 10_000 }, async ({ signal, err }) => {

@@ -1,0 +1,37 @@
+/**
+ * `npm run demo` (scripts/demo.ts): starts the simulator and the gateway, prints the URLs and a
+ * curl line that works, and stops both cleanly on Ctrl-C (SIGINT).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { freePort } from '../helpers/free-port.js';
+import { eventually } from '../helpers/stack.js';
+
+test('the demo prints a working curl line and stops cleanly on SIGINT', async () => {
+  const [gw, grpc, http, metrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+    env: { ...process.env, DEMO_PORT: String(gw), DEMO_SIM_GRPC_PORT: String(grpc), DEMO_SIM_HTTP_PORT: String(http), DEMO_SIM_METRICS_PORT: String(metrics), GATEWAY_ADMIN_TOKEN: 'demo-admin-token-0123456' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await eventually(() => output.includes('Ctrl-C stops both.'), 30_000, 'the demo banner');
+    assert.match(output, new RegExp(`gateway\\s+http://127\\.0\\.0\\.1:${gw}`));
+    assert.ok(!output.includes('not ready yet'), output);
+    const curl = /curl -s (\S+\/v1\/completions) -H 'content-type: application\/json' \\\n\s+-d '(.+)'/.exec(output);
+    assert.ok(curl, 'a curl line is printed');
+    const res = await fetch(curl[1]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: curl[2] });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { choices: Array<{ text: string }> };
+    assert.ok(body.choices[0]!.text.length > 0);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /stopped\./);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
