@@ -28,6 +28,7 @@ import {
   setServedHeaders,
   withResponseCache,
 } from './inference-request.js';
+import { samplingFromBody } from '../schemas/sampling.js';
 import { sseData } from './sse.js';
 
 const ENDPOINT = '/v1/chat/completions';
@@ -151,15 +152,7 @@ export function chatCompletionsRoutes(services: GatewayServices) {
             maxTokens: governMaxTokens(services, entry, body.max_completion_tokens ?? body.max_tokens, ctx.observer),
             stream,
             echo: false,
-            temperature: body.temperature ?? undefined,
-            topP: body.top_p ?? undefined,
-            topK: body.top_k ?? undefined,
-            seed: body.seed ?? undefined,
-            stop: body.stop == null ? undefined : typeof body.stop === 'string' ? [body.stop] : body.stop,
-            presencePenalty: body.presence_penalty ?? undefined,
-            frequencyPenalty: body.frequency_penalty ?? undefined,
-            repetitionPenalty: body.repetition_penalty ?? undefined,
-            minTokens: body.min_tokens ?? undefined,
+            ...samplingFromBody(body),
             ...(guidedDecoding ? { guidedDecoding } : {}),
           };
           const call: GenerateCall = {

@@ -21,6 +21,7 @@ import {
   setServedHeaders,
   withResponseCache,
 } from './inference-request.js';
+import { samplingFromBody } from '../schemas/sampling.js';
 import { sseData } from './sse.js';
 
 /** Rejects what OpenAI defines but the gateway cannot honour, naming the field. */
@@ -66,15 +67,7 @@ export function completionsRoutes(services: GatewayServices) {
             maxTokens: governMaxTokens(services, entry, body.max_tokens, ctx.observer),
             stream,
             echo: body.echo === true,
-            temperature: body.temperature ?? undefined,
-            topP: body.top_p ?? undefined,
-            topK: body.top_k ?? undefined,
-            seed: body.seed ?? undefined,
-            stop: body.stop == null ? undefined : typeof body.stop === 'string' ? [body.stop] : body.stop,
-            presencePenalty: body.presence_penalty ?? undefined,
-            frequencyPenalty: body.frequency_penalty ?? undefined,
-            repetitionPenalty: body.repetition_penalty ?? undefined,
-            minTokens: body.min_tokens ?? undefined,
+            ...samplingFromBody(body),
           };
           const call = { entry, request: generationRequest, signal: ctx.signal, observer: ctx.observer, requestedDeadlineMs: deadline, endpoint: '/v1/completions' };
 

@@ -7,8 +7,7 @@
  * role or a non-text part gets a message that says what is wrong instead of a union mismatch.
  */
 import { z } from 'zod';
-
-const stopSchema = z.union([z.string(), z.array(z.string()).max(4, 'at most 4 stop sequences')]);
+import { samplingFields } from './sampling.js';
 
 const messageSchema = z
   .object({
@@ -43,19 +42,7 @@ export const chatCompletionRequestSchema = z
     messages: z.array(messageSchema).min(1, 'messages must contain at least one message'),
     max_tokens: z.number().int().positive().nullish(),
     max_completion_tokens: z.number().int().positive().nullish(),
-    temperature: z.number().min(0).max(2).nullish(),
-    top_p: z.number().gt(0).max(1).nullish(),
-    top_k: z.number().int().min(0).nullish(),
-    min_tokens: z.number().int().min(0).nullish(),
-    n: z.number().int().min(1).nullish(),
-    stream: z.boolean().nullish(),
-    stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullish(),
-    stop: stopSchema.nullish(),
-    presence_penalty: z.number().min(-2).max(2).nullish(),
-    frequency_penalty: z.number().min(-2).max(2).nullish(),
-    repetition_penalty: z.number().gt(0).max(10).nullish(),
-    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullish(),
-    user: z.string().max(256).nullish(),
+    ...samplingFields,
     response_format: responseFormatSchema.nullish(),
     logprobs: z.boolean().nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
