@@ -9,7 +9,7 @@ import { AdmissionController } from './inference/admission.js';
 import { BreakerBoard } from './inference/breakers.js';
 import { ChaosMonkey } from './inference/chaos.js';
 import { GenerationRouter } from './inference/generation.js';
-import { ModelRegistry } from './inference/model-registry.js';
+import { ModelRegistry, type RegistryHooks } from './inference/model-registry.js';
 import { ResponseCache } from './inference/response-cache.js';
 import { RetryBudget } from './inference/retry-budget.js';
 import type { Upstream } from './inference/upstream.js';
@@ -26,8 +26,16 @@ export function modelLimits(config: GatewayConfig): Record<string, number> {
   return out;
 }
 
-export function buildServices(config: GatewayConfig, upstreams: Map<string, Upstream>, metrics: Metrics, logger: Logger): GatewayServices {
+/** `registryHooks` adds hooks of other parts (governance) to the registry's own metric hooks. */
+export function buildServices(
+  config: GatewayConfig,
+  upstreams: Map<string, Upstream>,
+  metrics: Metrics,
+  logger: Logger,
+  registryHooks: Pick<RegistryHooks, 'schemaLoaded' | 'warmupFinished'> = {},
+): GatewayServices {
   const registry = new ModelRegistry(config, upstreams, logger, {
+    ...registryHooks,
     targetHealth: (target, up) => metrics.tritonUp.set({ target }, up ? 1 : 0),
     stateChanged: (entry) => metrics.tritonModelReady.set({ model_name: entry.config.name }, entry.state === 'ready' ? 1 : 0),
   });

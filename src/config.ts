@@ -318,6 +318,10 @@ function applyEnv(raw: Record<string, unknown>, env: Env, problems: string[]): v
     server.port = port;
   }
   if (env.HOST !== undefined) server.host = env.HOST;
+  if (env.GATEWAY_EVENT_LOG !== undefined) {
+    const governance = (raw.governance ??= {}) as Record<string, unknown>;
+    governance.eventLog = env.GATEWAY_EVENT_LOG;
+  }
   if (env.GATEWAY_ADMIN_TOKEN !== undefined) auth.adminToken = env.GATEWAY_ADMIN_TOKEN;
   if (env.GATEWAY_API_KEYS !== undefined) {
     auth.apiKeys = env.GATEWAY_API_KEYS.split(',').map((k) => k.trim()).filter((k) => k.length > 0);

@@ -30,6 +30,11 @@ export const errorTable = {
   upstream_stream_incomplete: { status: 502, type: 'server_error', retryable: true },
   upstream_unimplemented: { status: 501, type: 'server_error', retryable: false },
   client_cancelled: { status: 499, type: 'invalid_request_error', retryable: false },
+  warmup_failed: { status: 503, type: 'server_error', retryable: false },
+  rollback_failed: { status: 409, type: 'invalid_request_error', retryable: false },
+  rollback_in_progress: { status: 409, type: 'invalid_request_error', retryable: false },
+  rollback_upstream_unavailable: { status: 503, type: 'server_error', retryable: false },
+  rollback_unsupported: { status: 501, type: 'server_error', retryable: false },
   internal_error: { status: 500, type: 'server_error', retryable: false },
 } as const satisfies Record<string, { status: number; type: string; retryable: boolean }>;
 
@@ -42,6 +47,8 @@ export interface GatewayErrorOptions {
   retryAfterSeconds?: number;
   /** Whether a breaker should count this failure (upstream faults only). */
   upstreamFault?: boolean;
+  /** Extra top-level fields of the error body (e.g. an admin call's outcome). */
+  details?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -53,6 +60,7 @@ export class GatewayError extends Error {
   readonly param: string | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly upstreamFault: boolean;
+  readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -65,11 +73,12 @@ export class GatewayError extends Error {
     this.param = options.param;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.upstreamFault = options.upstreamFault ?? false;
+    this.details = options.details;
   }
 
   /** The OpenAI error envelope; never includes a stack. */
-  toBody(): { error: { message: string; type: string; param: string | null; code: string } } {
-    return { error: { message: this.message, type: this.type, param: this.param ?? null, code: this.code } };
+  toBody(): { error: { message: string; type: string; param: string | null; code: string } } & Record<string, unknown> {
+    return { error: { message: this.message, type: this.type, param: this.param ?? null, code: this.code }, ...this.details };
   }
 }
 

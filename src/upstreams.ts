@@ -14,6 +14,8 @@ export function tritonUpstream(client: TritonClient): Upstream {
     modelReady: (model, version) => client.modelReady(model, version ?? ''),
     describeModel: (model, version) => describeModel(client, model, version),
     listLlmModels: () => listLlmModels(client),
+    loadModel: (model, options) => client.loadModel(model, options ?? {}),
+    unloadModel: (model) => client.unloadModel(model),
     close: () => client.close(),
   };
 }

@@ -224,6 +224,9 @@ export class GenerationRouter {
     async function* relay(): AsyncGenerator<GenerationDelta> {
       relayStarted = true;
       let failure: GatewayError | undefined;
+      // Triton finished the request: its call ends by itself, so nothing is cancelled (aborting
+      // here cost an AbortError, a GatewayError and an RST_STREAM on every request).
+      let complete = firstDelta.final;
       try {
         yield firstDelta;
         if (firstDelta.final) return;
@@ -237,6 +240,7 @@ export class GenerationRouter {
             throw expired ?? toGatewayError(err);
           }
           if (next.done) return;
+          complete = next.value.final;
           yield next.value;
           if (next.value.final) return;
         }
@@ -246,7 +250,7 @@ export class GenerationRouter {
       } finally {
         cleanup();
         // Stops the Triton call when the consumer left early (client gone, mid-stream error).
-        if (!controller.signal.aborted) controller.abort();
+        if (!complete && !controller.signal.aborted) controller.abort();
         await upstream.return(undefined).catch(() => undefined);
         attemptObs.end(failure);
         if (failure) settle.reject(failure);

@@ -20,6 +20,8 @@ export interface ModelEntry {
   readonly config: ModelConfig;
   readonly upstream: Upstream;
   readonly tritonModel: string;
+  /** The Triton version requests and warm-ups pin ('' = Triton's latest); starts as config.version, a rollback changes it. */
+  servedVersion: string;
   schema: ModelSchema | undefined;
   state: ModelState;
   lastError: string | undefined;
@@ -110,6 +112,7 @@ export class ModelRegistry {
       config: m,
       upstream,
       tritonModel: m.tritonModel ?? m.name,
+      servedVersion: m.version,
       schema: undefined,
       state: 'pending',
       lastError: undefined,
@@ -147,9 +150,9 @@ export class ModelRegistry {
   private async prepare(entry: ModelEntry): Promise<WarmupOutcome> {
     const name = entry.config.name;
     try {
-      const ready = await entry.upstream.modelReady(entry.tritonModel, entry.config.version || undefined);
+      const ready = await entry.upstream.modelReady(entry.tritonModel, entry.servedVersion || undefined);
       if (!ready) throw new GatewayError('model_not_ready', `Triton reports ${entry.tritonModel} not ready`);
-      const schema = await entry.upstream.describeModel(entry.tritonModel, entry.config.version || undefined);
+      const schema = await entry.upstream.describeModel(entry.tritonModel, entry.servedVersion || undefined);
       if (entry.config.flavour) schema.flavour = entry.config.flavour;
       entry.schema = schema;
       this.hooks.schemaLoaded?.(entry, schema);
@@ -173,7 +176,7 @@ export class ModelRegistry {
     for (const entry of this.entries.values()) {
       if (entry.state !== 'ready') continue;
       try {
-        const ready = await entry.upstream.modelReady(entry.tritonModel, entry.config.version || undefined);
+        const ready = await entry.upstream.modelReady(entry.tritonModel, entry.servedVersion || undefined);
         if (!ready) throw new Error('Triton reports the model not ready');
       } catch (err) {
         this.log.warn({ model: entry.config.name, err: describe(err) }, 'model left service');

@@ -52,6 +52,11 @@ export class ResponseCache {
     }
   }
 
+  /** Forgets every answer (after a rollback, earlier answers came from another engine). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -11,5 +11,11 @@ export interface Upstream {
   modelReady(model: string, version?: string): Promise<boolean>;
   describeModel(model: string, version?: string): Promise<ModelSchema>;
   listLlmModels(): Promise<ModelSchema[]>;
+  /**
+   * Repository control (explicit model-control mode only), for rollbacks: RepositoryModelLoad with
+   * an optional ModelConfig JSON override. Optional so test doubles and read-only targets can omit it.
+   */
+  loadModel?(model: string, options?: { config?: object }): Promise<void>;
+  unloadModel?(model: string): Promise<void>;
   close(): void;
 }

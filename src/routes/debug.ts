@@ -96,7 +96,7 @@ export function debugRoutes(services: GatewayServices) {
           forceFallback: e.forceFallback,
           flavour: e.schema?.flavour ?? null,
           versions: e.schema?.versions ?? [],
-          pinnedVersion: e.config.version || null,
+          servedVersion: e.servedVersion || null,
           lastError: e.lastError ?? null,
           lastWarmup: e.lastWarmup ?? null,
           fallbacks: e.config.fallbacks,

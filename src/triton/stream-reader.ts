@@ -32,6 +32,8 @@ export class StreamReader {
   /** The RPC finished (status received); nothing left to cancel. */
   private finished = false;
   private cancelledByUs = false;
+  /** The caller is done reading (close() was called). */
+  private closed = false;
   private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -59,6 +61,7 @@ export class StreamReader {
    * call is cancelled now, which cancels the generation on Triton.
    */
   close(complete: boolean): void {
+    this.closed = true;
     this.signal?.removeEventListener('abort', this.onAbort);
     if (this.finished) return;
     if (!complete) {
@@ -107,6 +110,8 @@ export class StreamReader {
   };
 
   private readonly onEnd = (): void => {
+    // The normal end after a final response: nobody reads any more, so no error is built.
+    if (this.closed || this.failure !== undefined) return;
     // Every message has been delivered; if the caller still wants more, the final flag never came.
     this.fail(new GatewayError('upstream_stream_incomplete', 'Triton ended the stream without a final response', { upstreamFault: true }));
   };

@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../helpers/free-port.js';
 import { eventually } from '../helpers/stack.js';
@@ -11,7 +14,7 @@ import { eventually } from '../helpers/stack.js';
 test('the demo prints a working curl line and stops cleanly on SIGINT', async () => {
   const [gw, grpc, http, metrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
-    env: { ...process.env, DEMO_PORT: String(gw), DEMO_SIM_GRPC_PORT: String(grpc), DEMO_SIM_HTTP_PORT: String(http), DEMO_SIM_METRICS_PORT: String(metrics), GATEWAY_ADMIN_TOKEN: 'demo-admin-token-0123456' },
+    env: { ...process.env, DEMO_PORT: String(gw), DEMO_SIM_GRPC_PORT: String(grpc), DEMO_SIM_HTTP_PORT: String(http), DEMO_SIM_METRICS_PORT: String(metrics), GATEWAY_ADMIN_TOKEN: 'demo-admin-token-0123456', GATEWAY_EVENT_LOG: join(mkdtempSync(join(tmpdir(), 'gw-demo-')), 'events.jsonl') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -3,6 +3,9 @@
  * comes back on the same address, traffic returns to it by itself.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
@@ -34,6 +37,7 @@ test('the fallback on another Triton serves while the primary is down, and traff
       { name: 'llama-backup', target: 'backup', tritonModel: 'llama-3-8b-trtllm' },
     ],
     resilience: { breaker: { errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs: 300, rollingWindowMs: 5000 } },
+    governance: { eventLog: join(mkdtempSync(join(tmpdir(), 'gw-killed-')), 'events.jsonl') },
   });
   const app = await buildApp(config, { logDestination: new LogSink() });
   await app.listen({ port: 0, host: '127.0.0.1' });

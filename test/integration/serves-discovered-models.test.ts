@@ -32,7 +32,7 @@ test('a bad config exits non-zero and lists every problem', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-bad-'));
   const path = join(dir, 'bad.yaml');
   writeFileSync(path, 'server:\n  port: nope\nmodels:\n  - name: a\n    fallbacks: [ghost]\n    colour: blue\n');
-  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, GATEWAY_CONFIG: path }, encoding: 'utf8', timeout: 30_000 });
+  const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, GATEWAY_CONFIG: path, GATEWAY_EVENT_LOG: join(dir, 'events.jsonl') }, encoding: 'utf8', timeout: 30_000 });
   assert.equal(res.status, 2, res.stderr);
   for (const problem of ['server.port', 'models.0', 'colour', 'models.0.fallbacks.0', 'TRITON_GRPC_URL']) assert.ok(res.stderr.includes(problem), `${problem} in:\n${res.stderr}`);
   assert.ok(!/\n\s+at /.test(res.stderr), 'no stack trace');

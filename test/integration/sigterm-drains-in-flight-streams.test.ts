@@ -33,7 +33,7 @@ test('SIGTERM drains the in-flight stream, refuses new requests and exits 0', as
     }),
   );
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, GATEWAY_CONFIG: configPath },
+    env: { ...process.env, GATEWAY_EVENT_LOG: join(dir, 'events.jsonl'), GATEWAY_CONFIG: configPath },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

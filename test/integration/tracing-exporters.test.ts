@@ -43,7 +43,7 @@ async function runGateway(env: Record<string, string>, simAddress: string, work:
     }),
   );
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', './src/telemetry/tracing.ts', 'src/server.ts'], {
-    env: { ...process.env, GATEWAY_CONFIG: configPath, ...env },
+    env: { ...process.env, GATEWAY_EVENT_LOG: join(dir, 'events.jsonl'), GATEWAY_CONFIG: configPath, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,0 +1,146 @@
+/**
+ * One gateway's governance: the event log and its webhooks, the engine watch (published and
+ * warm-up events), the readiness policy (alerts and waivers) and rollbacks. buildApp() creates it
+ * before the registry so the registry's hooks can point at it, feeds it every finished request,
+ * and closes it last.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config.js';
+import type { ModelRegistry, RegistryHooks } from '../inference/model-registry.js';
+import type { CompletionListener } from '../telemetry/request-observer.js';
+import { EngineTracker } from './engine-identity.js';
+import { EngineWatch } from './engine-watch.js';
+import { EventLog, type EventQuery, type EventRead } from './event-log.js';
+import type { AlertSignal, EventOf } from './events.js';
+import { GovernanceRecorder } from './recorder.js';
+import { ReadinessPolicy, type AlertTransition, type Thresholds } from './readiness-policy.js';
+import { rollbackModel, type RollbackRequest } from './rollback.js';
+import { WaiverBook } from './waivers.js';
+import { WebhookNotifier } from './webhook.js';
+
+export interface WaiverRequest {
+  model: string;
+  signal: AlertSignal;
+  reason: string;
+  actor: string;
+  expiresAt: Date;
+}
+
+export class Governance {
+  readonly tracker = new EngineTracker();
+  readonly waivers = new WaiverBook();
+  readonly busy = new Set<string>();
+  readonly watch: EngineWatch;
+  readonly policy: ReadinessPolicy;
+  private readonly finance: WebhookNotifier | undefined;
+  private registry: ModelRegistry | undefined;
+  private evalTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly config: GatewayConfig,
+    readonly recorder: GovernanceRecorder,
+    private readonly logger: Logger,
+  ) {
+    const g = config.governance;
+    this.watch = new EngineWatch(recorder, this.tracker, logger, this.busy);
+    this.finance = g.financeWebhookUrl
+      ? new WebhookNotifier({ url: g.financeWebhookUrl, name: 'finance', retries: g.webhookRetries, baseDelayMs: g.webhookBackoffMs, timeoutMs: g.webhookTimeoutMs, log: logger })
+      : undefined;
+    this.policy = new ReadinessPolicy(g.policy, (model) => this.thresholds(model), (t) => void this.alert(t));
+  }
+
+  /** Opens (and creates) the event log and rebuilds the engine tracker and waivers from it. */
+  static async create(config: GatewayConfig, logger: Logger): Promise<Governance> {
+    const g = config.governance;
+    const webhook = g.webhookUrl
+      ? new WebhookNotifier({ url: g.webhookUrl, name: 'governance', retries: g.webhookRetries, baseDelayMs: g.webhookBackoffMs, timeoutMs: g.webhookTimeoutMs, log: logger })
+      : undefined;
+    const recorder = new GovernanceRecorder(new EventLog(g.eventLog), logger, webhook);
+    await recorder.open();
+    const governance = new Governance(config, recorder, logger);
+    const history = await recorder.log.read();
+    if (history.problems.length > 0) {
+      logger.warn({ path: g.eventLog, problems: history.problems.slice(0, 5), count: history.problems.length }, 'governance event log has unreadable lines; they are skipped');
+    }
+    governance.tracker.seed(history.events);
+    governance.waivers.seed(history.events);
+    return governance;
+  }
+
+  registryHooks(): Pick<RegistryHooks, 'schemaLoaded' | 'warmupFinished'> {
+    return this.watch.registryHooks();
+  }
+
+  /** Feeds the readiness policy from each finished request (cost and queue delay). */
+  completionListener(): CompletionListener {
+    return (s) => this.policy.observe({ model: s.model, costUsd: s.costUsd, queueDelayUs: s.queueDelayUs });
+  }
+
+  start(registry: ModelRegistry): void {
+    this.registry = registry;
+    this.watch.startPolling(registry, this.config.governance.enginePollMs);
+    this.evalTimer = setInterval(() => this.policy.evaluate(), this.config.governance.policy.evaluateIntervalMs);
+    this.evalTimer.unref();
+  }
+
+  rollback(req: RollbackRequest): Promise<EventOf<'llm_rollback_completed'>> {
+    if (!this.registry) throw new Error('governance not started');
+    return rollbackModel({ registry: this.registry, recorder: this.recorder, tracker: this.tracker, watch: this.watch, log: this.logger, busy: this.busy }, req);
+  }
+
+  async recordWaiver(req: WaiverRequest): Promise<EventOf<'llm_waiver_recorded'>> {
+    const id = `waiver-${randomUUID()}`;
+    this.waivers.add({ id, model: req.model, signal: req.signal, reason: req.reason, actor: req.actor, expiresAt: req.expiresAt.getTime() });
+    return this.recorder.record({
+      event: 'llm_waiver_recorded',
+      waiver_id: id,
+      model: req.model,
+      signal: req.signal,
+      reason: req.reason,
+      actor: req.actor,
+      expires_at: req.expiresAt.toISOString(),
+    });
+  }
+
+  events(query: EventQuery): Promise<EventRead> {
+    return this.recorder.log.read(query);
+  }
+
+  async close(): Promise<void> {
+    this.watch.stop();
+    clearInterval(this.evalTimer);
+    await this.finance?.close();
+    await this.recorder.close();
+  }
+
+  private thresholds(model: string): Thresholds {
+    const m = this.config.models.find((c) => c.name === model);
+    const p = this.config.governance.policy;
+    return { cost: m?.maxCostUsd ?? p.cost.thresholdUsd, queueDelay: m?.queueDelayBudgetUs ?? p.queueDelay.thresholdUs };
+  }
+
+  private async alert(t: AlertTransition): Promise<void> {
+    const waiver = this.waivers.active(t.model, t.signal);
+    const finance = t.signal !== 'cost' ? 'not_applicable' : waiver ? 'waived' : this.finance ? 'queued' : 'not_configured';
+    try {
+      const event = await this.recorder.record({
+        event: 'llm_observability_alert',
+        model: t.model,
+        signal: t.signal,
+        status: t.status,
+        alert_id: t.alertId,
+        value: t.value,
+        threshold: t.threshold,
+        unit: t.signal === 'cost' ? 'usd_per_request' : 'microseconds',
+        window_ms: t.windowMs,
+        requests: t.requests,
+        waiver_id: waiver?.id ?? null,
+        finance_webhook: finance,
+      });
+      if (finance === 'queued') this.finance!.send(event, event.id);
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, model: t.model, signal: t.signal }, 'recording an observability alert failed');
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Durable JSON-lines files (the governance event log, the incident log): each record is one
+ * `write` of a whole line followed by an fsync, so a crash loses at most the record being
+ * written, and then only as a torn last line. Opening a file whose last line is torn ends it
+ * with a newline first, so the next record starts on a line of its own and the fragment stays
+ * one unreadable line that readers report and skip.
+ */
+import { constants } from 'node:fs';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface LineProblem {
+  /** 1-based line number in the file (or in the part read, when only the tail was read). */
+  line: number;
+  reason: string;
+  excerpt: string;
+}
+
+export interface TornTail {
+  bytes: number;
+  excerpt: string;
+}
+
+export interface JsonlRead<T> {
+  records: T[];
+  /** Lines that are not JSON or do not match the schema; skipped. */
+  problems: LineProblem[];
+  /** An unterminated last line that is not valid JSON: a write cut short by a crash. */
+  tornTail: TornTail | undefined;
+  /** Bytes at the start of the file that were not read (maxBytes). */
+  skippedBytes: number;
+}
+
+const EXCERPT = 80;
+
+function excerpt(text: string): string {
+  return text.length > EXCERPT ? `${text.slice(0, EXCERPT)}…` : text;
+}
+
+/**
+ * Reads every record; `accept` validates one parsed line (throw to reject it). With `maxBytes`
+ * only the end of the file is read, starting at the first whole line. A missing file reads as empty.
+ */
+export async function readJsonl<T>(path: string, accept: (value: unknown) => T, options: { maxBytes?: number } = {}): Promise<JsonlRead<T>> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problems: [], tornTail: undefined, skippedBytes: 0 };
+    throw err;
+  }
+  let text: string;
+  let skippedBytes = 0;
+  try {
+    const size = (await fh.stat()).size;
+    const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+    const start = size > maxBytes ? size - maxBytes : 0;
+    const buf = Buffer.alloc(size - start);
+    if (buf.length > 0) await fh.read(buf, 0, buf.length, start);
+    text = buf.toString('utf8');
+    if (start > 0) {
+      // Drop the partial first line so reading starts on a record boundary.
+      const nl = text.indexOf('\n');
+      skippedBytes = start + (nl < 0 ? text.length : nl + 1);
+      text = nl < 0 ? '' : text.slice(nl + 1);
+    }
+  } finally {
+    await fh.close();
+  }
+
+  const lines = text.split('\n');
+  // A file that ends with a newline splits into a last empty element; anything else is unterminated.
+  const tail = lines.pop() ?? '';
+  const out: JsonlRead<T> = { records: [], problems: [], tornTail: undefined, skippedBytes };
+  const take = (line: string, n: number): boolean => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return false;
+    }
+    try {
+      out.records.push(accept(parsed));
+    } catch (err) {
+      out.problems.push({ line: n, reason: `does not match the schema: ${(err as Error).message.split('\n')[0]}`, excerpt: excerpt(line) });
+    }
+    return true;
+  };
+  lines.forEach((line, i) => {
+    if (line.trim().length === 0) return;
+    if (!take(line, i + 1)) out.problems.push({ line: i + 1, reason: 'not valid JSON (a torn write from an earlier crash?)', excerpt: excerpt(line) });
+  });
+  if (tail.trim().length > 0 && !take(tail, lines.length + 1)) {
+    out.tornTail = { bytes: Buffer.byteLength(tail), excerpt: excerpt(tail) };
+  }
+  return out;
+}
+
+/** Appends one record per line, in call order, each fsynced before its promise resolves. */
+export class JsonlAppender {
+  private fh: FileHandle | undefined;
+  private opening: Promise<TornTail | undefined> | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly path: string) {}
+
+  /** Opens (creating the file and its folder); returns the torn tail it repaired, if any. */
+  open(): Promise<TornTail | undefined> {
+    this.opening ??= this.doOpen();
+    return this.opening;
+  }
+
+  private async doOpen(): Promise<TornTail | undefined> {
+    const dir = dirname(this.path);
+    await mkdir(dir, { recursive: true });
+    const existed = await stat(this.path).then(() => true, () => false);
+    const fh = await open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
+    let torn: TornTail | undefined;
+    try {
+      torn = await tornTailOf(this.path);
+      if (torn) {
+        await fh.write('\n');
+        await fh.sync();
+      }
+      if (!existed) await syncDir(dir);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    this.fh = fh;
+    return torn;
+  }
+
+  append(record: unknown): Promise<void> {
+    const line = `${JSON.stringify(record)}\n`;
+    const next = this.chain.then(async () => {
+      await this.open();
+      await this.fh!.write(line);
+      await this.fh!.sync();
+    });
+    // One failed write must not wedge every later one.
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    const fh = this.fh;
+    this.fh = undefined;
+    this.opening = undefined;
+    await fh?.close();
+  }
+}
+
+/** The unterminated last line, if the file does not end with a newline. */
+async function tornTailOf(path: string): Promise<TornTail | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    if (size === 0) return undefined;
+    const window = Math.min(size, 1 << 20);
+    const buf = Buffer.alloc(window);
+    await fh.read(buf, 0, window, size - window);
+    if (buf[buf.length - 1] === 0x0a) return undefined;
+    const nl = buf.lastIndexOf(0x0a);
+    const fragment = buf.subarray(nl + 1);
+    return { bytes: fragment.length, excerpt: excerpt(fragment.toString('utf8')) };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // A new file's directory entry is durable only once the directory itself is fsynced.
+  const fh = await open(dir, 'r').catch(() => undefined);
+  if (!fh) return;
+  try {
+    await fh.sync().catch(() => undefined);
+  } finally {
+    await fh.close();
+  }
+}

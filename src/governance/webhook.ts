@@ -1,0 +1,175 @@
+/**
+ * Posts JSON payloads to one webhook, in order, with retries and exponential backoff (full
+ * jitter). `send()` only queues: nothing on a request path ever waits for a webhook. The queue is
+ * bounded; when the receiver is down long enough to fill it the oldest payloads are dropped and
+ * counted (the event log still has every event).
+ *
+ * Retried: network errors, timeouts, 408, 429 and 5xx. Any other answer is final.
+ */
+import type { Logger } from 'pino';
+
+export interface WebhookOptions {
+  url: string;
+  /** Retries after the first attempt. */
+  retries: number;
+  /** First backoff; doubles per retry up to maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs?: number;
+  timeoutMs: number;
+  maxQueue?: number;
+  /** A label for logs (e.g. "governance", "finance"). */
+  name: string;
+  log?: Pick<Logger, 'info' | 'warn'>;
+  /** Extra headers for every call. */
+  headers?: Record<string, string>;
+}
+
+export interface WebhookStats {
+  delivered: number;
+  failed: number;
+  dropped: number;
+  attempts: number;
+  queued: number;
+}
+
+interface Item {
+  payload: unknown;
+  key: string | undefined;
+}
+
+export class WebhookNotifier {
+  private readonly queue: Item[] = [];
+  private running = false;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  private wake: (() => void) | undefined;
+  private readonly stats = { delivered: 0, failed: 0, dropped: 0, attempts: 0 };
+
+  constructor(private readonly options: WebhookOptions) {}
+
+  get url(): string {
+    return this.options.url;
+  }
+
+  snapshot(): WebhookStats {
+    return { ...this.stats, queued: this.queue.length + (this.running ? 1 : 0) };
+  }
+
+  /** Queues one payload; `key` goes out as Idempotency-Key so a retried delivery can be deduplicated. */
+  send(payload: unknown, key?: string): void {
+    if (this.closed) return;
+    const max = this.options.maxQueue ?? 1000;
+    if (this.queue.length >= max) {
+      this.queue.shift();
+      this.stats.dropped += 1;
+      this.options.log?.warn({ webhook: this.options.name, dropped: this.stats.dropped }, 'webhook queue full; dropped the oldest payload');
+    }
+    this.queue.push({ payload, key });
+    if (!this.running) void this.drain();
+  }
+
+  /** Resolves when everything queued so far was delivered or given up on. */
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Waits up to `graceMs` for the queue to drain, then abandons what is left. */
+  async close(graceMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    this.closed = true;
+    const left = this.queue.length;
+    this.queue.length = 0;
+    this.wake?.();
+    if (left > 0) this.options.log?.warn({ webhook: this.options.name, abandoned: left }, 'webhook closed with payloads undelivered');
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const item = this.queue.shift()!;
+        await this.deliver(item);
+      }
+    } finally {
+      this.running = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private async deliver(item: Item): Promise<void> {
+    const { retries, name } = this.options;
+    let lastError = '';
+    for (let attempt = 0; attempt <= retries && !this.closed; attempt++) {
+      if (attempt > 0) await this.sleep(this.backoff(attempt));
+      if (this.closed) break;
+      this.stats.attempts += 1;
+      const outcome = await this.attempt(item);
+      if (outcome.ok) {
+        this.stats.delivered += 1;
+        if (attempt > 0) this.options.log?.info({ webhook: name, attempts: attempt + 1 }, 'webhook delivered after retries');
+        return;
+      }
+      lastError = outcome.error;
+      if (!outcome.retryable) break;
+    }
+    this.stats.failed += 1;
+    this.options.log?.warn({ webhook: name, url: redact(this.options.url), err: lastError }, 'webhook delivery failed');
+  }
+
+  private async attempt(item: Item): Promise<{ ok: true } | { ok: false; retryable: boolean; error: string }> {
+    try {
+      const res = await fetch(this.options.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'triton-gateway-governance',
+          ...(item.key ? { 'idempotency-key': item.key } : {}),
+          ...this.options.headers,
+        },
+        body: JSON.stringify(item.payload),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      // Drain the body so the connection can be reused.
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) return { ok: true };
+      const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
+      return { ok: false, retryable, error: `HTTP ${res.status}` };
+    } catch (err) {
+      return { ok: false, retryable: true, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const cap = this.options.maxDelayMs ?? 30_000;
+    const ceiling = Math.min(cap, this.options.baseDelayMs * 2 ** (attempt - 1));
+    // Full jitter: replicas that lost the receiver together do not retry together.
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}
+
+/** Webhook URLs often carry a token in the path or query: log the origin only. */
+function redact(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'invalid-url';
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The S3-compatible destination through @aws-sdk/client-s3 against s3rver, a local S3 server
+ * running in this process on 127.0.0.1: a backup to a bucket prefix (the engine file large
+ * enough to go up as a multipart upload) verifies; an object overwritten or deleted in the
+ * bucket afterwards is reported; a missing bucket fails that destination with S3's reason.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import { cli } from '../unit/cli/run-cli.js';
+import { makeModelRepository } from '../unit/cli/model-repository-fixture.js';
+
+const BUCKET = 'model-backups';
+let dir: string;
+let repo: string;
+let server: S3rver;
+let endpoint: string;
+let s3: S3Client;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'backup-s3-'));
+  repo = join(dir, 'model_repository');
+  // 11 MiB of engine with 5 MiB parts: three parts.
+  await makeModelRepository(repo, 11 * 1024 * 1024);
+  server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3rver'), configureBuckets: [{ name: BUCKET, configs: [] }] });
+  const address = await server.run();
+  endpoint = `http://127.0.0.1:${address.port}`;
+  s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+});
+after(async () => {
+  s3.destroy();
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const env = () => ({ AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', GOVERNANCE_EVENT_LOG: join(dir, 'events.jsonl') });
+let location: string;
+
+test('a backup to s3://bucket/prefix (multipart for the engine) verifies', async () => {
+  const run = await cli(['backup', 'record', repo, '--to', `s3://${BUCKET}/nightly/llama`, '--s3-endpoint', endpoint, '--part-size-mb', '5', '--json'], { env: env(), cwd: dir });
+  assert.equal(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as { backup_id: string; destinations: Array<{ location: string; ok: boolean }> };
+  location = result.destinations[0]!.location;
+  assert.equal(location, `s3://${BUCKET}/nightly/llama/${result.backup_id}`);
+
+  const engine = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `nightly/llama/${result.backup_id}/files/tensorrt_llm/1/rank0.engine` }));
+  assert.equal(engine.ContentLength, 11 * 1024 * 1024);
+
+  // The endpoint can come from the environment too.
+  const verified = await cli(['backup', 'verify', location, '--json'], { env: { ...env(), S3_ENDPOINT: endpoint }, cwd: dir });
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  const report = JSON.parse(verified.stdout) as { ok: boolean; checked: number; bytes: number };
+  assert.equal(report.ok, true);
+  assert.equal(report.checked, 9);
+  assert.ok(report.bytes > 11 * 1024 * 1024);
+});
+
+test('objects changed in the bucket after the backup are reported', async () => {
+  const prefix = location.slice(`s3://${BUCKET}/`.length);
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/files/tokenizer/tokenizer.json`, Body: '{"version": "2.0"}\n' }));
+  await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `${prefix}/files/llm/schemas/answer.schema.json` }));
+  const run = await cli(['backup', 'verify', location, '--s3-endpoint', endpoint, '--json'], { env: env(), cwd: dir });
+  assert.equal(run.code, 1);
+  const report = JSON.parse(run.stdout) as { mismatches: Array<{ path: string; problem: string }> };
+  assert.deepEqual(report.mismatches.map((m) => `${m.problem} ${m.path}`).sort(), [
+    'missing llm/schemas/answer.schema.json',
+    'sha256 tokenizer/tokenizer.json',
+    'size tokenizer/tokenizer.json',
+  ]);
+});
+
+test('a bucket that does not exist fails that destination with the reason; the local one still succeeds', async () => {
+  const run = await cli(['backup', 'record', repo, '--to', 's3://no-such-bucket/x', '--to', join(dir, 'local'), '--s3-endpoint', endpoint, '--part-size-mb', '5', '--skip-event'], { env: env(), cwd: dir });
+  assert.equal(run.code, 1);
+  assert.match(run.stdout, /FAILED {13}s3:\/\/no-such-bucket\/x\/.*bucket does not exist/i);
+  assert.match(run.stdout, /ok {17}.*\/local\//);
+});
