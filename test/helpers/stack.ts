@@ -1,6 +1,9 @@
 /**
  * Starts the real simulator and a real gateway on loopback ports, for integration tests.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { parseConfig, type GatewayConfig } from '../../src/config.js';
@@ -32,7 +35,7 @@ export interface StackOptions {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sim = await startSimulator({ grpcPort: 0, httpPort: 0, metricsPort: 0, ...options.sim });
-  const { triton, ...rest } = (options.config ?? {}) as { triton?: Record<string, unknown> };
+  const { triton, governance, ...rest } = (options.config ?? {}) as { triton?: Record<string, unknown>; governance?: Record<string, unknown> };
   const raw = {
     server: { host: '127.0.0.1', port: 0 },
     // Tests fail fast: short health interval and warm-up retry backoff.
@@ -45,6 +48,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     models: testModels,
     logging: { level: 'info' },
+    // Each stack writes its governance events to a fresh temporary file, never into the checkout.
+    governance: { eventLog: join(mkdtempSync(join(tmpdir(), 'gw-events-')), 'governance-events.jsonl'), ...governance },
     ...rest,
   };
   const config = parseConfig(raw, options.env ?? {});
