@@ -88,3 +88,14 @@ test('11. a prompt too long for the model is a 400: no retry, no fallback, break
   assert.equal(m1.value('circuit_breaker_state', { model: primary }), 0);
   assert.equal(m1.value('retries_total'), m0.value('retries_total'));
 });
+
+test('a client may ask for a shorter deadline with x-request-timeout-ms, bounded by config', async () => {
+  stack.sim.setFault('llama-3-8b-bls', { kind: 'hang' });
+  const res = await complete(stack.url, { ...ask, model: 'solo' }, { 'x-request-timeout-ms': '150' });
+  assert.equal(res.status, 504);
+  const line = stack.logs.find('request completed').at(-1)!;
+  assert.ok((line.duration_ms as number) < 600, `the shorter deadline applied, took ${line.duration_ms} ms (the model allows 600)`);
+  const bad = await complete(stack.url, ask, { 'x-request-timeout-ms': 'soon' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.param, 'x-request-timeout-ms');
+});
