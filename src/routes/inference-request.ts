@@ -81,8 +81,7 @@ export async function beginInference(
   span.setAttribute('gen_ai.operation.name', operation);
   span.setAttribute('gen_ai.request.model', entry.config.name);
   span.setAttribute('http.request.id', request.id);
-  const log = request.log.child(traceFields(span));
-  const observer = new RequestObserver(request.id, endpoint, operation, entry, stream, services.metrics, log, span, services.completionListeners);
+  const observer = new RequestObserver(request.id, endpoint, operation, entry, stream, services.metrics, request.log, span, services.completionListeners, traceFields(span));
   request.observer = observer;
 
   const controller = new AbortController();

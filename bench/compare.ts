@@ -1,0 +1,101 @@
+/**
+ * Before/after: two builds of the gateway side by side against one simulator, at one rate,
+ * in alternating phases (direct, A, B; then direct, B, A; ...), medians over the rounds. Used
+ * to show what a change to the hot path buys on a noisy shared machine.
+ *
+ *   npm run build && cp -r dist /tmp/after        # and a build of the old code in /tmp/before
+ *   npx tsx bench/compare.ts --a /tmp/before --b /tmp/after [--rate 500] [--rounds 4] [--seconds 4] [--observability on|off]
+ *
+ * --a and --b are dist directories (each with src/server.js and src/telemetry/tracing.js).
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { progressLogger, ms } from './lib/context.js';
+import { directClient } from './lib/direct-client.js';
+import { completionClient } from './lib/gateway-client.js';
+import { startOtlpSink } from './lib/otlp-sink.js';
+import { median } from './lib/percentiles.js';
+import { measurePhase, type PhaseResult } from './lib/phase.js';
+import { benchModel, repoRoot, startGateway, startSim } from './lib/processes.js';
+import { table } from './lib/report.js';
+
+const { values } = parseArgs({
+  options: {
+    a: { type: 'string' },
+    b: { type: 'string' },
+    rate: { type: 'string', default: '500' },
+    rounds: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '4' },
+    observability: { type: 'string', default: 'on' },
+  },
+});
+if (!values.a || !values.b) {
+  process.stderr.write('usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off]\n');
+  process.exit(2);
+}
+const rate = Number(values.rate);
+const rounds = Number(values.rounds);
+const durationMs = Number(values.seconds) * 1000;
+const observability = values.observability === 'off' ? 'off' : 'on';
+
+async function main(): Promise<void> {
+  const log = progressLogger();
+  const workDir = join(repoRoot, '.tmp', `compare-${Date.now()}`);
+  mkdirSync(workDir, { recursive: true });
+  const sink = await startOtlpSink();
+  const sim = await startSim({ runtime: 'tsx', workDir });
+  const direct = await directClient(sim.grpcAddress, 'llama-3-8b-trtllm', { maxTokens: 16, streamTokens: 16 });
+  const builds = { A: resolve(values.a!), B: resolve(values.b!) };
+  const gateways = await Promise.all(
+    (['A', 'B'] as const).map(async (label) => {
+      const process = await startGateway({ runtime: 'dist', distDir: builds[label], workDir, label, sim, observability, otlpEndpoint: sink.endpoint });
+      return { label, process, client: completionClient(process.url, benchModel, { maxTokens: 16, streamTokens: 16 }) };
+    }),
+  );
+  log(`A = ${builds.A}, B = ${builds.B}; ${rate} req/s, ${rounds} rounds of ${durationMs / 1000} s, observability ${observability}`);
+  const results: Array<Record<'direct' | 'A' | 'B', PhaseResult>> = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? (['direct', 'A', 'B'] as const) : (['direct', 'B', 'A'] as const);
+      const round = {} as Record<'direct' | 'A' | 'B', PhaseResult>;
+      for (const path of order) {
+        if (path === 'direct') round.direct = await measurePhase({ path, send: (i) => direct.complete(i), simPid: sim.pid }, rate, durationMs, 750);
+        else {
+          const gw = gateways.find((g) => g.label === path)!;
+          round[path] = await measurePhase({ path, send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, simPid: sim.pid }, rate, durationMs, 750);
+        }
+      }
+      results.push(round);
+      log(
+        `round ${r + 1}: overhead p50 A ${ms(round.A.latency.p50 - round.direct.latency.p50)} B ${ms(round.B.latency.p50 - round.direct.latency.p50)} ms; ` +
+          `CPU/req A ${ms(round.A.gatewayCpuUsPerRequest, 0)} B ${ms(round.B.gatewayCpuUsPerRequest, 0)} µs`,
+      );
+    }
+  } finally {
+    for (const g of gateways) {
+      g.client.close();
+      await g.process.stop();
+    }
+    direct.close();
+    await sim.stop();
+    await sink.close();
+  }
+  const row = (label: 'A' | 'B'): string[] => [
+    `${label} (${builds[label]})`,
+    ms(median(results.map((r) => r[label].latency.p50 - r.direct.latency.p50))),
+    ms(median(results.map((r) => r[label].latency.p99 - r.direct.latency.p99))),
+    ms(median(results.map((r) => r[label].latency.mean - r.direct.latency.mean))),
+    ms(median(results.map((r) => r[label].gatewayCpuUsPerRequest ?? Number.NaN)), 0),
+    String(results.reduce((n, r) => n + r[label].errors + r[label].dropped, 0)),
+  ];
+  process.stdout.write(
+    `\n${rate} req/s, observability ${observability}, medians of ${rounds} rounds (direct p50 ${ms(median(results.map((r) => r.direct.latency.p50)))} ms)\n\n` +
+      `${table(['build', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'errors'], [row('A'), row('B')])}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`compare failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

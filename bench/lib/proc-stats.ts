@@ -1,0 +1,77 @@
+/**
+ * CPU time and resident memory of another process, read from /proc (Linux), so the gateway's
+ * cost can be measured from outside without a native dependency.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** User + system CPU seconds the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces; the fields after its closing parenthesis do not.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return (utime + stime) / clockTicks();
+}
+
+/** Resident set size in bytes (VmRSS). */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+export interface CpuWindow {
+  /** Stops the window: CPU seconds used per wall second (1.0 = one core busy) and in total. */
+  stop(): { cores: number; cpuSeconds: number; wallSeconds: number };
+}
+
+export function startCpuWindow(pid: number): CpuWindow {
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  return {
+    stop() {
+      const used = cpuSeconds(pid) - cpu0;
+      const wall = (performance.now() - t0) / 1000;
+      return { cores: wall > 0 ? used / wall : 0, cpuSeconds: used, wallSeconds: wall };
+    },
+  };
+}
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+  loadAverage: number[];
+}
+
+export function machineInfo(): MachineInfo {
+  const list = cpus();
+  return {
+    cpuModel: list[0]?.model ?? 'unknown',
+    cores: list.length,
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Token arrival times of many concurrent streams, as the client sees them: time to first token
+ * (from the stream's scheduled start), gaps between consecutive tokens, every arrival time (for
+ * the relayed rate over the window when all streams are open) and the number of open streams.
+ */
+
+export interface StreamHandle {
+  token(at: number): void;
+  close(): void;
+}
+
+export class StreamTimings {
+  readonly ttftMs: number[] = [];
+  readonly gapsMs: number[] = [];
+  readonly arrivals: number[] = [];
+  open = 0;
+  peakOpen = 0;
+  /** When `peakOpen` was first reached, and when the first stream closed after that. */
+  peakAt: number | undefined;
+  firstCloseAfterPeak: number | undefined;
+
+  constructor(private readonly target: number) {}
+
+  begin(scheduledAt: number): StreamHandle {
+    this.open += 1;
+    if (this.open > this.peakOpen) {
+      this.peakOpen = this.open;
+      if (this.open >= this.target) this.peakAt = performance.now();
+    }
+    let last: number | undefined;
+    let closed = false;
+    return {
+      token: (at) => {
+        this.arrivals.push(at);
+        if (last === undefined) this.ttftMs.push(at - scheduledAt);
+        else this.gapsMs.push(at - last);
+        last = at;
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (this.peakAt !== undefined && this.firstCloseAfterPeak === undefined) this.firstCloseAfterPeak = performance.now();
+        this.open -= 1;
+      },
+    };
+  }
+
+  /** Tokens per second over the plateau (all target streams open), or over all arrivals when there was none. */
+  relayedTokensPerSecond(): { rate: number; windowMs: number } {
+    const a = this.arrivals;
+    if (a.length < 2) return { rate: 0, windowMs: 0 };
+    let from = this.peakAt;
+    let to = this.firstCloseAfterPeak;
+    if (from === undefined || to === undefined || to - from < 500) {
+      // Arrivals are pushed in arrival order.
+      from = a[0]!;
+      to = a[a.length - 1]!;
+    }
+    let n = 0;
+    for (const t of a) if (t >= from && t < to) n++;
+    const windowMs = to - from;
+    return { rate: windowMs > 0 ? (n / windowMs) * 1000 : 0, windowMs };
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Scenario 4: what observability costs. The same non-streamed load at 500 req/s through two
+ * gateways: everything on (tracing sampled at 100% to a local OTLP receiver, metrics, info logs
+ * to a file) and everything off (OTEL_SDK_DISABLED=true, metrics.enabled false, logging.level
+ * silent). Phases alternate direct / off / on over several rounds and the medians are compared,
+ * because a shared 2-core machine drifts between phases.
+ */
+import type { BenchStack } from '../lib/bench-stack.js';
+import { ms, type BenchContext } from '../lib/context.js';
+import { median } from '../lib/percentiles.js';
+import { measurePhase, type PhaseResult } from '../lib/phase.js';
+import { table, type BudgetCheck, type ScenarioOutcome } from '../lib/report.js';
+
+const RATE = 500;
+
+interface Round {
+  direct: PhaseResult;
+  off: PhaseResult;
+  on: PhaseResult;
+}
+
+export async function observabilityScenario(ctx: BenchContext, stack: BenchStack): Promise<ScenarioOutcome> {
+  const started = performance.now();
+  const rounds = ctx.quick ? 1 : 3;
+  const timing = ctx.quick ? { durationMs: 2_000, warmupMs: 500 } : { durationMs: 4_000, warmupMs: 750 };
+  ctx.log(`scenario 4: observability off vs on at ${RATE} req/s, ${rounds} round(s) of ${timing.durationMs / 1000} s phases`);
+  const sim = await stack.sim('zero');
+  const on = await stack.gateway('gateway-on', 'zero', 'on');
+  const off = await stack.gateway('gateway-off', 'zero', 'off');
+
+  const results: Round[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const phase = (path: 'direct' | 'off' | 'on'): Promise<PhaseResult> => {
+      if (path === 'direct') return measurePhase({ path, send: (i) => sim.direct.complete(i), simPid: sim.process.pid }, RATE, timing.durationMs, timing.warmupMs);
+      const gw = path === 'on' ? on : off;
+      return measurePhase({ path, send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, simPid: sim.process.pid }, RATE, timing.durationMs, timing.warmupMs);
+    };
+    // Alternate the order of on and off between rounds so a drift does not favour one.
+    const order: Array<'direct' | 'off' | 'on'> = r % 2 === 0 ? ['direct', 'off', 'on'] : ['direct', 'on', 'off'];
+    const got: Partial<Round> = {};
+    for (const path of order) got[path] = await phase(path);
+    const round = got as Round;
+    results.push(round);
+    ctx.log(
+      `  round ${r + 1}: overhead p50 off ${ms(round.off.latency.p50 - round.direct.latency.p50)} on ${ms(round.on.latency.p50 - round.direct.latency.p50)} ms; ` +
+        `CPU/req off ${ms(round.off.gatewayCpuUsPerRequest, 0)} on ${ms(round.on.gatewayCpuUsPerRequest, 0)} µs`,
+    );
+  }
+
+  const stat = (pick: (r: Round) => number): number => median(results.map(pick));
+  const summary = {
+    off: {
+      overheadP50: stat((r) => r.off.latency.p50 - r.direct.latency.p50),
+      overheadP99: stat((r) => r.off.latency.p99 - r.direct.latency.p99),
+      overheadMean: stat((r) => r.off.latency.mean - r.direct.latency.mean),
+      cpuUsPerRequest: stat((r) => r.off.gatewayCpuUsPerRequest ?? Number.NaN),
+      errors: results.reduce((n, r) => n + r.off.errors + r.off.dropped, 0),
+    },
+    on: {
+      overheadP50: stat((r) => r.on.latency.p50 - r.direct.latency.p50),
+      overheadP99: stat((r) => r.on.latency.p99 - r.direct.latency.p99),
+      overheadMean: stat((r) => r.on.latency.mean - r.direct.latency.mean),
+      cpuUsPerRequest: stat((r) => r.on.gatewayCpuUsPerRequest ?? Number.NaN),
+      errors: results.reduce((n, r) => n + r.on.errors + r.on.dropped, 0),
+    },
+  };
+  const extra = (a: number, b: number): number => (b > 0 ? (a / b - 1) * 100 : Number.NaN);
+  const extraP50 = extra(summary.on.overheadP50, summary.off.overheadP50);
+  const extraMean = extra(summary.on.overheadMean, summary.off.overheadMean);
+  const extraCpu = extra(summary.on.cpuUsPerRequest, summary.off.cpuUsPerRequest);
+
+  const budgets: BudgetCheck[] = [
+    {
+      budget: `observability cost (overhead p50 on vs off, ${RATE} req/s)`,
+      limit: '≤ +30%',
+      measured: `${extraP50 >= 0 ? '+' : ''}${extraP50.toFixed(0)}% (${ms(summary.off.overheadP50)} → ${ms(summary.on.overheadP50)} ms; CPU/req ${extraCpu >= 0 ? '+' : ''}${extraCpu.toFixed(0)}%)`,
+      pass: ctx.quick ? undefined : extraP50 <= 30,
+    },
+  ];
+  const row = (label: string, s: typeof summary.on): string[] => [label, ms(s.overheadP50), ms(s.overheadP99), ms(s.overheadMean), ms(s.cpuUsPerRequest, 0), String(s.errors)];
+  const markdown = [
+    `${RATE} req/s, ${rounds} round(s) of direct / off / on phases (${timing.durationMs / 1000} s each), medians over the rounds. ` +
+      '"on": OTLP traces sampled at 100% to a local receiver, Prometheus metrics, info logs to a file. "off": OTEL_SDK_DISABLED=true, metrics.enabled false, logging.level silent.',
+    '',
+    table(['observability', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'errors'], [row('off', summary.off), row('on', summary.on)]),
+    '',
+    `Extra cost of observability: overhead p50 ${extraP50.toFixed(0)}%, mean ${extraMean.toFixed(0)}%, CPU per request ${extraCpu.toFixed(0)}%.`,
+  ].join('\n');
+
+  await stack.stopGateway('gateway-off');
+  return {
+    id: 'observability',
+    title: '4. The cost of observability',
+    markdown,
+    data: { rate: RATE, rounds: results, summary, extraPercent: { p50: extraP50, mean: extraMean, cpu: extraCpu } },
+    budgets,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * Scenario 3: many concurrent streams against a simulator that takes `tpotMs` per token (the
+ * first token included).
+ *
+ * The background streams open at a constant rate over a ramp shorter than one stream's life,
+ * so for a while all of them are open together (the plateau). During the plateau, short probe
+ * streams arrive at a low constant rate: their time to first token, from each probe's
+ * scheduled start, is "TTFT with N open streams". The background streams give the gaps
+ * between tokens and the relayed tokens per second over the plateau; the gateway's RSS is read
+ * before the run and throughout the plateau. The same run goes straight to the simulator for
+ * the floor. The background streams' own TTFT (taken while the streams are being opened) is
+ * reported too: it is the cost of a burst of opens, not of open streams.
+ */
+import type { BenchStack } from '../lib/bench-stack.js';
+import { ms, type BenchContext } from '../lib/context.js';
+import { runOpenLoop } from '../lib/open-loop.js';
+import { summarize, type LatencySummary } from '../lib/percentiles.js';
+import { gatewayRuntimeStats, type GatewayRuntimeStats } from '../lib/processes.js';
+import { rssBytes, startCpuWindow } from '../lib/proc-stats.js';
+import { table, type BudgetCheck, type ScenarioOutcome } from '../lib/report.js';
+import { StreamTimings } from '../lib/stream-timings.js';
+
+type Send = (i: number, at: number, timings: StreamTimings, maxTokens?: number) => Promise<void>;
+
+interface StreamRun {
+  path: string;
+  streams: number;
+  completed: number;
+  errors: number;
+  errorSamples: string[];
+  peakOpen: number;
+  /** TTFT of the background streams while they were being opened. */
+  rampTtft: LatencySummary;
+  /** TTFT of the probes, sent while every background stream was open. */
+  probeTtft: LatencySummary;
+  probes: number;
+  probeErrors: number;
+  interToken: LatencySummary;
+  relayedTokensPerSecond: number;
+  plateauMs: number;
+  /** CPU of the process that serves the streams (the simulator for direct, else the gateway), over the plateau. */
+  plateauCores: number;
+}
+
+export interface StreamingShape {
+  streams: number;
+  tokens: number;
+  tpotMs: number;
+  rampMs: number;
+  probeRate: number;
+  probeTokens: number;
+}
+
+const MiB = 1024 * 1024;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function runStreams(path: string, shape: StreamingShape, send: Send, cpuPid: number, onPlateau: () => void = () => undefined): Promise<StreamRun> {
+  const background = new StreamTimings(shape.streams);
+  const probes = new StreamTimings(Number.POSITIVE_INFINITY);
+  const backgroundRun = runOpenLoop({
+    rate: (shape.streams * 1000) / shape.rampMs,
+    durationMs: shape.rampMs,
+    send: (i, at) => send(i, at, background),
+    maxOutstanding: shape.streams + 1,
+    drainTimeoutMs: 60_000,
+  });
+  // The plateau starts when every background stream has its first token.
+  const lifeMs = shape.tokens * shape.tpotMs;
+  const giveUpAt = performance.now() + shape.rampMs + lifeMs;
+  while (background.ttftMs.length < shape.streams && performance.now() < giveUpAt) await sleep(20);
+  await sleep(200);
+  // Probes fill most of what is left of the plateau (each background stream lives `lifeMs`).
+  const probeMs = Math.max(500, Math.min(3_000, lifeMs - shape.rampMs - 800));
+  const cpu = startCpuWindow(cpuPid);
+  const ticker = setInterval(onPlateau, 100);
+  onPlateau();
+  const probeRun = await runOpenLoop({ rate: shape.probeRate, durationMs: probeMs, send: (i, at) => send(i, at, probes, shape.probeTokens), drainTimeoutMs: 10_000 });
+  clearInterval(ticker);
+  const plateauCores = cpu.stop().cores;
+  const run = await backgroundRun;
+  const relayed = background.relayedTokensPerSecond();
+  return {
+    path,
+    streams: run.scheduled,
+    completed: run.completed,
+    errors: run.errors + run.dropped,
+    errorSamples: [...run.errorSamples, ...probeRun.errorSamples],
+    peakOpen: background.peakOpen,
+    rampTtft: summarize(background.ttftMs),
+    probeTtft: summarize(probes.ttftMs),
+    probes: probeRun.scheduled,
+    probeErrors: probeRun.errors + probeRun.dropped,
+    interToken: summarize(background.gapsMs),
+    relayedTokensPerSecond: relayed.rate,
+    plateauMs: relayed.windowMs,
+    plateauCores,
+  };
+}
+
+export async function streamingScenario(ctx: BenchContext, stack: BenchStack): Promise<ScenarioOutcome> {
+  const started = performance.now();
+  const shape: StreamingShape = ctx.quick
+    ? { streams: 200, tokens: 64, tpotMs: 50, rampMs: 500, probeRate: 20, probeTokens: 4 }
+    : { streams: 1000, tokens: 128, tpotMs: 50, rampMs: 2_000, probeRate: 50, probeTokens: 4 };
+  const { streams, tokens, tpotMs, rampMs } = shape;
+  ctx.log(`scenario 3: ${streams} concurrent streams × ${tokens} tokens at ${tpotMs} ms/token (opened over ${rampMs / 1000} s), probes at ${shape.probeRate}/s on the plateau`);
+  const sim = await stack.sim('stream', { tpotMs, streamTokens: tokens });
+  const gw = await stack.gateway('gateway-stream', 'stream', 'on', { streamTokens: tokens });
+
+  // Warm both paths (JIT, connections), then let the gateway settle before its baseline RSS.
+  const warm = { ...shape, streams: 50, tokens: 8, rampMs: 250, probeRate: 10 };
+  await runStreams('warm-up', warm, (i, at, t, n) => sim.direct.stream(i, at, t, n ?? 8), sim.process.pid);
+  await runStreams('warm-up', warm, (i, at, t, n) => gw.client.stream(i, at, t, n ?? 8), gw.process.pid);
+  await sleep(1_000);
+
+  const direct = await runStreams('direct', shape, (i, at, t, n) => sim.direct.stream(i, at, t, n), sim.process.pid);
+  ctx.log(`  direct: ${direct.completed}/${direct.streams} streams, probe TTFT p50 ${ms(direct.probeTtft.p50)} p99 ${ms(direct.probeTtft.p99)} ms, ${direct.relayedTokensPerSecond.toFixed(0)} tokens/s`);
+
+  const rssBefore = rssBytes(gw.process.pid);
+  const statsBefore = await gatewayRuntimeStats(gw.process.url);
+  let rssPeak = rssBefore;
+  let statsAtPlateau: GatewayRuntimeStats | undefined;
+  let statsPending: Promise<void> | undefined;
+  const viaGateway = await runStreams(
+    'gateway',
+    shape,
+    (i, at, t, n) => gw.client.stream(i, at, t, n),
+    gw.process.pid,
+    () => {
+      rssPeak = Math.max(rssPeak, rssBytes(gw.process.pid));
+      statsPending ??= gatewayRuntimeStats(gw.process.url).then((s) => void (statsAtPlateau = s));
+    },
+  );
+  await statsPending;
+  ctx.log(
+    `  gateway: ${viaGateway.completed}/${viaGateway.streams} streams, probe TTFT p50 ${ms(viaGateway.probeTtft.p50)} p99 ${ms(viaGateway.probeTtft.p99)} ms, ` +
+      `${viaGateway.relayedTokensPerSecond.toFixed(0)} tokens/s, ${ms(viaGateway.plateauCores)} cores, RSS ${(rssBefore / MiB).toFixed(0)} → ${(rssPeak / MiB).toFixed(0)} MiB`,
+  );
+
+  const ttftOverhead = { p50: viaGateway.probeTtft.p50 - direct.probeTtft.p50, p99: viaGateway.probeTtft.p99 - direct.probeTtft.p99 };
+  const rampTtftOverhead = { p50: viaGateway.rampTtft.p50 - direct.rampTtft.p50, p99: viaGateway.rampTtft.p99 - direct.rampTtft.p99 };
+  const gapOverhead = { p50: viaGateway.interToken.p50 - direct.interToken.p50, p99: viaGateway.interToken.p99 - direct.interToken.p99 };
+  const perStreamKiB = viaGateway.peakOpen > 0 ? (rssPeak - rssBefore) / 1024 / viaGateway.peakOpen : Number.NaN;
+  const expectedRate = (streams * 1000) / tpotMs;
+  const full = !ctx.quick;
+  const mib = (b: number | undefined): string => (b === undefined || Number.isNaN(b) ? '–' : `${(b / MiB).toFixed(1)} MiB`);
+
+  const budgets: BudgetCheck[] = [
+    {
+      budget: `TTFT overhead p99 with ${streams} open streams`,
+      limit: '≤ 2 ms',
+      measured: `${ms(ttftOverhead.p99)} ms`,
+      pass: full ? ttftOverhead.p99 <= 2 && viaGateway.errors + viaGateway.probeErrors === 0 : undefined,
+    },
+    {
+      budget: `gateway RSS with ${streams} open streams`,
+      limit: '≤ 200 MB',
+      measured: `${(rssPeak / 1e6).toFixed(0)} MB`,
+      pass: full ? rssPeak <= 200e6 : undefined,
+    },
+  ];
+  const markdown = [
+    `${streams} background streams opened at a constant rate over ${rampMs / 1000} s, ${tokens} tokens each, the simulator at ${tpotMs} ms for the first token and for each one after it ` +
+      `(relay rate with all open: ${expectedRate.toFixed(0)} tokens/s). While all are open, ${shape.probeRate} probe streams/s (${shape.probeTokens} tokens) measure time to first token ` +
+      `from their scheduled start. Inter-token = gap between consecutive tokens of one stream at the client. CPU over the plateau.`,
+    '',
+    table(
+      ['path', 'streams ok', 'peak open', 'probe TTFT p50', 'probe TTFT p99', 'TTFT while opening p50', 'p99', 'inter-token p50', 'inter-token p99', 'relayed tokens/s', 'CPU (cores)'],
+      [direct, viaGateway].map((r) => [
+        r.path,
+        `${r.completed}/${r.streams}` + (r.probeErrors > 0 ? ` (probe errors ${r.probeErrors})` : ''),
+        String(r.peakOpen),
+        ms(r.probeTtft.p50),
+        ms(r.probeTtft.p99),
+        ms(r.rampTtft.p50),
+        ms(r.rampTtft.p99),
+        ms(r.interToken.p50),
+        ms(r.interToken.p99),
+        r.relayedTokensPerSecond.toFixed(0),
+        `${ms(r.plateauCores)} (${r.path === 'direct' ? 'simulator' : 'gateway'})`,
+      ]),
+    ),
+    '',
+    table(
+      ['overhead (gateway − direct)', 'p50 (ms)', 'p99 (ms)'],
+      [
+        [`time to first token, ${streams} streams open`, ms(ttftOverhead.p50), ms(ttftOverhead.p99)],
+        [`time to first token while opening ${(streams * 1000) / rampMs}/s`, ms(rampTtftOverhead.p50), ms(rampTtftOverhead.p99)],
+        ['inter-token gap', ms(gapOverhead.p50), ms(gapOverhead.p99)],
+      ],
+    ),
+    '',
+    table(
+      ['gateway RSS before', 'peak', 'growth', 'per open stream', 'heap used before → plateau', 'heap total at plateau', 'external at plateau', 'event-loop utilisation at plateau'],
+      [
+        [
+          mib(rssBefore),
+          mib(rssPeak),
+          mib(rssPeak - rssBefore),
+          `${perStreamKiB.toFixed(1)} KiB`,
+          `${mib(statsBefore?.heapUsedBytes)} → ${mib(statsAtPlateau?.heapUsedBytes)}`,
+          mib(statsAtPlateau?.heapTotalBytes),
+          mib(statsAtPlateau?.externalBytes),
+          statsAtPlateau?.eventLoopUtilization == null ? '–' : statsAtPlateau.eventLoopUtilization.toFixed(2),
+        ],
+      ],
+    ),
+    ...(viaGateway.errorSamples.length > 0 ? ['', `Gateway errors: ${viaGateway.errorSamples.join('; ')}`] : []),
+  ].join('\n');
+
+  await stack.stopGateway('gateway-stream');
+  await stack.stopSim('stream');
+  return {
+    id: 'streaming',
+    title: `3. Streaming: ${streams} concurrent streams`,
+    markdown,
+    data: { shape, direct, gateway: viaGateway, ttftOverhead, rampTtftOverhead, gapOverhead, rssBefore, rssPeak, perStreamKiB, expectedRate, statsBefore, statsAtPlateau },
+    budgets,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
