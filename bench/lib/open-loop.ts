@@ -132,8 +132,13 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
   }
 
   if (outstanding > 0) {
-    const allDone = new Promise<void>((resolve) => (drained = resolve));
-    await Promise.race([allDone, sleep(drainTimeoutMs)]);
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      drained = resolve;
+      timer = setTimeout(resolve, drainTimeoutMs);
+    });
+    // A pending drain timer would keep the process alive long after the run.
+    clearTimeout(timer);
   }
   if (outstanding > 0) {
     result.timedOut = outstanding;

@@ -24,7 +24,7 @@ function verdict(p: RatePoint): Verdict {
 export async function maxRateScenario(ctx: BenchContext, stack: BenchStack, known: RatePoint[] = []): Promise<ScenarioOutcome> {
   const started = performance.now();
   const timing = ctx.quick ? { rounds: 1, durationMs: 1_500, warmupMs: 500 } : { rounds: 2, durationMs: 3_000, warmupMs: 500 };
-  const maxProbes = ctx.quick ? 2 : 5;
+  const maxProbes = ctx.quick ? 2 : 4;
   ctx.log(`scenario 2: highest rate with p99 overhead ≤ ${P99_OVERHEAD_LIMIT_MS} ms (${timing.rounds} round(s) of ${timing.durationMs / 1000} s phases per probe, at most ${maxProbes} probes)`);
   const probes: Array<RatePoint & { verdict: Verdict; source: string }> = known.map((p) => ({ ...p, verdict: verdict(p), source: 'scenario 1' }));
   const bestHeld = (): number => Math.max(0, ...probes.filter((p) => p.verdict === 'holds').map((p) => p.rate));

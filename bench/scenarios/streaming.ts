@@ -54,7 +54,14 @@ export interface StreamingShape {
 const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function runStreams(path: string, shape: StreamingShape, send: Send, cpuPid: number, onPlateau: () => void = () => undefined): Promise<StreamRun> {
+async function runStreams(
+  path: string,
+  shape: StreamingShape,
+  send: Send,
+  cpuPid: number,
+  onPlateau: () => void = () => undefined,
+  atPlateauEnd: () => Promise<void> = async () => undefined,
+): Promise<StreamRun> {
   const background = new StreamTimings(shape.streams);
   const probes = new StreamTimings(Number.POSITIVE_INFINITY);
   const backgroundRun = runOpenLoop({
@@ -77,6 +84,7 @@ async function runStreams(path: string, shape: StreamingShape, send: Send, cpuPi
   const probeRun = await runOpenLoop({ rate: shape.probeRate, durationMs: probeMs, send: (i, at) => send(i, at, probes, shape.probeTokens), drainTimeoutMs: 10_000 });
   clearInterval(ticker);
   const plateauCores = cpu.stop().cores;
+  await atPlateauEnd();
   const run = await backgroundRun;
   const relayed = background.relayedTokensPerSecond();
   return {
@@ -120,7 +128,6 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
   const statsBefore = await gatewayRuntimeStats(gw.process.url);
   let rssPeak = rssBefore;
   let statsAtPlateau: GatewayRuntimeStats | undefined;
-  let statsPending: Promise<void> | undefined;
   const viaGateway = await runStreams(
     'gateway',
     shape,
@@ -128,10 +135,12 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
     gw.process.pid,
     () => {
       rssPeak = Math.max(rssPeak, rssBytes(gw.process.pid));
-      statsPending ??= gatewayRuntimeStats(gw.process.url).then((s) => void (statsAtPlateau = s));
+    },
+    // Late in the plateau, so the gateway's 5-second runtime sample covers open streams.
+    async () => {
+      statsAtPlateau = await gatewayRuntimeStats(gw.process.url);
     },
   );
-  await statsPending;
   ctx.log(
     `  gateway: ${viaGateway.completed}/${viaGateway.streams} streams, probe TTFT p50 ${ms(viaGateway.probeTtft.p50)} p99 ${ms(viaGateway.probeTtft.p99)} ms, ` +
       `${viaGateway.relayedTokensPerSecond.toFixed(0)} tokens/s, ${ms(viaGateway.plateauCores)} cores, RSS ${(rssBefore / MiB).toFixed(0)} → ${(rssPeak / MiB).toFixed(0)} MiB`,
@@ -191,7 +200,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
     ),
     '',
     table(
-      ['gateway RSS before', 'peak', 'growth', 'per open stream', 'heap used before → plateau', 'heap total at plateau', 'external at plateau', 'event-loop utilisation at plateau'],
+      ['gateway RSS before', 'peak', 'growth', 'per open stream', 'heap used before → plateau', 'heap total at plateau', 'external at plateau', "event-loop utilisation (gateway's last 5 s sample)"],
       [
         [
           mib(rssBefore),
