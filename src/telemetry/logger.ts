@@ -1,9 +1,9 @@
 /**
  * The pino logger. Redaction is on by default: credentials anywhere in a logged object, and
  * prompt/completion text unless `logging.logPrompts` opts in. Every line of a request carries its
- * request id (fastify's child logger) and its trace ids (the mixin reads the active span).
+ * request id (fastify's child logger); the request observer adds the trace ids to the lines it
+ * writes (nothing sets an active span: spans name their parents explicitly, see tracing-setup.ts).
  */
-import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 const secretPaths = [
@@ -37,12 +37,6 @@ export function loggerOptions(settings: LoggerSettings): LoggerOptions {
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactPaths(settings), censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
-    mixin() {
-      const span = trace.getActiveSpan();
-      if (!span) return {};
-      const ctx = span.spanContext();
-      return { trace_id: ctx.traceId, span_id: ctx.spanId };
-    },
   };
 }
 
