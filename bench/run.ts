@@ -8,6 +8,7 @@
  *   npm run bench -- --runtime tsx              run the TypeScript sources through tsx instead of dist/ (no build)
  *   npm run bench -- --scenarios 1 --cpu-prof   profile the gateway (node --cpu-prof) and print its hot functions
  *   npm run bench -- --dist /tmp/old/dist       the gateway from another build (before/after; the simulator stays dist/)
+ *   npm run bench -- --keep                     keep the run directory under .tmp/ (configs, gateway logs, event files)
  *
  * The simulator and the gateway run as child processes; this process is only the load
  * generator. Results: a markdown table on stdout, bench/results/<scenario>-<timestamp>.json and
@@ -37,6 +38,7 @@ function parse() {
       runtime: { type: 'string', default: 'dist' },
       'cpu-prof': { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
       rates: { type: 'string' },
       dist: { type: 'string' },
 
@@ -46,7 +48,7 @@ function parse() {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run bench -- [--quick] [--scenarios 1,2,3,4] [--rates 200,500] [--runtime dist|tsx] [--no-build] [--dist DIR] [--cpu-prof]\n' +
+      'usage: npm run bench -- [--quick] [--scenarios 1,2,3,4] [--rates 200,500] [--runtime dist|tsx] [--no-build] [--dist DIR] [--cpu-prof] [--keep]\n' +
         '  scenarios: 1 non-streamed, 2 max-rate, 3 streaming, 4 observability\n',
     );
     process.exit(0);
@@ -61,7 +63,7 @@ function parse() {
   const rates = values.rates?.split(',').map((r) => Number(r.trim()));
   if (rates?.some((r) => !(r > 0))) throw new Error(`--rates expects positive numbers, e.g. 200,500`);
   if (values.dist !== undefined && values.runtime !== 'dist') throw new Error('--dist needs --runtime dist');
-  return { quick: values.quick, selected, runtime: values.runtime as Runtime, cpuProf: values['cpu-prof'], build: !values['no-build'] && values.dist === undefined, rates, dist: values.dist === undefined ? undefined : resolve(values.dist) };
+  return { quick: values.quick, selected, runtime: values.runtime as Runtime, cpuProf: values['cpu-prof'], keep: values.keep, build: !values['no-build'] && values.dist === undefined, rates, dist: values.dist === undefined ? undefined : resolve(values.dist) };
 }
 
 async function main(): Promise<void> {
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
     await stack.close();
   }
   // Configs, logs and event files of the children; profiles are kept (latest.md names them).
-  if (!args.cpuProf) rmSync(workDir, { recursive: true, force: true });
+  if (!args.cpuProf && !args.keep) rmSync(workDir, { recursive: true, force: true });
 
   const meta: RunMeta = {
     startedAt,

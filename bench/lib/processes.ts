@@ -220,6 +220,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   const server = options.runtime === 'tsx' ? join(repoRoot, 'src/server.ts') : join(dist, 'src/server.js');
   const nodeArgs = [
     ...(options.nodeFlags ?? []),
+    // Experiments without code changes: BENCH_GATEWAY_NODE_FLAGS="--trace-gc" npm run bench …
+    ...(process.env.BENCH_GATEWAY_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
     ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),
     ...(options.runtime === 'tsx' ? ['--import', 'tsx'] : []),
     '--import',

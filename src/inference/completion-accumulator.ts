@@ -15,11 +15,19 @@ export class CompletionAccumulator {
   perf: PerfMetrics | undefined;
   responses = 0;
 
-  constructor(private readonly maxTokens: number) {}
+  /**
+   * `keepText: false` for streams: their text has already gone to the client chunk by chunk,
+   * and keeping it made every open stream hold a rope of all its tokens (1,000 streams × 128
+   * tokens were ~7 MiB of strings that every minor GC copied).
+   */
+  constructor(
+    private readonly maxTokens: number,
+    private readonly options: { keepText: boolean } = { keepText: true },
+  ) {}
 
   add(delta: GenerationDelta): void {
     this.responses += 1;
-    this.text += delta.text;
+    if (this.options.keepText) this.text += delta.text;
     if (delta.inputTokens !== undefined) this.promptTokens = delta.inputTokens;
     if (delta.outputTokens !== undefined) {
       this.completionTokens += delta.outputTokens;

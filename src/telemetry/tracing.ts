@@ -6,7 +6,7 @@
 import { startTracing } from './tracing-setup.js';
 
 try {
-  startTracing();
+  await startTracing();
 } catch (err) {
   process.stderr.write(`triton-gateway: tracing not started: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(2);

@@ -19,14 +19,14 @@ import { startSimulator } from '../../sim/index.js';
 import { freePort } from '../helpers/free-port.js';
 import { waitReady } from '../helpers/stack.js';
 
-test('the exporter follows OTEL_TRACES_EXPORTER', () => {
-  assert.ok(createTraceExporter({}) instanceof OTLPTraceExporter);
-  assert.ok(createTraceExporter({ OTEL_TRACES_EXPORTER: 'otlp' }) instanceof OTLPTraceExporter);
-  assert.ok(createTraceExporter({ OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_JAEGER_AGENT_HOST: '127.0.0.1' }) instanceof JaegerExporter);
-  assert.ok(createTraceExporter({ OTEL_TRACES_EXPORTER: 'console' }) instanceof ConsoleSpanExporter);
-  assert.equal(createTraceExporter({ OTEL_TRACES_EXPORTER: 'none' }), undefined);
-  assert.equal(createTraceExporter({ OTEL_SDK_DISABLED: 'true' }), undefined);
-  assert.throws(() => createTraceExporter({ OTEL_TRACES_EXPORTER: 'carrier-pigeon' }), /not supported/);
+test('the exporter follows OTEL_TRACES_EXPORTER', async () => {
+  assert.ok((await createTraceExporter({})) instanceof OTLPTraceExporter);
+  assert.ok((await createTraceExporter({ OTEL_TRACES_EXPORTER: 'otlp' })) instanceof OTLPTraceExporter);
+  assert.ok((await createTraceExporter({ OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_JAEGER_AGENT_HOST: '127.0.0.1' })) instanceof JaegerExporter);
+  assert.ok((await createTraceExporter({ OTEL_TRACES_EXPORTER: 'console' })) instanceof ConsoleSpanExporter);
+  assert.equal(await createTraceExporter({ OTEL_TRACES_EXPORTER: 'none' }), undefined);
+  assert.equal(await createTraceExporter({ OTEL_SDK_DISABLED: 'true' }), undefined);
+  await assert.rejects(() => createTraceExporter({ OTEL_TRACES_EXPORTER: 'carrier-pigeon' }), /not supported/);
 });
 
 async function runGateway(env: Record<string, string>, simAddress: string, work: (url: string) => Promise<void>): Promise<{ code: number | null; output: string }> {

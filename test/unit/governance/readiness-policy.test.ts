@@ -71,3 +71,18 @@ test('signals and models are independent; a model without a threshold is not tra
   assert.deepEqual(out.map((t) => `${t.model}:${t.signal}`).sort(), ['a:cost', 'b:queue_delay']);
   assert.deepEqual(policy.firing().map((f) => `${f.model}:${f.signal}`).sort(), ['a:cost', 'b:queue_delay']);
 });
+
+test('memory stays bounded by the window buckets, not by the number of requests', () => {
+  const { policy, out, advance } = setup({ cost: 0.01, queueDelay: 1_000_000 });
+  // 40 s of 500 req/s for the 10 s queue-delay window: 20,000 samples.
+  for (let i = 0; i < 20_000; i++) {
+    policy.observe({ model: 'm', queueDelayUs: 10 });
+    advance(2);
+  }
+  const series = (policy as unknown as { series: Map<string, { buckets: unknown[]; count: number }> }).series;
+  const s = [...series.values()][0]!;
+  assert.ok(s.buckets.length <= 61, `${s.buckets.length} buckets`);
+  // 10 s of 2 ms steps, give or take one bucket (1/60 of the window).
+  assert.ok(s.count >= 5_000 && s.count <= 5_084, `${s.count} samples in the window`);
+  assert.equal(out.length, 0);
+});

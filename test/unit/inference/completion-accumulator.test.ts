@@ -31,3 +31,12 @@ test('cost is tokens times the per-million price', () => {
   assert.equal(costUsd({ promptTokens: 1_000_000, completionTokens: 500_000 }, { inputPerMillion: 0.2, outputPerMillion: 0.6 }), 0.5);
   assert.equal(costUsd({ promptTokens: 1, completionTokens: 1 }, undefined), undefined);
 });
+
+test('a stream accumulator keeps usage and finish reason but not the text already sent', () => {
+  const acc = new CompletionAccumulator(2, { keepText: false });
+  acc.add({ text: 'a', inputTokens: 5, outputTokens: 1, final: false });
+  acc.add({ text: ' b', outputTokens: 1, final: true });
+  assert.equal(acc.text, '');
+  assert.deepEqual(acc.usage(), { promptTokens: 5, completionTokens: 2 });
+  assert.equal(acc.finishReason(), 'length');
+});
