@@ -74,6 +74,13 @@ const modelSchema = z
     warmup: z.union([warmupSchema, z.literal(false)]).default({ prompt: 'Say hello.', maxTokens: 4, latencyBudgetMs: 30_000 }),
     deadlines: deadlinesSchema.default({ totalMs: 120_000, ttftMs: 30_000, idleMs: 30_000, minRequestedMs: 100 }),
     maxInFlight: positiveInt.optional(),
+    /**
+     * Non-streamed requests share a few long-lived Triton streams instead of opening one each
+     * (DESIGN §9): much cheaper per request, but a client that disconnects no longer stops its
+     * generation on Triton and no per-request traceparent reaches Triton. Streamed requests
+     * always get their own stream.
+     */
+    multiplex: z.boolean().default(false),
     /** How /v1/chat/completions turns messages into this model's prompt; unset: chat gets a 400. */
     chatTemplate: chatTemplateSchema.optional(),
     engine: z
@@ -152,12 +159,14 @@ export const configSchema = z
         metricsIntervalMs: positiveInt.default(10_000),
         /** Open each stream with `triton_grpc_error: true` (reference §3.6). */
         grpcErrorMode: z.boolean().default(false),
+        /** Shared streams per target for models with `multiplex: true` (src/triton/stream-mux.ts). */
+        multiplexStreams: z.number().int().min(1).max(64).default(4),
         /** Backoff bounds for re-trying a model's schema read and warm-up. */
         warmupRetryMinMs: positiveInt.default(500),
         warmupRetryMaxMs: positiveInt.default(30_000),
       })
       .strict()
-      .default({ targets: [], healthIntervalMs: 5_000, metricsIntervalMs: 10_000, grpcErrorMode: false, warmupRetryMinMs: 500, warmupRetryMaxMs: 30_000 }),
+      .default({ targets: [], healthIntervalMs: 5_000, metricsIntervalMs: 10_000, grpcErrorMode: false, multiplexStreams: 4, warmupRetryMinMs: 500, warmupRetryMaxMs: 30_000 }),
     models: z.array(modelSchema).default([]),
     admission: z
       .object({

@@ -24,7 +24,7 @@ export function createTritonClients(config: GatewayConfig): Map<string, TritonCl
   return new Map(
     config.triton.targets.map((t) => [
       t.name,
-      new TritonClient({ target: t.grpc, name: t.name, tls: t.tls, tritonGrpcError: config.triton.grpcErrorMode }),
+      new TritonClient({ target: t.grpc, name: t.name, tls: t.tls, tritonGrpcError: config.triton.grpcErrorMode, multiplexStreams: config.triton.multiplexStreams }),
     ]),
   );
 }

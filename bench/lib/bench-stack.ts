@@ -33,15 +33,21 @@ export interface ProfileRecord {
 }
 
 export class BenchStack {
-  private sink: OtlpSink | undefined;
+  private sink: Promise<OtlpSink> | undefined;
   private readonly sims = new Map<string, SimUnderTest>();
   private readonly gateways = new Map<string, GatewayUnderTest>();
   readonly profiles: ProfileRecord[] = [];
 
   constructor(private readonly ctx: BenchContext) {}
 
-  async otlpSink(): Promise<OtlpSink> {
-    this.sink ??= await startOtlpSink();
+  /** The OTLP receiver, a child process of its own (its CPU does not land on the load generator). */
+  otlpSink(): Promise<OtlpSink> {
+    this.sink ??= (async () => {
+      const t0 = performance.now();
+      const sink = await startOtlpSink();
+      this.ctx.log(`OTLP receiver ready (pid ${sink.pid}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return sink;
+    })();
     return this.sink;
   }
 
@@ -60,7 +66,7 @@ export class BenchStack {
   }
 
   /** A gateway in front of the `simKind` simulator, with observability on or off. */
-  async gateway(label: string, simKind: 'zero' | 'stream', observability: 'on' | 'off', opts: { streamTokens?: number } = {}): Promise<GatewayUnderTest> {
+  async gateway(label: string, simKind: 'zero' | 'stream', observability: 'on' | 'off', opts: { streamTokens?: number; multiplex?: boolean } = {}): Promise<GatewayUnderTest> {
     const existing = this.gateways.get(label);
     if (existing) return existing;
     const sim = this.sims.get(simKind);
@@ -75,11 +81,12 @@ export class BenchStack {
       otlpEndpoint: observability === 'on' ? (await this.otlpSink()).endpoint : undefined,
       cpuProfDir: this.ctx.cpuProf ? join(this.ctx.workDir, `profile-${label}`) : undefined,
       distDir: this.ctx.gatewayDist,
+      multiplex: opts.multiplex,
     });
     const client = completionClient(process.url, benchModel, { maxTokens: nonStreamedTokens, streamTokens: opts.streamTokens ?? 128 });
     const gw = { process, client };
     this.gateways.set(label, gw);
-    this.ctx.log(`gateway '${label}' ready (pid ${process.pid}, observability ${observability}, ${this.ctx.runtime}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    this.ctx.log(`gateway '${label}' ready (pid ${process.pid}, observability ${observability}${opts.multiplex ? ', shared streams' : ''}, ${this.ctx.runtime}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return gw;
   }
 
@@ -118,6 +125,7 @@ export class BenchStack {
   async close(): Promise<void> {
     for (const label of [...this.gateways.keys()]) await this.stopGateway(label).catch(() => undefined);
     for (const kind of [...this.sims.keys()]) await this.stopSim(kind as 'zero' | 'stream').catch(() => undefined);
-    await this.sink?.close();
+    const sink = await this.sink?.catch(() => undefined);
+    await sink?.close();
   }
 }

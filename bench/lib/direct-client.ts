@@ -15,6 +15,11 @@ import type { StreamTimings } from './stream-timings.js';
 
 export interface DirectClient {
   complete(index: number): Promise<void>;
+  /**
+   * The floor for a gateway whose model has `multiplex: true`: the same request on one of
+   * `sharedStreams` long-lived streams, answers matched by request id.
+   */
+  completeShared(index: number): Promise<void>;
   stream(index: number, scheduledAt: number, timings: StreamTimings, maxTokens?: number): Promise<void>;
   close(): void;
 }
@@ -61,7 +66,48 @@ export async function directClient(grpcAddress: string, tritonModel: string, opt
     });
   }
 
+  // The floor of the shared-streams configuration: as many long-lived streams as the gateway's
+  // default (triton.multiplexStreams), opened on first use, answers routed by id.
+  const sharedStreams = 4;
+  const waiting = new Map<string, { data: number; settle: (err?: Error) => void }>();
+  const shared: Array<ReturnType<typeof stub.modelStreamInfer>> = [];
+  let turn = 0;
+  function sharedStream(): ReturnType<typeof stub.modelStreamInfer> {
+    const at = turn++ % sharedStreams;
+    if (shared[at]) return shared[at]!;
+    const c = stub.modelStreamInfer(new Metadata());
+    c.on('data', (res: ModelStreamInferResponse) => {
+      const w = waiting.get(res.inferResponse?.id ?? '');
+      if (!w) return;
+      if (res.errorMessage !== '') {
+        waiting.delete(res.inferResponse!.id);
+        return w.settle(new Error(res.errorMessage));
+      }
+      if ((res.inferResponse?.outputs.length ?? 0) > 0) w.data++;
+      if (res.inferResponse?.parameters.triton_final_response?.boolParam === true) {
+        waiting.delete(res.inferResponse.id);
+        w.settle(w.data > 0 ? undefined : new Error('no data response'));
+      }
+    });
+    const fail = (err: Error): void => {
+      for (const w of waiting.values()) w.settle(err);
+      waiting.clear();
+      shared.length = 0;
+    };
+    c.on('error', fail);
+    c.on('end', () => fail(new Error('shared stream ended')));
+    shared[at] = c;
+    return c;
+  }
+
   return {
+    completeShared(index) {
+      return new Promise((resolve, reject) => {
+        const id = `direct-${++ids}`;
+        waiting.set(id, { data: 0, settle: (err) => (err ? reject(err) : resolve()) });
+        sharedStream().write({ ...plain[index % promptCount]!, id });
+      });
+    },
     complete(index) {
       let data = 0;
       return call(plain[index % promptCount]!, (res) => {
@@ -77,6 +123,7 @@ export async function directClient(grpcAddress: string, tritonModel: string, opt
       }).finally(() => handle.close());
     },
     close() {
+      for (const c of shared) c?.end();
       stub.close();
     },
   };

@@ -1,53 +1,97 @@
 /**
  * A local OTLP/HTTP receiver for the gateway's spans: it answers every export with 200 and
- * counts what arrived, so "tracing on" really exports and the benchmark can show it did. The
- * count is a substring count (no JSON parsing), to keep this process's CPU for the driver.
+ * counts what arrived, so "tracing on" really exports and the benchmark can show it did.
+ *
+ * The receiver runs as a child process (`bench/otlp-sink-process.ts`, through tsx): at ~1,000
+ * spans/s, receiving them in the load generator would take the driver's CPU and delay its
+ * timers while it measures the gateway. The counts are read over HTTP (`GET /stats`).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { repoRoot } from './processes.js';
+
+export interface OtlpSinkStats {
+  exports: number;
+  bytes: number;
+  spans: number;
+}
 
 export interface OtlpSink {
+  /** Where the gateway exports to (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`). */
   endpoint: string;
-  stats(): { exports: number; bytes: number; spans: number };
+  /** The receiver's process, so its CPU can be read from /proc. */
+  pid: number;
+  child: ChildProcess;
+  /** What has arrived so far, from the receiver's `GET /stats`. */
+  stats(): Promise<OtlpSinkStats>;
+  stderrTail(): string;
+  /** Stops the receiver (SIGTERM, then SIGKILL after a while) and waits for it to exit. */
   close(): Promise<void>;
 }
 
-function countOccurrences(text: string, needle: string): number {
-  let n = 0;
-  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) n++;
-  return n;
+const program = fileURLToPath(new URL('../otlp-sink-process.ts', import.meta.url));
+
+function keepTail(child: ChildProcess, limit = 8_000): () => string {
+  let tail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (s: string) => {
+    tail = (tail + s).slice(-limit);
+  });
+  return () => tail;
+}
+
+async function stopChild(child: ChildProcess, timeoutMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
 }
 
 export async function startOtlpSink(): Promise<OtlpSink> {
-  let exports = 0;
-  let bytes = 0;
-  let spans = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      exports += 1;
-      bytes += body.length;
-      if ((req.headers['content-type'] ?? '').includes('json')) {
-        // `"spanId":` names each span once; a parent is `"parentSpanId":`, which does not match.
-        spans += countOccurrences(body.toString('utf8'), '"spanId":');
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
+  // stdin is a pipe the child watches: if this process dies without close(), the receiver exits too.
+  const child = spawn(process.execPath, ['--import', 'tsx', program, '--exit-with-stdin'], {
+    cwd: repoRoot, // where `--import tsx` is resolved from
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const stderrTail = keepTail(child);
+  const lines = createInterface({ input: child.stdout! });
+  let line: string;
+  try {
+    [line] = (await Promise.race([
+      once(lines, 'line'),
+      once(child, 'exit').then(() => {
+        throw new Error(`OTLP receiver exited before it was ready:\n${stderrTail()}`);
+      }),
+    ])) as [string];
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  const endpoint = /endpoint=(\S+)/.exec(line)?.[1];
+  const statsUrl = /stats=(\S+)/.exec(line)?.[1];
+  if (!endpoint || !statsUrl) {
+    await stopChild(child);
+    throw new Error(`unexpected ready line from the OTLP receiver: ${line}`);
+  }
   return {
-    endpoint: `http://127.0.0.1:${port}/v1/traces`,
-    stats: () => ({ exports, bytes, spans }),
+    endpoint,
+    pid: child.pid!,
+    child,
+    stderrTail,
+    stats: async () => {
+      const res = await fetch(statsUrl).catch((err: unknown) => {
+        throw new Error(`OTLP receiver (pid ${child.pid}) did not answer /stats: ${(err as Error).message}\n${stderrTail()}`);
+      });
+      if (res.status !== 200) throw new Error(`OTLP receiver /stats answered ${res.status}`);
+      return (await res.json()) as OtlpSinkStats;
+    },
     close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close').catch(() => undefined);
+      lines.close();
+      await stopChild(child);
     },
   };
 }

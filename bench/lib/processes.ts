@@ -142,6 +142,8 @@ export interface GatewayOptions {
   /** Extra environment and top-level config keys (experiments: one observability part at a time). */
   env?: Record<string, string>;
   config?: Record<string, unknown>;
+  /** The model's non-streamed requests share long-lived Triton streams (models[].multiplex). */
+  multiplex?: boolean;
   /** Extra node flags (e.g. --trace-gc). */
   nodeFlags?: string[];
 }
@@ -166,6 +168,7 @@ export function gatewayConfig(options: GatewayOptions, port: number): Record<str
         maxCostUsd: 0.01,
         queueDelayBudgetUs: 1500,
         warmup: { prompt: 'Say hello.', maxTokens: 4, latencyBudgetMs: 30_000 },
+        multiplex: options.multiplex ?? false,
       },
     ],
     // Room for 1,000 open streams: admission is not what is being measured.

@@ -11,6 +11,8 @@ import { table, type BudgetCheck, type ScenarioOutcome } from '../lib/report.js'
 
 export interface RatePoint {
   rate: number;
+  /** The model's non-streamed requests went over shared Triton streams (models[].multiplex). */
+  multiplex?: boolean;
   /** Medians over the rounds (counts summed). */
   direct: PhaseStats;
   gateway: PhaseStats;
@@ -35,16 +37,18 @@ export function phaseTiming(ctx: BenchContext): RateTiming {
  * Direct, then the gateway, at one rate; `rounds` times, so a burst of noise on a shared
  * machine lands in one round and the median leaves it out.
  */
-export async function measureRate(ctx: BenchContext, stack: BenchStack, label: string, rate: number, timing = phaseTiming(ctx)): Promise<RatePoint> {
+export async function measureRate(ctx: BenchContext, stack: BenchStack, label: string, rate: number, timing = phaseTiming(ctx), multiplex = false): Promise<RatePoint> {
   const sim = await stack.sim('zero');
-  const gw = await stack.gateway(label, 'zero', 'on');
+  const gw = await stack.gateway(label, 'zero', 'on', { multiplex });
   const sink = await stack.otlpSink();
   const rounds: Array<{ direct: PhaseResult; gateway: PhaseResult }> = [];
   let spans = 0;
   let logBytes = 0;
   for (let r = 0; r < timing.rounds; r++) {
-    const direct = await measurePhase({ path: 'direct', send: (i) => sim.direct.complete(i), simPid: sim.process.pid }, rate, timing.durationMs, timing.warmupMs);
-    const spans0 = sink.stats().spans;
+    // A shared-streams gateway is held against a direct client that shares streams too.
+    const send = multiplex ? (i: number) => sim.direct.completeShared(i) : (i: number) => sim.direct.complete(i);
+    const direct = await measurePhase({ path: 'direct', send, simPid: sim.process.pid }, rate, timing.durationMs, timing.warmupMs);
+    const spans0 = (await sink.stats()).spans;
     const log0 = statSync(gw.process.logFile).size;
     const gateway = await measurePhase(
       { path: 'gateway', send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, simPid: sim.process.pid },
@@ -54,7 +58,7 @@ export async function measureRate(ctx: BenchContext, stack: BenchStack, label: s
     );
     // Spans reach the receiver in batches; the count includes some of the warm-up's spans,
     // which is fine for "is tracing really exporting".
-    spans += sink.stats().spans - spans0;
+    spans += (await sink.stats()).spans - spans0;
     logBytes += statSync(gw.process.logFile).size - log0;
     rounds.push({ direct, gateway });
   }
@@ -80,7 +84,7 @@ export function rateTable(points: RatePoint[]): string {
   return table(
     ['rate (req/s)', 'direct p50', 'direct p99', 'gateway p50', 'gateway p99', 'overhead p50', 'overhead p99', 'errors', 'gateway CPU (cores)', 'gateway CPU/req (µs)', 'sim CPU (cores)', 'spans/req', 'driver lag p99 (direct / gateway)'],
     points.map((p) => [
-      String(p.rate),
+      p.multiplex ? `${p.rate} (shared streams)` : String(p.rate),
       ms(p.direct.latency.p50),
       ms(p.direct.latency.p99),
       ms(p.gateway.latency.p50),
@@ -104,6 +108,13 @@ export async function nonStreamedScenario(ctx: BenchContext, stack: BenchStack):
   ctx.log(`scenario 1: non-streamed at ${rates.join(', ')} req/s, ${timing.rounds} round(s) of ${timing.durationMs / 1000} s phases`);
   const points: RatePoint[] = [];
   for (const rate of rates) points.push(await measureRate(ctx, stack, 'gateway-on', rate, timing));
+  // The same at 500 req/s with the model's non-streamed requests on shared streams (README:
+  // "Shared streams"), the option DESIGN §9 asks to measure before choosing.
+  let shared: RatePoint | undefined;
+  if (rates.includes(500)) {
+    shared = { ...(await measureRate(ctx, stack, 'gateway-shared', 500, timing, true)), multiplex: true };
+    await stack.stopGateway('gateway-shared');
+  }
 
   const at500 = points.find((p) => p.rate === 500);
   const budgets: BudgetCheck[] = [
@@ -120,12 +131,21 @@ export async function nonStreamedScenario(ctx: BenchContext, stack: BenchStack):
       pass: at500 ? at500.overhead.p99 <= 3 && at500.gateway.errors === 0 : undefined,
     },
   ];
+  if (shared) {
+    budgets.push(
+      { budget: 'the same p50 with shared streams (multiplex: true)', limit: '≤ 1 ms', measured: `${ms(shared.overhead.p50)} ms`, pass: shared.overhead.p50 <= 1 && shared.gateway.errors === 0 },
+      { budget: 'the same p99 with shared streams (multiplex: true)', limit: '≤ 3 ms', measured: `${ms(shared.overhead.p99)} ms`, pass: shared.overhead.p99 <= 3 && shared.gateway.errors === 0 },
+    );
+  }
   const markdown = [
     `Open-loop arrivals; ${timing.rounds} round(s) per rate of a direct phase then a gateway phase, ${timing.durationMs / 1000} s each after ${timing.warmupMs / 1000} s of warm-up; ` +
       `${nonStreamedTokens} tokens per completion. Latency in ms from each request's scheduled send time, medians over the rounds; overhead = the median of each round's gateway − direct ` +
       'at the same percentile. CPU of the gateway and simulator processes from /proc; spans/req counts what reached the local OTLP receiver.',
     '',
-    rateTable(points),
+    rateTable(shared ? [...points, shared] : points),
+    ...(shared
+      ? ['', `"500 (shared streams)": the same model with \`multiplex: true\`, its non-streamed requests sent over the client's long-lived Triton streams instead of a stream each (README, Shared streams); its direct floor shares 4 streams the same way.`]
+      : []),
   ].join('\n');
-  return { id: 'non-streamed', title: '1. Non-streamed completions: gateway vs direct gRPC', markdown, data: points, budgets, points, seconds: (performance.now() - started) / 1000 };
+  return { id: 'non-streamed', title: '1. Non-streamed completions: gateway vs direct gRPC', markdown, data: shared ? [...points, shared] : points, budgets, points, seconds: (performance.now() - started) / 1000 };
 }

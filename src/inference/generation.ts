@@ -193,6 +193,7 @@ export class GenerationRouter {
       signal: controller.signal,
       metadata: attemptObs.metadata ? { ...call.metadata, ...attemptObs.metadata } : call.metadata,
       version: route.servedVersion || undefined,
+      multiplex: route.config.multiplex && !request.stream,
     });
 
     watchdog.arm(firstMs);

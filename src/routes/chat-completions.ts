@@ -29,7 +29,7 @@ import {
   withResponseCache,
 } from './inference-request.js';
 import { samplingFromBody } from '../schemas/sampling.js';
-import { sseData } from './sse.js';
+import { sseData, textChunkFramer } from './sse.js';
 
 const ENDPOINT = '/v1/chat/completions';
 
@@ -183,11 +183,12 @@ export function chatCompletionsRoutes(services: GatewayServices) {
           const ident = identity(generation.servedModel);
           const includeUsage = body.stream_options?.include_usage === true;
           relayed = true;
+          const frame = textChunkFramer((text, finish) => chatContentChunk(ident, text, finish, includeUsage));
           return relayStream(reply, generation, generationRequest, ctx, {
             delta: (delta, first, finish) => {
               let frames = first ? sseData(chatRoleChunk(ident, includeUsage)) : '';
               // Empty non-final responses carry nothing for the client.
-              if (delta.text.length > 0 || finish !== null) frames += sseData(chatContentChunk(ident, delta.text, finish, includeUsage));
+              if (delta.text.length > 0 || finish !== null) frames += frame(delta.text, finish);
               return frames;
             },
             end: (acc) => (includeUsage ? sseData(chatUsageChunk(ident, acc.usage())) : ''),

@@ -22,7 +22,7 @@ import {
   withResponseCache,
 } from './inference-request.js';
 import { samplingFromBody } from '../schemas/sampling.js';
-import { sseData } from './sse.js';
+import { sseData, textChunkFramer } from './sse.js';
 
 /** Rejects what OpenAI defines but the gateway cannot honour, naming the field. */
 function rejectUnsupported(body: CompletionRequestBody): string {
@@ -85,12 +85,13 @@ export function completionsRoutes(services: GatewayServices) {
           const ident: CompletionIdentity = { id: newCompletionId('cmpl'), created: Math.floor(Date.now() / 1000), model: generation.servedModel };
           const includeUsage = body.stream_options?.include_usage === true;
           relayed = true;
+          const frame = textChunkFramer((text, finish) => completionChunk(ident, text, finish, includeUsage));
           return relayStream(reply, generation, generationRequest, ctx, {
             delta: (delta, first, finish) => {
               const text = first && generationRequest.echo ? prompt + delta.text : delta.text;
               // Empty non-final responses carry nothing for the client.
               if (text.length === 0 && finish === null) return '';
-              return sseData(completionChunk(ident, text, finish, includeUsage));
+              return frame(text, finish);
             },
             end: (acc) => (includeUsage ? sseData(completionUsageChunk(ident, acc.usage())) : ''),
           });

@@ -2,7 +2,9 @@
  * TritonClient: one per Triton target (an address list or a `dns:///` name, see channel.ts).
  *
  * `infer()` opens one ModelStreamInfer per request (DESIGN §5): cancelling the call is the only
- * way to stop one generation on Triton, so a client disconnect must own its own stream. The
+ * way to stop one generation on Triton, so a client disconnect must own its own stream. A
+ * non-streamed request made with `multiplex: true` shares long-lived streams instead
+ * (stream-mux.ts: cheaper, at the price said there). The
  * request is written and the stream half-closed at once; Triton finishes the RPC when the client
  * has half-closed and every request on it is done (reference §3.7), so half-closing early is safe.
  *
@@ -16,7 +18,9 @@ import { decodeResponse, encodeRequest } from './codec.js';
 import type { DiscoveryClient } from './discovery.js';
 import {
   GRPCInferenceServiceClient,
+  type ModelInferRequest,
   type ModelMetadataResponse,
+  type ModelStreamInferResponse,
   type ModelRepositoryParameter,
   type ModelStatistics,
   type RepositoryIndexResponse_ModelIndex,
@@ -26,6 +30,7 @@ import { HealthCheckResponse_ServingStatus, HealthClient } from './generated/hea
 import type { ModelConfig } from './generated/model_config.js';
 import { badResponse } from './output-tensors.js';
 import { fromGrpcError, fromStreamErrorMessage } from './status-map.js';
+import { StreamMux } from './stream-mux.js';
 import { StreamReader, cancelledError } from './stream-reader.js';
 import type { GenerationDelta, GenerationRequest, InferOptions, ModelSchema } from './types.js';
 
@@ -41,6 +46,18 @@ export interface TritonClientOptions extends ChannelSettings {
    * a real gRPC status instead of bare text (reference §3.6). Off by default.
    */
   tritonGrpcError?: boolean;
+  /** Shared streams for requests made with `multiplex: true` (stream-mux.ts). Default 4. */
+  multiplexStreams?: number;
+}
+
+/** One response of request `id` to its delta; an `error_message` or a foreign id throws. */
+function toDelta(schema: ModelSchema, id: string, res: ModelStreamInferResponse): GenerationDelta {
+  if (res.errorMessage !== '') throw fromStreamErrorMessage(res.errorMessage);
+  if (res.inferResponse === undefined) throw badResponse('stream response without infer_response or error_message');
+  if (res.inferResponse.id !== '' && res.inferResponse.id !== id) {
+    throw badResponse(`response for request id '${res.inferResponse.id}' on the stream of '${id}'`);
+  }
+  return decodeResponse(schema, res.inferResponse);
 }
 
 export type HealthStatus = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKNOWN';
@@ -66,12 +83,16 @@ export class TritonClient implements DiscoveryClient {
   private readonly idPrefix = `gw-${randomBytes(4).toString('hex')}-`;
   private idCounter = 0;
   private rotation = 0;
+  private readonly muxStreams: number;
+  /** Opened on the first multiplexed request. */
+  private mux: StreamMux | undefined;
 
   constructor(options: TritonClientOptions) {
     this.target = options.target;
     this.name = options.name ?? options.target;
     this.adminDeadlineMs = options.adminDeadlineMs ?? DEFAULT_ADMIN_DEADLINE_MS;
     this.grpcErrorMode = options.tritonGrpcError ?? false;
+    this.muxStreams = options.multiplexStreams ?? 4;
     const creds = channelCredentials(options.tls);
     this.channels = createChannels(options.target, options, creds);
     // Stubs share their channel, so the inference and health calls reuse the same connections.
@@ -106,6 +127,10 @@ export class TritonClient implements DiscoveryClient {
     const request = encodeRequest(schema, req, id);
     if (opts.version !== undefined) request.modelVersion = opts.version;
     if (opts.signal?.aborted === true) throw cancelledError();
+    if (opts.multiplex === true && !req.stream) {
+      yield* this.inferMultiplexed(schema, request, opts);
+      return;
+    }
     const call = this.stubs[this.index()]!.modelStreamInfer(this.metadataFor(opts), opts.deadline === undefined ? {} : { deadline: opts.deadline });
     const reader = new StreamReader(call, opts.signal);
     let complete = false;
@@ -114,24 +139,30 @@ export class TritonClient implements DiscoveryClient {
       call.end();
       for (;;) {
         const res = await reader.next();
-        if (res.errorMessage !== '') {
-          complete = true;
-          throw fromStreamErrorMessage(res.errorMessage);
-        }
-        if (res.inferResponse === undefined) throw badResponse('stream response without infer_response or error_message');
-        if (res.inferResponse.id !== '' && res.inferResponse.id !== id) {
-          throw badResponse(`response for request id '${res.inferResponse.id}' on the stream of '${id}'`);
-        }
-        const delta = decodeResponse(schema, res.inferResponse);
-        if (delta.final) {
-          complete = true;
-          yield delta;
-          return;
-        }
+        // An error message or a final response: Triton is done with this request.
+        complete = res.errorMessage !== '';
+        const delta = toDelta(schema, id, res);
+        complete = delta.final;
         yield delta;
+        if (delta.final) return;
       }
     } finally {
       reader.close(complete);
+    }
+  }
+
+  /** A non-streamed request on one of the shared streams (stream-mux.ts says what that gives up). */
+  private async *inferMultiplexed(schema: ModelSchema, request: ModelInferRequest, opts: InferOptions): AsyncGenerator<GenerationDelta, void, undefined> {
+    this.mux ??= new StreamMux((i) => this.stubs[i % this.stubs.length]!.modelStreamInfer(new Metadata()), this.muxStreams);
+    const pending = this.mux.submit(request, opts.signal);
+    try {
+      for (;;) {
+        const delta = toDelta(schema, request.id, await pending.next());
+        yield delta;
+        if (delta.final) return;
+      }
+    } finally {
+      pending.release();
     }
   }
 
@@ -230,6 +261,7 @@ export class TritonClient implements DiscoveryClient {
   }
 
   close(): void {
+    this.mux?.close();
     for (const stub of this.stubs) stub.close();
     for (const stub of this.healthStubs) stub.close();
     for (const channel of this.channels) channel.close();

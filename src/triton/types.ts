@@ -115,4 +115,9 @@ export interface InferOptions {
    * One request per stream, so it only has to be unique per call; generated when absent.
    */
   requestId?: string;
+  /**
+   * Non-streamed requests only: send on a shared long-lived stream (stream-mux.ts) instead of a
+   * stream of its own. Aborting then only stops waiting; Triton finishes the generation.
+   */
+  multiplex?: boolean;
 }
