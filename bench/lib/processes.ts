@@ -168,7 +168,8 @@ export function gatewayConfig(options: GatewayOptions, port: number): Record<str
         maxCostUsd: 0.01,
         queueDelayBudgetUs: 1500,
         warmup: { prompt: 'Say hello.', maxTokens: 4, latencyBudgetMs: 30_000 },
-        multiplex: options.multiplex ?? false,
+        // Only when asked, so a build from before the option (--dist) still accepts the config.
+        ...(options.multiplex ? { multiplex: true } : {}),
       },
     ],
     // Room for 1,000 open streams: admission is not what is being measured.

@@ -40,6 +40,9 @@ interface StreamRun {
   plateauMs: number;
   /** CPU of the process that serves the streams (the simulator for direct, else the gateway), over the plateau. */
   plateauCores: number;
+  /** The simulator's and this load generator's CPU over the same window: all three share the machine's cores. */
+  simCores: number;
+  driverCores: number;
 }
 
 export interface StreamingShape {
@@ -59,6 +62,7 @@ async function runStreams(
   shape: StreamingShape,
   send: Send,
   cpuPid: number,
+  simPid: number,
   onPlateau: () => void = () => undefined,
   atPlateauEnd: () => Promise<void> = async () => undefined,
 ): Promise<StreamRun> {
@@ -79,11 +83,15 @@ async function runStreams(
   // Probes fill most of what is left of the plateau (each background stream lives `lifeMs`).
   const probeMs = Math.max(500, Math.min(3_000, lifeMs - shape.rampMs - 800));
   const cpu = startCpuWindow(cpuPid);
+  const simCpu = startCpuWindow(simPid);
+  const driverCpu = startCpuWindow(process.pid);
   const ticker = setInterval(onPlateau, 100);
   onPlateau();
   const probeRun = await runOpenLoop({ rate: shape.probeRate, durationMs: probeMs, send: (i, at) => send(i, at, probes, shape.probeTokens), drainTimeoutMs: 10_000 });
   clearInterval(ticker);
   const plateauCores = cpu.stop().cores;
+  const simCores = simCpu.stop().cores;
+  const driverCores = driverCpu.stop().cores;
   await atPlateauEnd();
   const run = await backgroundRun;
   const relayed = background.relayedTokensPerSecond();
@@ -102,6 +110,8 @@ async function runStreams(
     relayedTokensPerSecond: relayed.rate,
     plateauMs: relayed.windowMs,
     plateauCores,
+    simCores,
+    driverCores,
   };
 }
 
@@ -117,11 +127,11 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
 
   // Warm both paths (JIT, connections), then let the gateway settle before its baseline RSS.
   const warm = { ...shape, streams: 50, tokens: 8, rampMs: 250, probeRate: 10 };
-  await runStreams('warm-up', warm, (i, at, t, n) => sim.direct.stream(i, at, t, n ?? 8), sim.process.pid);
-  await runStreams('warm-up', warm, (i, at, t, n) => gw.client.stream(i, at, t, n ?? 8), gw.process.pid);
+  await runStreams('warm-up', warm, (i, at, t, n) => sim.direct.stream(i, at, t, n ?? 8), sim.process.pid, sim.process.pid);
+  await runStreams('warm-up', warm, (i, at, t, n) => gw.client.stream(i, at, t, n ?? 8), gw.process.pid, sim.process.pid);
   await sleep(1_000);
 
-  const direct = await runStreams('direct', shape, (i, at, t, n) => sim.direct.stream(i, at, t, n), sim.process.pid);
+  const direct = await runStreams('direct', shape, (i, at, t, n) => sim.direct.stream(i, at, t, n), sim.process.pid, sim.process.pid);
   ctx.log(`  direct: ${direct.completed}/${direct.streams} streams, probe TTFT p50 ${ms(direct.probeTtft.p50)} p99 ${ms(direct.probeTtft.p99)} ms, ${direct.relayedTokensPerSecond.toFixed(0)} tokens/s`);
 
   const rssBefore = rssBytes(gw.process.pid);
@@ -133,6 +143,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
     shape,
     (i, at, t, n) => gw.client.stream(i, at, t, n),
     gw.process.pid,
+    sim.process.pid,
     () => {
       rssPeak = Math.max(rssPeak, rssBytes(gw.process.pid));
     },
@@ -174,7 +185,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
       `from their scheduled start. Inter-token = gap between consecutive tokens of one stream at the client. CPU over the plateau.`,
     '',
     table(
-      ['path', 'streams ok', 'peak open', 'probe TTFT p50', 'probe TTFT p99', 'TTFT while opening p50', 'p99', 'inter-token p50', 'inter-token p99', 'relayed tokens/s', 'CPU (cores)'],
+      ['path', 'streams ok', 'peak open', 'probe TTFT p50', 'probe TTFT p99', 'TTFT while opening p50', 'p99', 'inter-token p50', 'inter-token p99', 'relayed tokens/s', 'CPU (cores)', 'simulator + load generator CPU (cores)'],
       [direct, viaGateway].map((r) => [
         r.path,
         `${r.completed}/${r.streams}` + (r.probeErrors > 0 ? ` (probe errors ${r.probeErrors})` : ''),
@@ -187,6 +198,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
         ms(r.interToken.p99),
         r.relayedTokensPerSecond.toFixed(0),
         `${ms(r.plateauCores)} (${r.path === 'direct' ? 'simulator' : 'gateway'})`,
+        `${ms(r.simCores)} + ${ms(r.driverCores)}`,
       ]),
     ),
     '',
