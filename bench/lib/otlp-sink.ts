@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { repoRoot } from './processes.js';
+import { keepTail, repoRoot, stopChild } from './processes.js';
 
 export interface OtlpSinkStats {
   exports: number;
@@ -33,24 +33,6 @@ export interface OtlpSink {
 
 const program = fileURLToPath(new URL('../otlp-sink-process.ts', import.meta.url));
 
-function keepTail(child: ChildProcess, limit = 8_000): () => string {
-  let tail = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (s: string) => {
-    tail = (tail + s).slice(-limit);
-  });
-  return () => tail;
-}
-
-async function stopChild(child: ChildProcess, timeoutMs = 5_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
-}
-
 export async function startOtlpSink(): Promise<OtlpSink> {
   // stdin is a pipe the child watches: if this process dies without close(), the receiver exits too.
   const child = spawn(process.execPath, ['--import', 'tsx', program, '--exit-with-stdin'], {
@@ -68,13 +50,13 @@ export async function startOtlpSink(): Promise<OtlpSink> {
       }),
     ])) as [string];
   } catch (err) {
-    await stopChild(child);
+    await stopChild(child, 5_000);
     throw err;
   }
   const endpoint = /endpoint=(\S+)/.exec(line)?.[1];
   const statsUrl = /stats=(\S+)/.exec(line)?.[1];
   if (!endpoint || !statsUrl) {
-    await stopChild(child);
+    await stopChild(child, 5_000);
     throw new Error(`unexpected ready line from the OTLP receiver: ${line}`);
   }
   return {
@@ -91,7 +73,7 @@ export async function startOtlpSink(): Promise<OtlpSink> {
     },
     close: async () => {
       lines.close();
-      await stopChild(child);
+      await stopChild(child, 5_000);
     },
   };
 }

@@ -26,7 +26,7 @@ export interface ChildHandle {
   stop(): Promise<void>;
 }
 
-function keepTail(child: ChildProcess, limit = 8_000): () => string {
+export function keepTail(child: ChildProcess, limit = 8_000): () => string {
   let tail = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (s: string) => {
@@ -35,7 +35,7 @@ function keepTail(child: ChildProcess, limit = 8_000): () => string {
   return () => tail;
 }
 
-async function stopChild(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+export async function stopChild(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');

@@ -50,22 +50,14 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
   }
 
   const stat = (pick: (r: Round) => number): number => median(results.map(pick));
-  const summary = {
-    off: {
-      overheadP50: stat((r) => r.off.latency.p50 - r.direct.latency.p50),
-      overheadP99: stat((r) => r.off.latency.p99 - r.direct.latency.p99),
-      overheadMean: stat((r) => r.off.latency.mean - r.direct.latency.mean),
-      cpuUsPerRequest: stat((r) => r.off.gatewayCpuUsPerRequest ?? Number.NaN),
-      errors: results.reduce((n, r) => n + r.off.errors + r.off.dropped, 0),
-    },
-    on: {
-      overheadP50: stat((r) => r.on.latency.p50 - r.direct.latency.p50),
-      overheadP99: stat((r) => r.on.latency.p99 - r.direct.latency.p99),
-      overheadMean: stat((r) => r.on.latency.mean - r.direct.latency.mean),
-      cpuUsPerRequest: stat((r) => r.on.gatewayCpuUsPerRequest ?? Number.NaN),
-      errors: results.reduce((n, r) => n + r.on.errors + r.on.dropped, 0),
-    },
-  };
+  const side = (pick: (r: Round) => PhaseResult) => ({
+    overheadP50: stat((r) => pick(r).latency.p50 - r.direct.latency.p50),
+    overheadP99: stat((r) => pick(r).latency.p99 - r.direct.latency.p99),
+    overheadMean: stat((r) => pick(r).latency.mean - r.direct.latency.mean),
+    cpuUsPerRequest: stat((r) => pick(r).gatewayCpuUsPerRequest ?? Number.NaN),
+    errors: results.reduce((n, r) => n + pick(r).errors + pick(r).dropped, 0),
+  });
+  const summary = { off: side((r) => r.off), on: side((r) => r.on) };
   const extra = (a: number, b: number): number => (b > 0 ? (a / b - 1) * 100 : Number.NaN);
   const extraP50 = extra(summary.on.overheadP50, summary.off.overheadP50);
   const extraMean = extra(summary.on.overheadMean, summary.off.overheadMean);

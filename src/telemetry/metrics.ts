@@ -17,16 +17,10 @@ const costBuckets = [0.000001, 0.00001, 0.0001, 0.001, 0.01, 0.05, 0.1, 0.5, 1, 
 
 const recording = new Set(['inc', 'dec', 'set', 'observe', 'remove', 'reset']);
 const noop = (): void => undefined;
-const silentChild = { inc: noop, dec: noop, set: noop, observe: noop, startTimer: () => noop };
 
 /** Keeps the metric's shape but drops every recording call (metrics switched off). */
 function silenced<T extends object>(metric: T): T {
-  return new Proxy(metric, {
-    get: (target, prop, receiver) => {
-      if (prop === 'labels') return () => silentChild;
-      return typeof prop === 'string' && recording.has(prop) ? noop : Reflect.get(target, prop, receiver);
-    },
-  });
+  return new Proxy(metric, { get: (target, prop, receiver) => (typeof prop === 'string' && recording.has(prop) ? noop : Reflect.get(target, prop, receiver)) });
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean; enabled?: boolean } = {}) {

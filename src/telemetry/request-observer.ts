@@ -51,7 +51,6 @@ export class RequestObserver implements InferenceObserver {
   private finished = false;
   /** Completion tokens relayed so far (for /debug/active-requests). */
   tokensSoFar = 0;
-  private interTokenChild: { observe(value: number): void } | undefined;
 
   constructor(
     readonly requestId: string,
@@ -180,8 +179,7 @@ export class RequestObserver implements InferenceObserver {
       this.metrics.genAiTimeToFirstToken.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: this.model }, ttft);
       this.span.addEvent('first_chunk');
     } else if (this.lastChunkAt !== undefined) {
-      // One labelled child per stream: observe(labels, v) would hash the labels on every token.
-      (this.interTokenChild ??= this.metrics.interTokenLatency.labels({ model_name: this.model })).observe((now - this.lastChunkAt) / 1000);
+      this.metrics.interTokenLatency.observe({ model_name: this.model }, (now - this.lastChunkAt) / 1000);
     }
     this.lastChunkAt = now;
     this.chunks += 1;

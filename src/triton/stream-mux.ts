@@ -88,18 +88,6 @@ export class StreamMux {
     this.slots = new Array<Slot | undefined>(Math.max(1, size)).fill(undefined);
   }
 
-  /** Requests written and not yet finished, over every stream (for tests and diagnostics). */
-  get inFlight(): number {
-    let n = 0;
-    for (const slot of this.slots) n += slot?.pending.size ?? 0;
-    return n;
-  }
-
-  /** Open streams right now. */
-  get openStreams(): number {
-    return this.slots.filter((s) => s !== undefined).length;
-  }
-
   /**
    * Writes `request` (its `id` must be unique among requests in flight) to the next stream.
    * Aborting `signal` fails the request with client_cancelled; Triton is not told (see above).
