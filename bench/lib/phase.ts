@@ -5,6 +5,7 @@
  */
 import { runOpenLoop } from './open-loop.js';
 import { median, summarize, type LatencySummary } from './percentiles.js';
+import { startGatewayTimeWindow, type GatewayTime } from './gateway-time.js';
 import { startCpuWindow } from './proc-stats.js';
 
 export interface PhaseResult {
@@ -23,6 +24,8 @@ export interface PhaseResult {
   /** CPU of the gateway process (cores busy) and per completed request (µs); absent for the direct path. */
   gatewayCores?: number;
   gatewayCpuUsPerRequest?: number;
+  /** Run-queue wait of the gateway's main thread and its GC pauses (gateway-time.ts). */
+  gatewayTime?: GatewayTime;
   simCores: number;
   driverCores: number;
   errorSamples: string[];
@@ -32,11 +35,15 @@ export interface PhaseTarget {
   path: string;
   send: (index: number) => Promise<void>;
   gatewayPid?: number;
+  /** Where the gateway's /metrics is, for its GC pauses (absent when metrics are off). */
+  gatewayUrl?: string;
   simPid: number;
 }
 
 export async function measurePhase(target: PhaseTarget, rate: number, durationMs: number, warmupMs: number): Promise<PhaseResult> {
   if (warmupMs > 0) await runOpenLoop({ rate, durationMs: warmupMs, send: (i) => target.send(i), drainTimeoutMs: 5_000 });
+  // Opened first and closed last, so its /metrics scrapes stay out of the CPU windows.
+  const time = target.gatewayPid === undefined ? undefined : await startGatewayTimeWindow(target.gatewayPid, target.gatewayUrl);
   const gw = target.gatewayPid === undefined ? undefined : startCpuWindow(target.gatewayPid);
   const sim = startCpuWindow(target.simPid);
   const driver0 = process.cpuUsage();
@@ -46,6 +53,7 @@ export async function measurePhase(target: PhaseTarget, rate: number, durationMs
   const driverWall = (performance.now() - driverT0) / 1000;
   const gwCpu = gw?.stop();
   const simCpu = sim.stop();
+  const gatewayTime = await time?.stop();
   const result: PhaseResult = {
     path: target.path,
     rate,
@@ -65,6 +73,7 @@ export async function measurePhase(target: PhaseTarget, rate: number, durationMs
     result.gatewayCores = gwCpu.cores;
     result.gatewayCpuUsPerRequest = run.completed > 0 ? (gwCpu.cpuSeconds / run.completed) * 1e6 : Number.NaN;
   }
+  if (gatewayTime) result.gatewayTime = gatewayTime;
   return result;
 }
 
@@ -96,6 +105,8 @@ export interface PhaseStats {
   sendLagP99: number;
   gatewayCores?: number;
   gatewayCpuUsPerRequest?: number;
+  /** Medians over the rounds. */
+  gatewayTime?: GatewayTime;
   simCores: number;
   errorSamples: string[];
 }
@@ -121,6 +132,14 @@ export function combineRounds(phases: PhaseResult[]): PhaseStats {
   if (first.gatewayCores !== undefined) {
     stats.gatewayCores = mid((p) => p.gatewayCores);
     stats.gatewayCpuUsPerRequest = mid((p) => p.gatewayCpuUsPerRequest);
+  }
+  if (first.gatewayTime) {
+    const time: GatewayTime = {};
+    for (const key of ['runQueueMsPerS', 'runQueueUsPerSlice', 'gcMsPerS', 'gcPauses', 'gcPausesOver10ms'] as const) {
+      const value = mid((p) => p.gatewayTime?.[key]);
+      if (!Number.isNaN(value)) time[key] = value;
+    }
+    stats.gatewayTime = time;
   }
   return stats;
 }

@@ -51,7 +51,7 @@ export async function measureRate(ctx: BenchContext, stack: BenchStack, label: s
     const spans0 = (await sink.stats()).spans;
     const log0 = statSync(gw.process.logFile).size;
     const gateway = await measurePhase(
-      { path: 'gateway', send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, simPid: sim.process.pid },
+      { path: 'gateway', send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, gatewayUrl: gw.process.url, simPid: sim.process.pid },
       rate,
       timing.durationMs,
       timing.warmupMs,
@@ -101,6 +101,30 @@ export function rateTable(points: RatePoint[]): string {
   );
 }
 
+/**
+ * The gateway's stalls next to its p99: waits for a core and GC pauses (bench/lib/gateway-time.ts).
+ * Either one stalls every request in flight at once, which is how a p99 far above the CPU
+ * cost per request comes about.
+ */
+export function stallTable(points: RatePoint[]): string {
+  return table(
+    ['rate (req/s)', 'gateway p99', 'overhead p99', 'main thread waiting for a core (ms/s)', 'mean wait when scheduled (µs)', 'GC pauses (ms/s)', 'GC pauses', 'GC pauses > 10 ms'],
+    points.map((p) => {
+      const t = p.gateway.gatewayTime ?? {};
+      return [
+        p.multiplex ? `${p.rate} (shared streams)` : String(p.rate),
+        ms(p.gateway.latency.p99),
+        ms(p.overhead.p99),
+        ms(t.runQueueMsPerS, 1),
+        ms(t.runQueueUsPerSlice, 0),
+        ms(t.gcMsPerS, 1),
+        ms(t.gcPauses, 0),
+        ms(t.gcPausesOver10ms, 0),
+      ];
+    }),
+  );
+}
+
 export async function nonStreamedScenario(ctx: BenchContext, stack: BenchStack): Promise<ScenarioOutcome & { points: RatePoint[] }> {
   const started = performance.now();
   const rates = ctx.rates ?? (ctx.quick ? [200, 500] : [200, 500, 1000, 2000]);
@@ -143,6 +167,10 @@ export async function nonStreamedScenario(ctx: BenchContext, stack: BenchStack):
       'at the same percentile. CPU of the gateway and simulator processes from /proc; spans/req counts what reached the local OTLP receiver.',
     '',
     rateTable(shared ? [...points, shared] : points),
+    '',
+    'Where the gateway stalled (medians over the rounds, per gateway phase): its main thread ready to run but waiting for a core (/proc schedstat), and V8 garbage-collection pauses (its own `nodejs_gc_duration_seconds`).',
+    '',
+    stallTable(shared ? [...points, shared] : points),
     ...(shared
       ? ['', `"500 (shared streams)": the same model with \`multiplex: true\`, its non-streamed requests sent over the client's long-lived Triton streams instead of a stream each (README, Shared streams); its direct floor shares 4 streams the same way.`]
       : []),
