@@ -4,7 +4,6 @@
  * signal and the request observer, and relaying a generation as SSE or as one JSON body.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { context, propagation, trace } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors.js';
@@ -15,6 +14,7 @@ import type { GatewayServices } from '../services.js';
 import { RequestObserver, startRequestSpan } from '../telemetry/request-observer.js';
 import type { FinishReason, GenerationDelta, GenerationRequest } from '../triton/types.js';
 import { sseDone, sseError, sseHeaders } from './sse.js';
+import { SseFrameWriter } from './sse-writer.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -146,7 +146,7 @@ export interface StreamRenderer {
  * Relays a started generation as SSE. Failures after the first byte become an `error` event
  * and the stream closes without [DONE]; the partial usage is still recorded.
  *
- * The frames go straight to the socket (reply.hijack(), then res.write with backpressure)
+ * The frames go straight to the socket (reply.hijack(), then SseFrameWriter with backpressure)
  * rather than through a Readable handed to reply.send: at 1,000 open streams the stream
  * machinery between an async generator and the socket (Readable.from, pipe, 'data' events)
  * was a tenth of the gateway's CPU per token and a few promises per token for the GC.
@@ -159,11 +159,11 @@ export function relayStream(reply: FastifyReply, generation: Generation, request
   reply.hijack();
   for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
   reply.raw.writeHead(200);
-  void pumpFrames(reply.raw, generation, request, ctx, render);
+  void pumpFrames(new SseFrameWriter(reply.raw), generation, request, ctx, render);
   return reply;
 }
 
-async function pumpFrames(res: ServerResponse, generation: Generation, request: GenerationRequest, ctx: InferenceContext, render: StreamRenderer): Promise<void> {
+async function pumpFrames(out: SseFrameWriter, generation: Generation, request: GenerationRequest, ctx: InferenceContext, render: StreamRenderer): Promise<void> {
   const acc = new CompletionAccumulator(request.maxTokens, { keepText: false });
   const { observer } = ctx;
   let first = true;
@@ -175,38 +175,25 @@ async function pumpFrames(res: ServerResponse, generation: Generation, request: 
       first = false;
       if (frame.length === 0) continue;
       observer.chunkSent(delta.outputTokens ?? 0);
-      // A slow reader must not make the gateway buffer the whole generation.
-      if (!res.write(frame)) await drainedOrClosed(res);
+      const drained = out.write(frame);
+      if (drained) await drained;
     }
-    res.end(render.end(acc) + sseDone);
+    out.end(render.end(acc) + sseDone);
   } catch (err) {
     const error = isGatewayError(err) ? err : new GatewayError('internal_error', 'Unexpected error while streaming', { cause: err });
-    if (ctx.signal.aborted || res.destroyed) {
+    if (ctx.signal.aborted || out.closed) {
       observer.streamAborted('client_disconnect', undefined);
-      res.destroy();
+      out.destroy();
       return;
     }
     observer.streamAborted('mid_stream', error);
-    res.end(sseError(error));
+    out.end(sseError(error));
   } finally {
     const usage = acc.usage();
     if (usage) observer.usage(usage);
     if (acc.perf) observer.perf(acc.perf);
     ctx.release();
   }
-}
-
-/** Resolves when the socket takes more data, or when it closed (the next read of the generation then fails as cancelled). */
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 /**
