@@ -63,12 +63,15 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
   const extraMean = extra(summary.on.overheadMean, summary.off.overheadMean);
   const extraCpu = extra(summary.on.cpuUsPerRequest, summary.off.cpuUsPerRequest);
 
+  const signed = (n: number): string => `${n >= 0 ? '+' : ''}${n.toFixed(0)}%`;
+  // Both must hold: on a noisy 2-core VM the p50s of two phases can differ by more than the
+  // cost itself (a run once measured "on" 51% *below* "off"), while CPU per request is steady.
   const budgets: BudgetCheck[] = [
     {
-      budget: `observability cost (overhead p50 on vs off, ${RATE} req/s)`,
-      limit: '≤ +30%',
-      measured: `${extraP50 >= 0 ? '+' : ''}${extraP50.toFixed(0)}% (${ms(summary.off.overheadP50)} → ${ms(summary.on.overheadP50)} ms; CPU/req ${extraCpu >= 0 ? '+' : ''}${extraCpu.toFixed(0)}%)`,
-      pass: ctx.quick ? undefined : extraP50 <= 30,
+      budget: `observability cost (overhead p50 and CPU per request, on vs off, ${RATE} req/s)`,
+      limit: '≤ +30% each',
+      measured: `p50 ${signed(extraP50)} (${ms(summary.off.overheadP50)} → ${ms(summary.on.overheadP50)} ms), CPU/req ${signed(extraCpu)} (${ms(summary.off.cpuUsPerRequest, 0)} → ${ms(summary.on.cpuUsPerRequest, 0)} µs)`,
+      pass: ctx.quick ? undefined : extraP50 <= 30 && extraCpu <= 30,
     },
   ];
   const row = (label: string, s: typeof summary.on): string[] => [label, ms(s.overheadP50), ms(s.overheadP99), ms(s.overheadMean), ms(s.cpuUsPerRequest, 0), String(s.errors)];
