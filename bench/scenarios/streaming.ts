@@ -11,8 +11,10 @@
  * the floor. The background streams' own TTFT (taken while the streams are being opened) is
  * reported too: it is the cost of a burst of opens, not of open streams.
  */
+import { cpus } from 'node:os';
 import type { BenchStack } from '../lib/bench-stack.js';
 import { ms, type BenchContext } from '../lib/context.js';
+import { startGatewayTimeWindow, type GatewayTime } from '../lib/gateway-time.js';
 import { runOpenLoop } from '../lib/open-loop.js';
 import { summarize, type LatencySummary } from '../lib/percentiles.js';
 import { gatewayRuntimeStats, type GatewayRuntimeStats } from '../lib/processes.js';
@@ -43,6 +45,8 @@ interface StreamRun {
   /** The simulator's and this load generator's CPU over the same window: all three share the machine's cores. */
   simCores: number;
   driverCores: number;
+  /** The gateway's run-queue wait and GC pauses over the plateau (gateway path only). */
+  gatewayTime?: GatewayTime;
 }
 
 export interface StreamingShape {
@@ -65,6 +69,7 @@ async function runStreams(
   simPid: number,
   onPlateau: () => void = () => undefined,
   atPlateauEnd: () => Promise<void> = async () => undefined,
+  gatewayUrl?: string,
 ): Promise<StreamRun> {
   const background = new StreamTimings(shape.streams);
   const probes = new StreamTimings(Number.POSITIVE_INFINITY);
@@ -82,6 +87,8 @@ async function runStreams(
   await sleep(200);
   // Probes fill most of what is left of the plateau (each background stream lives `lifeMs`).
   const probeMs = Math.max(500, Math.min(3_000, lifeMs - shape.rampMs - 800));
+  // Opened before and closed after the CPU windows, so its /metrics scrapes stay out of them.
+  const stalls = gatewayUrl === undefined ? undefined : await startGatewayTimeWindow(cpuPid, gatewayUrl);
   const cpu = startCpuWindow(cpuPid);
   const simCpu = startCpuWindow(simPid);
   const driverCpu = startCpuWindow(process.pid);
@@ -92,6 +99,7 @@ async function runStreams(
   const plateauCores = cpu.stop().cores;
   const simCores = simCpu.stop().cores;
   const driverCores = driverCpu.stop().cores;
+  const gatewayTime = await stalls?.stop();
   await atPlateauEnd();
   const run = await backgroundRun;
   const relayed = background.relayedTokensPerSecond();
@@ -112,6 +120,7 @@ async function runStreams(
     plateauCores,
     simCores,
     driverCores,
+    ...(gatewayTime ? { gatewayTime } : {}),
   };
 }
 
@@ -151,6 +160,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
     async () => {
       statsAtPlateau = await gatewayRuntimeStats(gw.process.url);
     },
+    gw.process.url,
   );
   ctx.log(
     `  gateway: ${viaGateway.completed}/${viaGateway.streams} streams, probe TTFT p50 ${ms(viaGateway.probeTtft.p50)} p99 ${ms(viaGateway.probeTtft.p99)} ms, ` +
@@ -163,6 +173,13 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
   const perStreamKiB = viaGateway.peakOpen > 0 ? (rssPeak - rssBefore) / 1024 / viaGateway.peakOpen : Number.NaN;
   const expectedRate = (streams * 1000) / tpotMs;
   const full = !ctx.quick;
+  // What relaying the offered rate asks of the machine: the gateway's CPU per relayed token
+  // (all its CPU over the plateau, probes included) times the offered rate, next to what the
+  // simulator and the load generator needed on the direct run.
+  const usPerToken = viaGateway.relayedTokensPerSecond > 0 ? (viaGateway.plateauCores / viaGateway.relayedTokensPerSecond) * 1e6 : Number.NaN;
+  const gatewayCoresNeeded = (usPerToken * expectedRate) / 1e6;
+  const loadCores = direct.simCores + direct.driverCores;
+  const capacity = { usPerToken, gatewayCoresNeeded, loadCores, machineCores: cpus().length };
   const mib = (b: number | undefined): string => (b === undefined || Number.isNaN(b) ? '–' : `${(b / MiB).toFixed(1)} MiB`);
 
   const budgets: BudgetCheck[] = [
@@ -226,6 +243,22 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
         ],
       ],
     ),
+    '',
+    `What relaying ${expectedRate.toFixed(0)} tokens/s asks of this ${capacity.machineCores}-core machine, and where the gateway stalled over the plateau (README, Performance):`,
+    '',
+    table(
+      ['gateway CPU per relayed token (µs)', `gateway cores for ${expectedRate.toFixed(0)} tokens/s`, 'simulator + load generator (direct run, cores)', 'total asked (cores)', "gateway's main thread waiting for a core (ms/s)", 'GC pauses (ms/s)'],
+      [
+        [
+          ms(usPerToken, 0),
+          ms(gatewayCoresNeeded),
+          ms(loadCores),
+          `${ms(gatewayCoresNeeded + loadCores)} of ${capacity.machineCores}`,
+          ms(viaGateway.gatewayTime?.runQueueMsPerS, 1),
+          ms(viaGateway.gatewayTime?.gcMsPerS, 1),
+        ],
+      ],
+    ),
     ...(viaGateway.errorSamples.length > 0 ? ['', `Gateway errors: ${viaGateway.errorSamples.join('; ')}`] : []),
   ].join('\n');
 
@@ -235,7 +268,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
     id: 'streaming',
     title: `3. Streaming: ${streams} concurrent streams`,
     markdown,
-    data: { shape, direct, gateway: viaGateway, ttftOverhead, rampTtftOverhead, gapOverhead, rssBefore, rssPeak, perStreamKiB, expectedRate, statsBefore, statsAtPlateau },
+    data: { shape, direct, gateway: viaGateway, capacity, ttftOverhead, rampTtftOverhead, gapOverhead, rssBefore, rssPeak, perStreamKiB, expectedRate, statsBefore, statsAtPlateau },
     budgets,
     seconds: (performance.now() - started) / 1000,
   };
