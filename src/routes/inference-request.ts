@@ -11,7 +11,7 @@ import { CompletionAccumulator } from '../inference/completion-accumulator.js';
 import type { Generation } from '../inference/generation.js';
 import type { ModelEntry } from '../inference/model-registry.js';
 import type { GatewayServices } from '../services.js';
-import { RequestObserver, startRequestSpan } from '../telemetry/request-observer.js';
+import { RequestObserver, startRequestSpan, type TraceLogFields } from '../telemetry/request-observer.js';
 import type { FinishReason, GenerationDelta, GenerationRequest } from '../triton/types.js';
 import { sseDone, sseError, sseHeaders } from './sse.js';
 import { SseFrameWriter } from './sse-writer.js';
@@ -105,7 +105,7 @@ export async function beginInference(
   return { observer, signal: controller.signal, release: releaseOnce };
 }
 
-function traceFields(span: ReturnType<typeof startRequestSpan>): Record<string, string> {
+function traceFields(span: ReturnType<typeof startRequestSpan>): TraceLogFields {
   const ctx = span.spanContext();
   return trace.isSpanContextValid(ctx) ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
 }

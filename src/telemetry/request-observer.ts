@@ -15,6 +15,12 @@ import type { Metrics } from './metrics.js';
 
 const tracer = trace.getTracer('triton-gateway');
 
+/** The trace ids of a request's span, for its log lines (empty when tracing is off). */
+export interface TraceLogFields {
+  readonly trace_id?: string;
+  readonly span_id?: string;
+}
+
 /** What one finished inference request amounts to, for in-process consumers (anomaly detection, governance). */
 export interface CompletionSummary {
   requestId: string;
@@ -63,7 +69,7 @@ export class RequestObserver implements InferenceObserver {
     readonly span: Span,
     private readonly listeners: readonly CompletionListener[] = [],
     /** Added to each line this observer logs (trace ids): cheaper than a pino child per request. */
-    private readonly logFields: Readonly<Record<string, string>> = {},
+    private readonly logFields: TraceLogFields = {},
   ) {}
 
   get model(): string {
@@ -269,10 +275,14 @@ export class RequestObserver implements InferenceObserver {
     const schemaParams = this.entry.schema?.parameters ?? {};
     const engine = this.entry.config.engine;
     const flat = flatLineLogger(this.log);
+    // A plain literal, no spreads: built from spreads, this object cost ~10 KB more garbage per
+    // request and a third of the gateway's promotion to the old generation (GC traces, README
+    // Performance). pino leaves out the undefined fields, so the line is the same.
     (flat ?? this.log).info(
       {
-        ...(flat ? { reqId: this.requestId } : {}),
-        ...this.logFields,
+        reqId: flat ? this.requestId : undefined,
+        trace_id: this.logFields.trace_id,
+        span_id: this.logFields.span_id,
         model,
         served_model: served,
         stream: this.stream,
