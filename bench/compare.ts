@@ -63,7 +63,7 @@ async function main(): Promise<void> {
         if (path === 'direct') round.direct = await measurePhase({ path, send: (i) => direct.complete(i), simPid: sim.pid }, rate, durationMs, 750);
         else {
           const gw = gateways.find((g) => g.label === path)!;
-          round[path] = await measurePhase({ path, send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, simPid: sim.pid }, rate, durationMs, 750);
+          round[path] = await measurePhase({ path, send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, gatewayUrl: gw.process.url, simPid: sim.pid }, rate, durationMs, 750);
         }
       }
       results.push(round);
@@ -87,11 +87,13 @@ async function main(): Promise<void> {
     ms(median(results.map((r) => r[label].latency.p99 - r.direct.latency.p99))),
     ms(median(results.map((r) => r[label].latency.mean - r.direct.latency.mean))),
     ms(median(results.map((r) => r[label].gatewayCpuUsPerRequest ?? Number.NaN)), 0),
+    ms(median(results.map((r) => r[label].gatewayTime?.gcMsPerS ?? Number.NaN)), 1),
+    ms(median(results.map((r) => r[label].gatewayTime?.runQueueMsPerS ?? Number.NaN)), 1),
     String(results.reduce((n, r) => n + r[label].errors + r[label].dropped, 0)),
   ];
   process.stdout.write(
     `\n${rate} req/s, observability ${observability}, medians of ${rounds} rounds (direct p50 ${ms(median(results.map((r) => r.direct.latency.p50)))} ms)\n\n` +
-      `${table(['build', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'errors'], [row('A'), row('B')])}\n`,
+      `${table(['build', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'GC pauses (ms/s)', 'waiting for a core (ms/s)', 'errors'], [row('A'), row('B')])}\n`,
   );
 }
 
