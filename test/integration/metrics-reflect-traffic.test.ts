@@ -66,7 +66,9 @@ test('every documented metric is exported, with values that match the traffic', 
   assert.equal(m.value('gen_ai_client_token_usage_count', { gen_ai_request_model: 'qwen3', gen_ai_token_type: 'output' }), 1);
   assert.equal(m.value('request_duration_seconds_count', { endpoint: '/v1/completions' }), 4);
   assert.equal(m.value('active_requests'), 0);
-  assert.equal(m.value('triton_up', { target: 'primary' }), 1);
+  // Health is checked in the background (at start-up without waiting, then every 5 s), so on a
+  // busy machine the first answer may not have landed yet: wait for it rather than race it.
+  await eventually(async () => (await scrape(`${stack.url}/metrics`)).value('triton_up', { target: 'primary' }) === 1, 12_000, 'triton_up to report the target');
   assert.equal(m.value('triton_model_ready', { model_name: 'qwen3' }), 1);
   assert.ok(m.has('process_resident_memory_bytes'), 'Node process metrics included');
 });
