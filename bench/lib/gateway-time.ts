@@ -6,6 +6,7 @@
  * runs the simulator and the load generator, these two are what the p99 is made of (README,
  * Performance), so the tables print them next to it.
  */
+import { readFile } from 'node:fs/promises';
 
 export interface SchedStat {
   /** Nanoseconds on a CPU, waiting on a run queue, and the number of times it was scheduled. */
@@ -23,7 +24,6 @@ export function parseSchedStat(text: string): SchedStat | undefined {
 
 /** The main thread's schedstat (its thread id is the process id); undefined off Linux. */
 export async function mainThreadSchedStat(pid: number): Promise<SchedStat | undefined> {
-  const { readFile } = await import('node:fs/promises');
   try {
     return parseSchedStat(await readFile(`/proc/${pid}/task/${pid}/schedstat`, 'utf8'));
   } catch {
