@@ -6,19 +6,15 @@
  *   npx tsx bench/otlp-sink-process.ts
  *
  * Listens on 127.0.0.1 (a free port), answers every export with 200 and counts what arrived;
- * `GET /stats` returns `{exports, bytes, spans}` as JSON. The span count is a substring count
- * (no JSON parsing), to keep the receiver cheap on a 2-core machine. Prints one ready line to
+ * `GET /stats` returns `{exports, bytes, spans}` as JSON. Spans are counted without decoding
+ * the export (`lib/otlp-span-count.ts`, JSON or protobuf by content type), to keep the receiver
+ * cheap on a 2-core machine. Prints one ready line to
  * stdout: `otlp-sink ready endpoint=<url> stats=<url>`. Stops on SIGTERM or SIGINT, and with
  * `--exit-with-stdin` (as `lib/otlp-sink.ts` runs it) also when its stdin closes, so a parent
  * that dies without stopping it does not leave it running.
  */
 import { createServer } from 'node:http';
-
-function countOccurrences(text: string, needle: string): number {
-  let n = 0;
-  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) n++;
-  return n;
-}
+import { countJsonSpans, countProtobufSpans } from './lib/otlp-span-count.js';
 
 let exports = 0;
 let bytes = 0;
@@ -37,9 +33,12 @@ const server = createServer((req, res) => {
     const body = Buffer.concat(chunks);
     exports += 1;
     bytes += body.length;
-    if ((req.headers['content-type'] ?? '').includes('json')) {
-      // `"spanId":` names each span once; a parent is `"parentSpanId":`, which does not match.
-      spans += countOccurrences(body.toString('utf8'), '"spanId":');
+    const type = req.headers['content-type'] ?? '';
+    try {
+      if (type.includes('json')) spans += countJsonSpans(body.toString('utf8'));
+      else if (type.includes('protobuf')) spans += countProtobufSpans(body);
+    } catch (err) {
+      process.stderr.write(`otlp-sink: export not counted: ${(err as Error).message}\n`);
     }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{}');

@@ -1,7 +1,7 @@
 /**
- * The production preload (`node --import …/tracing`) exports spans over OTLP/HTTP to a local
- * receiver, the Jaeger exporter starts from the OTEL_* variables, and a bad exporter name is
- * refused at start-up.
+ * The production preload (`node --import …/tracing`) exports spans over OTLP/HTTP (protobuf
+ * unless OTEL_EXPORTER_OTLP_PROTOCOL says http/json) to a local receiver, the Jaeger exporter
+ * starts from the OTEL_* variables, and a bad exporter name or protocol is refused.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
 import { stringify } from 'yaml';
 import { createTraceExporter } from '../../src/telemetry/tracing-setup.js';
@@ -20,8 +21,12 @@ import { freePort } from '../helpers/free-port.js';
 import { waitReady } from '../helpers/stack.js';
 
 test('the exporter follows OTEL_TRACES_EXPORTER', async () => {
-  assert.ok((await createTraceExporter({})) instanceof OTLPTraceExporter);
-  assert.ok((await createTraceExporter({ OTEL_TRACES_EXPORTER: 'otlp' })) instanceof OTLPTraceExporter);
+  assert.ok((await createTraceExporter({})) instanceof OtlpProtobufExporter);
+  assert.ok((await createTraceExporter({ OTEL_TRACES_EXPORTER: 'otlp' })) instanceof OtlpProtobufExporter);
+  assert.ok((await createTraceExporter({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })) instanceof OtlpJsonExporter);
+  assert.ok((await createTraceExporter({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' })) instanceof OtlpJsonExporter, 'the traces variable wins');
+  assert.ok((await createTraceExporter({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/Protobuf' })) instanceof OtlpProtobufExporter);
+  await assert.rejects(() => createTraceExporter({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported/);
   assert.ok((await createTraceExporter({ OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_JAEGER_AGENT_HOST: '127.0.0.1' })) instanceof JaegerExporter);
   assert.ok((await createTraceExporter({ OTEL_TRACES_EXPORTER: 'console' })) instanceof ConsoleSpanExporter);
   assert.equal(await createTraceExporter({ OTEL_TRACES_EXPORTER: 'none' }), undefined);
@@ -64,11 +69,15 @@ test('spans reach a local OTLP/HTTP receiver from the preloaded SDK', async (t) 
   const sim = await startSimulator({ grpcPort: 0, httpPort: 0, metricsPort: 0 });
   t.after(() => sim.stop());
   const bodies: string[] = [];
+  const contentTypes = new Set<string>();
   const receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
-      if (req.url === '/v1/traces') bodies.push(body);
+      if (req.url === '/v1/traces') {
+        bodies.push(body);
+        contentTypes.add(req.headers['content-type'] ?? '');
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -86,6 +95,8 @@ test('spans reach a local OTLP/HTTP receiver from the preloaded SDK', async (t) 
     assert.equal(res.status, 200);
   });
   assert.equal(code, 0, output);
+  assert.deepEqual([...contentTypes], ['application/x-protobuf'], 'OTLP/HTTP protobuf by default, as the specification says');
+  // Protobuf keeps strings as they are, so the names can be found in the raw bytes.
   const all = bodies.join('\n');
   assert.ok(all.includes('gw-under-test'), 'the resource names the service');
   assert.ok(all.includes('POST /v1/completions'), 'the request span was exported');
