@@ -2,8 +2,10 @@
  * Scenario 4: what observability costs. The same non-streamed load at 500 req/s through two
  * gateways: everything on (tracing sampled at 100% to a local OTLP receiver, metrics, info logs
  * to a file) and everything off (OTEL_SDK_DISABLED=true, metrics.enabled false, logging.level
- * silent). Phases alternate direct / off / on over several rounds and the medians are compared,
- * because a shared 2-core machine drifts between phases.
+ * silent). Phases alternate direct / off / on over several rounds, and the extra cost is taken
+ * within each round (on against the off phase next to it) before the median over rounds:
+ * a shared 2-core machine drifts by more than the cost between rounds (CPU per request of
+ * the same build moved from 1,120 to 1,845 µs in one run).
  */
 import type { BenchStack } from '../lib/bench-stack.js';
 import { ms, type BenchContext } from '../lib/context.js';
@@ -21,14 +23,15 @@ interface Round {
 
 export async function observabilityScenario(ctx: BenchContext, stack: BenchStack): Promise<ScenarioOutcome> {
   const started = performance.now();
-  const rounds = ctx.quick ? 1 : 3;
+  const rounds = ctx.quick ? 1 : 5;
   const timing = ctx.quick ? { durationMs: 2_000, warmupMs: 500 } : { durationMs: 4_000, warmupMs: 750 };
   ctx.log(`scenario 4: observability off vs on at ${RATE} req/s, ${rounds} round(s) of ${timing.durationMs / 1000} s phases`);
   const sim = await stack.sim('zero');
   const on = await stack.gateway('gateway-on', 'zero', 'on');
   const off = await stack.gateway('gateway-off', 'zero', 'off');
-  // The "off" gateway was just started: JIT it before its first measured round.
-  await measurePhase({ path: 'off', send: (i) => off.client.complete(i), gatewayPid: off.process.pid, simPid: sim.process.pid }, RATE, 1_500, 0);
+  // JIT both before the first measured round: "off" was just started, and so is "on" when this
+  // scenario runs without scenario 1 before it.
+  for (const gw of [off, on]) await measurePhase({ path: 'warm-up', send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, simPid: sim.process.pid }, RATE, 1_500, 0);
 
   const results: Round[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -58,30 +61,42 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
     errors: results.reduce((n, r) => n + pick(r).errors + pick(r).dropped, 0),
   });
   const summary = { off: side((r) => r.off), on: side((r) => r.on) };
-  const extra = (a: number, b: number): number => (b > 0 ? (a / b - 1) * 100 : Number.NaN);
-  const extraP50 = extra(summary.on.overheadP50, summary.off.overheadP50);
-  const extraMean = extra(summary.on.overheadMean, summary.off.overheadMean);
-  const extraCpu = extra(summary.on.cpuUsPerRequest, summary.off.cpuUsPerRequest);
+  // Paired within each round: the median of the rounds' differences, against the off side's median.
+  const extraOver = (diff: (r: Round) => number, base: number): number => (base > 0 ? (stat(diff) / base) * 100 : Number.NaN);
+  const extraP50 = extraOver((r) => r.on.latency.p50 - r.off.latency.p50, summary.off.overheadP50);
+  const extraMean = extraOver((r) => r.on.latency.mean - r.off.latency.mean, summary.off.overheadMean);
+  const extraCpu = stat((r) => ((r.on.gatewayCpuUsPerRequest ?? Number.NaN) / (r.off.gatewayCpuUsPerRequest ?? Number.NaN) - 1) * 100);
 
   const signed = (n: number): string => `${n >= 0 ? '+' : ''}${n.toFixed(0)}%`;
-  // Both must hold: on a noisy 2-core VM the p50s of two phases can differ by more than the
-  // cost itself (a run once measured "on" 51% *below* "off"), while CPU per request is steady.
+  // Both must hold: latency is what the budget names, CPU per request is what observability
+  // actually spends; near saturation a little CPU moves the queueing in front of every request.
   const budgets: BudgetCheck[] = [
     {
       budget: `observability cost (overhead p50 and CPU per request, on vs off, ${RATE} req/s)`,
       limit: '≤ +30% each',
-      measured: `p50 ${signed(extraP50)} (${ms(summary.off.overheadP50)} → ${ms(summary.on.overheadP50)} ms), CPU/req ${signed(extraCpu)} (${ms(summary.off.cpuUsPerRequest, 0)} → ${ms(summary.on.cpuUsPerRequest, 0)} µs)`,
+      measured: `p50 ${signed(extraP50)}, CPU/req ${signed(extraCpu)} (paired per round; medians ${ms(summary.off.overheadP50)} → ${ms(summary.on.overheadP50)} ms, ${ms(summary.off.cpuUsPerRequest, 0)} → ${ms(summary.on.cpuUsPerRequest, 0)} µs)`,
       pass: ctx.quick ? undefined : extraP50 <= 30 && extraCpu <= 30,
     },
   ];
   const row = (label: string, s: typeof summary.on): string[] => [label, ms(s.overheadP50), ms(s.overheadP99), ms(s.overheadMean), ms(s.cpuUsPerRequest, 0), String(s.errors)];
   const markdown = [
-    `${RATE} req/s, ${rounds} round(s) of direct / off / on phases (${timing.durationMs / 1000} s each), medians over the rounds. ` +
+    `${RATE} req/s, ${rounds} round(s) of direct / off / on phases (${timing.durationMs / 1000} s each), medians over the rounds; the extra cost below is paired ` +
+      'within each round (on minus the off phase next to it, then the median over rounds). ' +
       '"on": OTLP traces sampled at 100% to a local receiver, Prometheus metrics, info logs to a file. "off": OTEL_SDK_DISABLED=true, metrics.enabled false, logging.level silent.',
     '',
     table(['observability', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'errors'], [row('off', summary.off), row('on', summary.on)]),
     '',
-    `Extra cost of observability: overhead p50 ${extraP50.toFixed(0)}%, mean ${extraMean.toFixed(0)}%, CPU per request ${extraCpu.toFixed(0)}%.`,
+    `Extra cost of observability: overhead p50 ${signed(extraP50)}, mean ${signed(extraMean)}, CPU per request ${signed(extraCpu)}.`,
+    '',
+    table(
+      ['round', 'order', 'overhead p50 off / on (ms)', 'CPU/req off / on (µs)'],
+      results.map((r, i) => [
+        String(i + 1),
+        i % 2 === 0 ? 'off, on' : 'on, off',
+        `${ms(r.off.latency.p50 - r.direct.latency.p50)} / ${ms(r.on.latency.p50 - r.direct.latency.p50)}`,
+        `${ms(r.off.gatewayCpuUsPerRequest, 0)} / ${ms(r.on.gatewayCpuUsPerRequest, 0)}`,
+      ]),
+    ),
   ].join('\n');
 
   await stack.stopGateway('gateway-off');
