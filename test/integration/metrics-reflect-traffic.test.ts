@@ -82,7 +82,13 @@ test("GPU values equal the simulator's and Triton's pending count is re-exported
     assert.equal(m.value('gpu_memory_used_bytes', { gpu_id: g.uuid }), g.memoryUsedBytes, 'idle: the weights only');
     assert.equal(m.value('gpu_utilization_percent', { gpu_id: g.uuid }), g.utilization * 100);
   }
-  assert.ok(m.text.includes('triton_pending_requests{target="primary",model="llama-3-8b-trtllm"} 0'));
+  // A poll taken while the previous test's requests were queued in Triton reads 1; the next
+  // one (every 200 ms here) reads the idle 0.
+  await eventually(
+    async () => (await scrape(`${stack.url}/metrics`)).text.includes('triton_pending_requests{target="primary",model="llama-3-8b-trtllm"} 0'),
+    3000,
+    "an idle Triton's pending count",
+  );
   assert.ok(m.value('triton_metrics_last_success_timestamp_seconds', { target: 'primary' }) > Date.now() / 1000 - 60);
 });
 
