@@ -8,8 +8,6 @@
 export interface SteadyTraffic {
   /** Status of every answered request (0 when the request itself failed), oldest first. */
   readonly statuses: number[];
-  /** When each of those requests was sent (Date.now()), same order. */
-  readonly sentAt: number[];
   /** Statuses of the requests sent at or after `since`. */
   sentSince(since: number): number[];
   stop(): Promise<void>;
@@ -38,7 +36,6 @@ export function driveTraffic(url: string, body: Record<string, unknown>, o: { in
   })();
   return {
     statuses,
-    sentAt,
     sentSince: (since) => statuses.filter((_, i) => sentAt[i]! >= since),
     async stop() {
       stopped = true;
