@@ -24,7 +24,7 @@ import { StreamTimings } from '../lib/stream-timings.js';
 
 type Send = (i: number, at: number, timings: StreamTimings, maxTokens?: number) => Promise<void>;
 
-interface StreamRun {
+export interface StreamRun {
   path: string;
   streams: number;
   completed: number;
@@ -61,7 +61,8 @@ export interface StreamingShape {
 const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function runStreams(
+/** One streaming run through `send` (also used by bench/relay-floor.ts). */
+export async function runStreams(
   path: string,
   shape: StreamingShape,
   send: Send,
