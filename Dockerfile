@@ -23,9 +23,13 @@ RUN npm run build \
 # ---- runtime: compiled code and production node_modules only
 FROM node:${NODE_VERSION}-slim AS runtime
 ARG GIT_COMMIT=""
+# MALLOC_ARENA_MAX=2: glibc gives each thread that mallocs (V8's GC helpers, libuv's pool) an
+# arena of its own, up to 8 per core, and keeps their freed memory. Two arenas took 10-16 MB off
+# the gateway's RSS at 1,000 open streams with the same relay rate (README, Performance).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
+    MALLOC_ARENA_MAX=2 \
     GIT_COMMIT=${GIT_COMMIT}
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { gatewayProcessEnv } from '../../bench/lib/processes.js';
 import { exists, listFiles, readJson, readText } from './support/repo-files.js';
 
 interface Instruction {
@@ -59,6 +60,12 @@ describe('Dockerfile', () => {
     assert.equal(users.length, 1);
     const user = users[0]!.args.split(':')[0]!;
     assert.ok(user !== 'root' && user !== '0' && user !== '', `USER ${users[0]!.args}`);
+  });
+
+  test('caps glibc malloc arenas as the benchmark runs the gateway (MALLOC_ARENA_MAX=2)', () => {
+    const env = find(runtime, 'ENV').map((i) => i.args).join(' ');
+    assert.match(env, /(^|\s)MALLOC_ARENA_MAX=2(\s|$)/);
+    assert.equal(gatewayProcessEnv({}).MALLOC_ARENA_MAX, '2', 'bench/lib/processes.ts starts the gateway without the image setting');
   });
 
   test('checks /livez with node (the slim image has no curl), in exec form', () => {
