@@ -20,7 +20,7 @@ import { ms, progressLogger, type BenchContext } from './lib/context.js';
 import { completionClient, type CompletionClient } from './lib/gateway-client.js';
 import { median } from './lib/percentiles.js';
 import { measurePhase, type PhaseResult } from './lib/phase.js';
-import { machineInfo } from './lib/proc-stats.js';
+import { machineInfo, rssBytes } from './lib/proc-stats.js';
 import { benchModel, repoRoot } from './lib/processes.js';
 import { table } from './lib/report.js';
 import { runStreams, type StreamingShape, type StreamRun } from './scenarios/streaming.js';
@@ -50,7 +50,7 @@ type Path = 'direct' | 'bare relay' | 'gateway';
 async function nonStreamed(ctx: BenchContext, stack: BenchStack, relays: BareRelay[]): Promise<{ markdown: string; data: unknown }> {
   const sim = await stack.sim('zero');
   const gw = await stack.gateway('gateway-on', 'zero', 'on');
-  const relay = await startBareRelay(sim.process.grpcAddress, tritonModel);
+  const relay = await startBareRelay(sim.process.grpcAddress, tritonModel, { compileTo: join(ctx.workDir, 'bare-relay') });
   relays.push(relay);
   const relayClient = completionClient(relay.url, benchModel, { maxTokens: nonStreamedTokens, streamTokens: nonStreamedTokens });
   const send: Record<Path, { send: (i: number) => Promise<void>; pid?: number; url?: string }> = {
@@ -108,7 +108,7 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
   const shape: StreamingShape = { streams, tokens: 128, tpotMs: 50, rampMs: 2_000, probeRate: 50, probeTokens: 4 };
   const sim = await stack.sim('stream', { tpotMs: shape.tpotMs, streamTokens: shape.tokens });
   const gw = await stack.gateway('gateway-stream', 'stream', 'on', { streamTokens: shape.tokens });
-  const relay = await startBareRelay(sim.process.grpcAddress, tritonModel);
+  const relay = await startBareRelay(sim.process.grpcAddress, tritonModel, { compileTo: join(ctx.workDir, 'bare-relay') });
   relays.push(relay);
   const relayClient: CompletionClient = completionClient(relay.url, benchModel, { maxTokens: nonStreamedTokens, streamTokens: shape.tokens });
   const warm = { ...shape, streams: 50, tokens: 8, rampMs: 250, probeRate: 10 };
@@ -116,15 +116,20 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
   await runStreams('warm-up', warm, (i, at, t, n) => sim.direct.stream(i, at, t, n ?? 8), sim.process.pid, sim.process.pid);
   await runStreams('warm-up', warm, (i, at, t, n) => relayClient.stream(i, at, t, n ?? 8), relay.pid, sim.process.pid);
   await runStreams('warm-up', warm, (i, at, t, n) => gw.client.stream(i, at, t, n ?? 8), gw.process.pid, sim.process.pid);
-  const runs: StreamRun[] = [];
+  const runs: Array<StreamRun & { rssBefore: number; rssPeak: number }> = [];
   for (const [path, client, pid, url] of [
     ['direct', sim.direct, sim.process.pid, undefined],
     ['bare relay', relayClient, relay.pid, undefined],
     ['gateway', gw.client, gw.process.pid, gw.process.url],
   ] as const) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const run = await runStreams(path, shape, (i, at, t, n) => client.stream(i, at, t, n), pid, sim.process.pid, undefined, undefined, url);
-    runs.push(run);
+    const rssBefore = rssBytes(pid);
+    let rssPeak = rssBefore;
+    const sampleRss = (): void => {
+      rssPeak = Math.max(rssPeak, rssBytes(pid));
+    };
+    const run = await runStreams(path, shape, (i, at, t, n) => client.stream(i, at, t, n), pid, sim.process.pid, sampleRss, undefined, url);
+    runs.push({ ...run, rssBefore, rssPeak });
     ctx.log(`  ${path}: ${run.completed}/${run.streams} streams, probe TTFT p99 ${ms(run.probeTtft.p99)} ms, ${run.relayedTokensPerSecond.toFixed(0)} tokens/s, ${ms(run.plateauCores)} cores`);
   }
   relayClient.close();
@@ -136,10 +141,10 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
   const markdown = [
     `### Streaming: ${streams} open streams, ${shape.tokens} tokens at ${shape.tpotMs} ms/token (${offered} tokens/s offered)`,
     '',
-    'One run per path, as scenario 3 runs it (background streams opened over 2 s, probes at 50/s on the plateau). CPU is the serving process over the plateau: the simulator for direct, else the relay or the gateway.',
+    'One run per path, as scenario 3 runs it (background streams opened over 2 s, probes at 50/s on the plateau). CPU and RSS are the serving process\'s over the plateau: the simulator for direct, else the relay or the gateway (RSS before the run → peak).',
     '',
     table(
-      ['path', 'streams ok', 'probe TTFT p50 (ms)', 'probe TTFT p99 (ms)', 'TTFT overhead p50 / p99 (ms)', 'inter-token p99 (ms)', 'relayed tokens/s', 'CPU (cores)', 'CPU per relayed token (µs)', 'simulator + load generator (cores)'],
+      ['path', 'streams ok', 'probe TTFT p50 (ms)', 'probe TTFT p99 (ms)', 'TTFT overhead p50 / p99 (ms)', 'inter-token p99 (ms)', 'relayed tokens/s', 'CPU (cores)', 'CPU per relayed token (µs)', 'RSS (MB)', 'simulator + load generator (cores)'],
       runs.map((r) => [
         r.path,
         `${r.completed}/${r.streams}`,
@@ -150,6 +155,7 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
         r.relayedTokensPerSecond.toFixed(0),
         ms(r.plateauCores),
         r === direct ? '–' : ms((r.plateauCores / r.relayedTokensPerSecond) * 1e6, 0),
+        `${(r.rssBefore / 1e6).toFixed(0)} → ${(r.rssPeak / 1e6).toFixed(0)}`,
         `${ms(r.simCores)} + ${ms(r.driverCores)}`,
       ]),
     ),
