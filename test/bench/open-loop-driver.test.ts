@@ -88,8 +88,9 @@ test('sends rate × duration requests, none before its scheduled time', async ()
   result.scheduledAtMs.forEach((at, i) => assert.ok(Math.abs(at - i * 5) < 1e-6, `arrival ${i} scheduled at ${at} ms`));
   sentAt.forEach((t, i) => assert.ok(t >= start + i * 5 - 1, `request ${i} sent ${(start + i * 5 - t).toFixed(2)} ms early`));
   assert.ok(result.sendLagMs.every((lag) => lag >= -1));
-  // The whole schedule spans 59 intervals: the driver did not compress it.
-  assert.ok(sentAt[59]! - sentAt[0]! >= 59 * 5 - 2);
+  // That no request went early is also what shows the schedule was not compressed. (Send times are
+  // not compared with each other: a stall of this process, 47 s once in a fresh-clone CI run,
+  // rightly sends everything that came due at once.)
 });
 
 test('latency counts from the scheduled time, so a server backlog shows as latency', async () => {
