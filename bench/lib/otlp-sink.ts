@@ -6,11 +6,9 @@
  * spans/s, receiving them in the load generator would take the driver's CPU and delay its
  * timers while it measures the gateway. The counts are read over HTTP (`GET /stats`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { keepTail, repoRoot, stopChild } from './processes.js';
+import { spawnNodeUntilReady, stopChild } from './processes.js';
 
 export interface OtlpSinkStats {
   exports: number;
@@ -35,45 +33,20 @@ const program = fileURLToPath(new URL('../otlp-sink-process.ts', import.meta.url
 
 export async function startOtlpSink(): Promise<OtlpSink> {
   // stdin is a pipe the child watches: if this process dies without close(), the receiver exits too.
-  const child = spawn(process.execPath, ['--import', 'tsx', program, '--exit-with-stdin'], {
-    cwd: repoRoot, // where `--import tsx` is resolved from
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const stderrTail = keepTail(child);
-  const lines = createInterface({ input: child.stdout! });
-  let line: string;
-  try {
-    [line] = (await Promise.race([
-      once(lines, 'line'),
-      once(child, 'exit').then(() => {
-        throw new Error(`OTLP receiver exited before it was ready:\n${stderrTail()}`);
-      }),
-    ])) as [string];
-  } catch (err) {
-    await stopChild(child, 5_000);
-    throw err;
-  }
-  const endpoint = /endpoint=(\S+)/.exec(line)?.[1];
-  const statsUrl = /stats=(\S+)/.exec(line)?.[1];
-  if (!endpoint || !statsUrl) {
-    await stopChild(child, 5_000);
-    throw new Error(`unexpected ready line from the OTLP receiver: ${line}`);
-  }
+  const { child, fields, stderrTail } = await spawnNodeUntilReady(['--import', 'tsx', program, '--exit-with-stdin'], 'OTLP receiver', ['endpoint', 'stats'], { stdin: 'pipe' });
+  const { endpoint, stats: statsUrl } = fields;
   return {
-    endpoint,
+    endpoint: endpoint!,
     pid: child.pid!,
     child,
     stderrTail,
     stats: async () => {
-      const res = await fetch(statsUrl).catch((err: unknown) => {
+      const res = await fetch(statsUrl!).catch((err: unknown) => {
         throw new Error(`OTLP receiver (pid ${child.pid}) did not answer /stats: ${(err as Error).message}\n${stderrTail()}`);
       });
       if (res.status !== 200) throw new Error(`OTLP receiver /stats answered ${res.status}`);
       return (await res.json()) as OtlpSinkStats;
     },
-    close: async () => {
-      lines.close();
-      await stopChild(child, 5_000);
-    },
+    close: () => stopChild(child, 5_000),
   };
 }

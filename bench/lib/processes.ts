@@ -44,6 +44,47 @@ export async function stopChild(child: ChildProcess, timeoutMs = 15_000): Promis
   clearTimeout(timer);
 }
 
+export interface ReadyChild {
+  child: ChildProcess;
+  /** The `key=value` fields of the ready line that were asked for. */
+  fields: Record<string, string>;
+  stderrTail(): string;
+}
+
+/**
+ * Runs `node <args>` from the repository root (where `--import tsx` resolves) and waits for its
+ * first stdout line: each of the benchmark's child programs prints one ready line of `key=value`
+ * fields. An exit before it, or a line without every field in `expect`, stops the child and
+ * throws with the end of its stderr. `stdin: 'pipe'` for children that exit when it closes.
+ */
+export async function spawnNodeUntilReady(args: string[], name: string, expect: string[], opts: { stdin?: 'pipe' | 'ignore' } = {}): Promise<ReadyChild> {
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
+  const stderrTail = keepTail(child);
+  const lines = createInterface({ input: child.stdout! });
+  try {
+    const [line] = (await Promise.race([
+      once(lines, 'line'),
+      once(child, 'exit').then(() => {
+        throw new Error(`${name} exited before it was ready:\n${stderrTail()}`);
+      }),
+    ])) as [string];
+    const fields: Record<string, string> = {};
+    for (const key of expect) {
+      const value = new RegExp(`(?:^|\\s)${key}=(\\S+)`).exec(line)?.[1];
+      if (value === undefined) throw new Error(`unexpected ready line from ${name} (no ${key}=): ${line}`);
+      fields[key] = value;
+    }
+    return { child, fields, stderrTail };
+  } catch (err) {
+    await stopChild(child, 5_000);
+    throw err;
+  } finally {
+    // Nothing else is read from stdout; keep the pipe drained so the child never blocks on it.
+    lines.close();
+    child.stdout!.resume();
+  }
+}
+
 /** A port that was free a moment ago (the gateway needs its port before it starts). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -97,23 +138,13 @@ export async function startSim(options: SimOptions): Promise<SimProcess> {
   const modelsFile = join(options.workDir, `sim-models-${options.ttftMs ?? 0}-${options.tpotMs ?? 0}.yaml`);
   writeFileSync(modelsFile, simModelsYaml(options));
   const entry = options.runtime === 'tsx' ? ['--import', 'tsx', join(repoRoot, 'sim/bin.ts')] : [join(repoRoot, 'dist/sim/bin.js')];
-  const child = spawn(process.execPath, [...entry, '--grpc-port', '0', '--http-port', '0', '--metrics-port', '0', '--models', modelsFile], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stderrTail = keepTail(child);
-  const lines = createInterface({ input: child.stdout! });
-  const [line] = (await Promise.race([
-    once(lines, 'line'),
-    once(child, 'exit').then(() => {
-      throw new Error(`triton-sim exited before it was ready:\n${stderrTail()}`);
-    }),
-  ])) as [string];
-  const grpcAddress = /grpc=(\S+)/.exec(line)?.[1];
-  const httpUrl = /http=(\S+)/.exec(line)?.[1];
-  const metricsUrl = /metrics=(\S+)/.exec(line)?.[1];
-  if (!grpcAddress || !httpUrl || !metricsUrl) throw new Error(`unexpected ready line from triton-sim: ${line}`);
-  return { pid: child.pid!, child, grpcAddress, httpUrl, metricsUrl, stderrTail, stop: () => stopChild(child) };
+  const { child, fields, stderrTail } = await spawnNodeUntilReady(
+    [...entry, '--grpc-port', '0', '--http-port', '0', '--metrics-port', '0', '--models', modelsFile],
+    'triton-sim',
+    ['grpc', 'http', 'metrics'],
+  );
+  const { grpc: grpcAddress, http: httpUrl, metrics: metricsUrl } = fields;
+  return { pid: child.pid!, child, grpcAddress: grpcAddress!, httpUrl: httpUrl!, metricsUrl: metricsUrl!, stderrTail, stop: () => stopChild(child) };
 }
 
 // ---- gateway ----
