@@ -34,8 +34,11 @@ const schema: ModelSchema = await describeModel(admin, tritonModel).finally(() =
 const stub = new GRPCInferenceServiceClient(values.grpc, credentials.createInsecure(), channelOptions());
 let ids = 0;
 
-/** One generation: `onDelta` for each response until the final one; rejects on any failure. */
-function generate(body: { prompt: string; max_tokens: number; stream?: boolean }, onDelta: (delta: GenerationDelta) => void, cancelOn: IncomingMessage): Promise<void> {
+/**
+ * One generation: `onDelta` for each response until the final one; rejects on any failure. The
+ * call is cancelled when the response closes first (the client went away).
+ */
+function generate(body: { prompt: string; max_tokens: number; stream?: boolean }, onDelta: (delta: GenerationDelta) => void, cancelOn: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
     const call = stub.modelStreamInfer(new Metadata());
     const onClose = (): void => call.cancel();
@@ -66,10 +69,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   req.setEncoding('utf8');
   for await (const part of req) raw += part as string;
   const body = JSON.parse(raw) as { model: string; prompt: string; max_tokens: number; stream?: boolean };
-  const id = `cmpl-bare-${ids}`;
+  const id = `cmpl-bare-${ids + 1}`;
   if (body.stream !== true) {
     let text = '';
-    await generate(body, (d) => (text += d.text), req);
+    await generate(body, (d) => (text += d.text), res);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ id, object: 'text_completion', model: body.model, choices: [{ index: 0, text, finish_reason: 'length' }] }));
     return;
@@ -81,7 +84,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     (d) => {
       if (d.text !== '') void out.write(`data: ${JSON.stringify({ id, object: 'text_completion', model: body.model, choices: [{ index: 0, text: d.text }] })}\n\n`);
     },
-    req,
+    res,
   );
   out.end('data: [DONE]\n\n');
 }

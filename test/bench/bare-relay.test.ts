@@ -1,12 +1,14 @@
 /**
  * The bare relay of bench/relay-floor.ts against the simulator over real gRPC: it answers a
- * non-streamed completion with the generated text and relays every token of a stream as one SSE
- * chunk ending in [DONE], so the floor it measures is a relay that works.
+ * non-streamed completion with the generated text, relays every token of a stream as one SSE
+ * chunk ending in [DONE], and cancels the Triton call when the client leaves, so the floor it
+ * measures is a relay that works.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { startBareRelay, type BareRelay } from '../../bench/lib/bare-relay.js';
 import { tritonModel } from '../../bench/lib/bench-stack.js';
@@ -61,4 +63,27 @@ test('a generation Triton refuses is a 502, not a hang', async () => {
   });
   assert.equal(res.status, 502);
   await res.text();
+});
+
+async function simCancellations(): Promise<number> {
+  const state = (await (await fetch(`${sim.httpUrl}/control/state`)).json()) as { models: Record<string, { cancellations: number }> };
+  return state.models[tritonModel]!.cancellations;
+}
+
+test('a client that leaves mid-stream cancels the call on the simulator', async () => {
+  const before = await simCancellations();
+  const body = JSON.stringify({ model: 'm', prompt: 'Tell a long story', max_tokens: 2000, stream: true });
+  await new Promise<void>((resolve, reject) => {
+    const req = request(`${relay.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+    req.end(body);
+  });
+  const until = Date.now() + 5_000;
+  while ((await simCancellations()) === before && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await simCancellations(), before + 1);
 });
