@@ -6,7 +6,7 @@
  * what any Node gateway pays here for HTTP, gRPC and the sockets; the gateway's budgets
  * (DESIGN §9) are only meetable where that floor is well under them.
  *
- *   npx tsx bench/relay-floor.ts [--rate 500] [--rounds 3] [--seconds 4] [--streams 1000] [--parts non-streamed,streaming] [--no-build]
+ *   npx tsx bench/relay-floor.ts [--rate 500] [--rounds 3] [--seconds 4] [--streams 1000] [--stream-rounds 2] [--parts non-streamed,streaming] [--no-build]
  *
  * Prints markdown tables and writes bench/results/relay-floor-<timestamp>.json.
  */
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '4' },
     streams: { type: 'string', default: '1000' },
+    'stream-rounds': { type: 'string', default: '2' },
     parts: { type: 'string', default: 'non-streamed,streaming' },
     'no-build': { type: 'boolean', default: false },
   },
@@ -39,8 +40,9 @@ const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const durationMs = Number(values.seconds) * 1000;
 const streams = Number(values.streams);
+const streamRounds = Number(values['stream-rounds']);
 const parts = new Set(values.parts.split(',').map((p) => p.trim()));
-for (const [name, n] of Object.entries({ rate, rounds, seconds: durationMs, streams })) {
+for (const [name, n] of Object.entries({ rate, rounds, seconds: durationMs, streams, 'stream-rounds': streamRounds })) {
   if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--${name} expects a positive number`);
 }
 for (const p of parts) if (p !== 'non-streamed' && p !== 'streaming') throw new Error(`--parts: unknown part '${p}' (non-streamed, streaming)`);
@@ -116,45 +118,52 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
   await runStreams('warm-up', warm, (i, at, t, n) => sim.direct.stream(i, at, t, n ?? 8), sim.process.pid, sim.process.pid);
   await runStreams('warm-up', warm, (i, at, t, n) => relayClient.stream(i, at, t, n ?? 8), relay.pid, sim.process.pid);
   await runStreams('warm-up', warm, (i, at, t, n) => gw.client.stream(i, at, t, n ?? 8), gw.process.pid, sim.process.pid);
-  const runs: Array<StreamRun & { rssBefore: number; rssPeak: number }> = [];
-  for (const [path, client, pid, url] of [
-    ['direct', sim.direct, sim.process.pid, undefined],
-    ['bare relay', relayClient, relay.pid, undefined],
-    ['gateway', gw.client, gw.process.pid, gw.process.url],
-  ] as const) {
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const rssBefore = rssBytes(pid);
-    let rssPeak = rssBefore;
-    const sampleRss = (): void => {
-      rssPeak = Math.max(rssPeak, rssBytes(pid));
-    };
-    const run = await runStreams(path, shape, (i, at, t, n) => client.stream(i, at, t, n), pid, sim.process.pid, sampleRss, undefined, url);
-    runs.push({ ...run, rssBefore, rssPeak });
-    ctx.log(`  ${path}: ${run.completed}/${run.streams} streams, probe TTFT p99 ${ms(run.probeTtft.p99)} ms, ${run.relayedTokensPerSecond.toFixed(0)} tokens/s, ${ms(run.plateauCores)} cores`);
+  const runs: Array<StreamRun & { round: number; rssBefore: number; rssPeak: number }> = [];
+  const paths = {
+    direct: { client: sim.direct, pid: sim.process.pid, url: undefined },
+    'bare relay': { client: relayClient, pid: relay.pid, url: undefined },
+    gateway: { client: gw.client, pid: gw.process.pid, url: gw.process.url },
+  } as const;
+  for (let round = 1; round <= streamRounds; round++) {
+    // The relay and the gateway swap places between rounds, so neither always runs last.
+    const order: Path[] = round % 2 === 1 ? ['direct', 'bare relay', 'gateway'] : ['direct', 'gateway', 'bare relay'];
+    for (const path of order) {
+      const { client, pid, url } = paths[path];
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const rssBefore = rssBytes(pid);
+      let rssPeak = rssBefore;
+      const sampleRss = (): void => {
+        rssPeak = Math.max(rssPeak, rssBytes(pid));
+      };
+      const run = await runStreams(path, shape, (i, at, t, n) => client.stream(i, at, t, n), pid, sim.process.pid, sampleRss, undefined, url);
+      runs.push({ ...run, round, rssBefore, rssPeak });
+      ctx.log(`  round ${round}, ${path}: ${run.completed}/${run.streams} streams, probe TTFT p99 ${ms(run.probeTtft.p99)} ms, ${run.relayedTokensPerSecond.toFixed(0)} tokens/s, ${ms(run.plateauCores)} cores`);
+    }
   }
   relayClient.close();
   await relay.stop();
   await stack.stopGateway('gateway-stream');
   await stack.stopSim('stream');
-  const direct = runs[0]!;
+  const directOf = (r: (typeof runs)[number]): StreamRun => runs.find((d) => d.round === r.round && d.path === 'direct')!;
   const offered = (streams * 1000) / shape.tpotMs;
   const markdown = [
     `### Streaming: ${streams} open streams, ${shape.tokens} tokens at ${shape.tpotMs} ms/token (${offered} tokens/s offered)`,
     '',
-    'One run per path, as scenario 3 runs it (background streams opened over 2 s, probes at 50/s on the plateau). CPU and RSS are the serving process\'s over the plateau: the simulator for direct, else the relay or the gateway (RSS before the run → peak).',
+    `${streamRounds} round(s) of one run per path, as scenario 3 runs it (background streams opened over 2 s, probes at 50/s on the plateau); overhead against the same round's direct run. CPU and RSS are the serving process's over the plateau: the simulator for direct, else the relay or the gateway (RSS before the run → peak).`,
     '',
     table(
-      ['path', 'streams ok', 'probe TTFT p50 (ms)', 'probe TTFT p99 (ms)', 'TTFT overhead p50 / p99 (ms)', 'inter-token p99 (ms)', 'relayed tokens/s', 'CPU (cores)', 'CPU per relayed token (µs)', 'RSS (MB)', 'simulator + load generator (cores)'],
+      ['round', 'path', 'streams ok', 'probe TTFT p50 (ms)', 'probe TTFT p99 (ms)', 'TTFT overhead p50 / p99 (ms)', 'inter-token p99 (ms)', 'relayed tokens/s', 'CPU (cores)', 'CPU per relayed token (µs)', 'RSS (MB)', 'simulator + load generator (cores)'],
       runs.map((r) => [
+        String(r.round),
         r.path,
         `${r.completed}/${r.streams}`,
         ms(r.probeTtft.p50),
         ms(r.probeTtft.p99),
-        r === direct ? '–' : `${ms(r.probeTtft.p50 - direct.probeTtft.p50)} / ${ms(r.probeTtft.p99 - direct.probeTtft.p99)}`,
+        r.path === 'direct' ? '–' : `${ms(r.probeTtft.p50 - directOf(r).probeTtft.p50)} / ${ms(r.probeTtft.p99 - directOf(r).probeTtft.p99)}`,
         ms(r.interToken.p99),
         r.relayedTokensPerSecond.toFixed(0),
         ms(r.plateauCores),
-        r === direct ? '–' : ms((r.plateauCores / r.relayedTokensPerSecond) * 1e6, 0),
+        r.path === 'direct' ? '–' : ms((r.plateauCores / r.relayedTokensPerSecond) * 1e6, 0),
         `${(r.rssBefore / 1e6).toFixed(0)} → ${(r.rssPeak / 1e6).toFixed(0)}`,
         `${ms(r.simCores)} + ${ms(r.driverCores)}`,
       ]),
