@@ -43,7 +43,11 @@ async function main(): Promise<void> {
   }
   const drainMs = config.shutdown.drainSeconds * 1000;
 
-  closeWithGrace({ delay: drainMs + 10_000 }, async ({ signal, err }) => {
+  // SIGUSR2 is Node's customary heap-snapshot signal (`node --heapsnapshot-signal=SIGUSR2`), so it
+  // must not stop the gateway: close-with-grace drains on it by default, and with no listener at
+  // all its default action would kill the process without a drain.
+  process.on('SIGUSR2', () => app.log.info({ signal: 'SIGUSR2' }, 'SIGUSR2 does not stop the gateway (with --heapsnapshot-signal=SIGUSR2 it writes a heap snapshot)'));
+  closeWithGrace({ delay: drainMs + 10_000, skip: ['SIGUSR2'] }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an uncaught error');
     app.log.info({ signal, drain_ms: drainMs, in_flight: app.services.active.size }, 'draining');
     app.services.lifecycle.draining = true;
