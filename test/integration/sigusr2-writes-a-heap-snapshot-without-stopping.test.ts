@@ -5,15 +5,12 @@
  * default, which stopped the gateway when someone asked it for a snapshot.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { stringify } from 'yaml';
 import { startSimulator, type RunningSimulator } from '../../sim/index.js';
-import { freePort } from '../helpers/free-port.js';
-import { eventually, waitReady } from '../helpers/stack.js';
+import { startGatewayProcess } from '../helpers/gateway-process.js';
+import { eventually } from '../helpers/stack.js';
 
 let sim: RunningSimulator;
 before(async () => {
@@ -22,30 +19,10 @@ before(async () => {
 after(async () => sim.stop());
 
 test('SIGUSR2 writes a heap snapshot and the gateway keeps serving; SIGTERM still drains and exits 0', async () => {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'gw-usr2-'));
-  const configPath = join(dir, 'gateway.yaml');
-  writeFileSync(
-    configPath,
-    stringify({
-      server: { host: '127.0.0.1', port },
-      triton: { targets: [{ name: 'primary', grpc: sim.grpcAddress }], healthIntervalMs: 200 },
-      models: [{ name: 'llama-3-8b', tritonModel: 'llama-3-8b-trtllm' }],
-      shutdown: { drainSeconds: 1 },
-    }),
-  );
-  const child = spawn(process.execPath, ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`, '--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, GATEWAY_EVENT_LOG: join(dir, 'events.jsonl'), GATEWAY_CONFIG: configPath },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
+  const gw = await startGatewayProcess({ simGrpc: sim.grpcAddress, drainSeconds: 1, nodeArgs: (dir) => ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`] });
+  const { url, child, dir } = gw;
   const snapshots = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot'));
   try {
-    await waitReady(url, 20_000);
     child.kill('SIGUSR2');
     // Written synchronously on the main thread: once the gateway answers again, the file is complete.
     await eventually(() => snapshots().length === 1, 30_000, 'a heap snapshot in the diagnostic dir');
@@ -58,12 +35,12 @@ test('SIGUSR2 writes a heap snapshot and the gateway keeps serving; SIGTERM stil
     });
     assert.equal(res.status, 200);
     assert.equal(child.exitCode, null, 'the gateway exited on SIGUSR2');
-    assert.doesNotMatch(output, /"msg":"draining"/);
+    assert.doesNotMatch(gw.output(), /"msg":"draining"/);
 
     child.kill('SIGTERM');
-    assert.equal(await exited, 0, output);
-    assert.match(output, /"signal":"SIGTERM"[^\n]*"msg":"draining"/);
+    assert.equal(await gw.exited, 0, gw.output());
+    assert.match(gw.output(), /"signal":"SIGTERM"[^\n]*"msg":"draining"/);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    gw.kill();
   }
 });

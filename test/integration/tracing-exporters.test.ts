@@ -4,21 +4,15 @@
  * starts from the OTEL_* variables, and a bad exporter name or protocol is refused.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
-import { stringify } from 'yaml';
 import { createTraceExporter } from '../../src/telemetry/tracing-setup.js';
 import { startSimulator } from '../../sim/index.js';
-import { freePort } from '../helpers/free-port.js';
-import { waitReady } from '../helpers/stack.js';
+import { startGatewayProcess } from '../helpers/gateway-process.js';
 
 test('the exporter follows OTEL_TRACES_EXPORTER', async () => {
   assert.ok((await createTraceExporter({})) instanceof OtlpProtobufExporter);
@@ -35,33 +29,13 @@ test('the exporter follows OTEL_TRACES_EXPORTER', async () => {
 });
 
 async function runGateway(env: Record<string, string>, simAddress: string, work: (url: string) => Promise<void>): Promise<{ code: number | null; output: string }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'gw-otel-'));
-  const configPath = join(dir, 'gateway.yaml');
-  writeFileSync(
-    configPath,
-    stringify({
-      server: { host: '127.0.0.1', port },
-      triton: { targets: [{ name: 'primary', grpc: simAddress }], healthIntervalMs: 200 },
-      models: [{ name: 'llama-3-8b', tritonModel: 'llama-3-8b-trtllm' }],
-      shutdown: { drainSeconds: 2 },
-    }),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './src/telemetry/tracing.ts', 'src/server.ts'], {
-    env: { ...process.env, GATEWAY_EVENT_LOG: join(dir, 'events.jsonl'), GATEWAY_CONFIG: configPath, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const gw = await startGatewayProcess({ simGrpc: simAddress, drainSeconds: 2, preload: ['./src/telemetry/tracing.ts'], env });
   try {
-    await waitReady(`http://127.0.0.1:${port}`, 20_000);
-    await work(`http://127.0.0.1:${port}`);
-    child.kill('SIGTERM');
-    return { code: await exited, output };
+    await work(gw.url);
+    gw.child.kill('SIGTERM');
+    return { code: await gw.exited, output: gw.output() };
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    gw.kill();
   }
 }
 
