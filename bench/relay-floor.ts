@@ -10,7 +10,6 @@
  *
  * Prints markdown tables and writes bench/results/relay-floor-<timestamp>.json.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,9 +20,9 @@ import { completionClient, type CompletionClient } from './lib/gateway-client.js
 import { median } from './lib/percentiles.js';
 import { measurePhase, type PhaseResult } from './lib/phase.js';
 import { machineInfo, rssBytes } from './lib/proc-stats.js';
-import { benchModel, repoRoot } from './lib/processes.js';
+import { benchModel, buildDist, repoRoot } from './lib/processes.js';
 import { table } from './lib/report.js';
-import { runStreams, type StreamingShape, type StreamRun } from './scenarios/streaming.js';
+import { cpuUsPerRelayedToken, runStreams, type StreamingShape, type StreamRun } from './scenarios/streaming.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,8 +59,8 @@ async function nonStreamed(ctx: BenchContext, stack: BenchStack, relays: BareRel
     'bare relay': { send: (i) => relayClient.complete(i), pid: relay.pid },
     gateway: { send: (i) => gw.client.complete(i), pid: gw.process.pid, url: gw.process.url },
   };
-  const phase = (path: Path, ms: number, warmupMs: number): Promise<PhaseResult> =>
-    measurePhase({ path, send: send[path].send, gatewayPid: send[path].pid, gatewayUrl: send[path].url, simPid: sim.process.pid }, rate, ms, warmupMs);
+  const phase = (path: Path, phaseMs: number, warmupMs: number): Promise<PhaseResult> =>
+    measurePhase({ path, send: send[path].send, gatewayPid: send[path].pid, gatewayUrl: send[path].url, simPid: sim.process.pid }, rate, phaseMs, warmupMs);
   ctx.log(`non-streamed: warming up the bare relay and the gateway at ${rate} req/s`);
   await phase('bare relay', 1_500, 0);
   await phase('gateway', 1_500, 0);
@@ -135,7 +134,7 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
       const sampleRss = (): void => {
         rssPeak = Math.max(rssPeak, rssBytes(pid));
       };
-      const run = await runStreams(path, shape, (i, at, t, n) => client.stream(i, at, t, n), pid, sim.process.pid, sampleRss, undefined, url);
+      const run = await runStreams(path, shape, (i, at, t, n) => client.stream(i, at, t, n), pid, sim.process.pid, { onPlateau: sampleRss, gatewayUrl: url });
       runs.push({ ...run, round, rssBefore, rssPeak });
       ctx.log(`  round ${round}, ${path}: ${run.completed}/${run.streams} streams, probe TTFT p99 ${ms(run.probeTtft.p99)} ms, ${run.relayedTokensPerSecond.toFixed(0)} tokens/s, ${ms(run.plateauCores)} cores`);
     }
@@ -163,7 +162,7 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
         ms(r.interToken.p99),
         r.relayedTokensPerSecond.toFixed(0),
         ms(r.plateauCores),
-        r.path === 'direct' ? '–' : ms((r.plateauCores / r.relayedTokensPerSecond) * 1e6, 0),
+        r.path === 'direct' ? '–' : ms(cpuUsPerRelayedToken(r), 0),
         `${(r.rssBefore / 1e6).toFixed(0)} → ${(r.rssPeak / 1e6).toFixed(0)}`,
         `${ms(r.simCores)} + ${ms(r.driverCores)}`,
       ]),
@@ -182,8 +181,7 @@ async function main(): Promise<void> {
   const ctx: BenchContext = { quick: false, runtime: 'dist', cpuProf: false, workDir, resultsDir: join(repoRoot, 'bench/results'), log };
   log(`relay floor: ${[...parts].join(', ')}; ${machine.cores} × ${machine.cpuModel}; load average ${machine.loadAverage.join(' / ')}`);
   if (!values['no-build']) {
-    log('building dist/ (npm run build; --no-build to skip)');
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    buildDist(log);
   }
   const stack = new BenchStack(ctx);
   const relays: BareRelay[] = [];

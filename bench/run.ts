@@ -14,14 +14,13 @@
  * generator. Results: a markdown table on stdout, bench/results/<scenario>-<timestamp>.json and
  * bench/results/latest.md (latest-quick.md for --quick). Progress goes to stderr.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchStack } from './lib/bench-stack.js';
 import { progressLogger, type BenchContext } from './lib/context.js';
 import { machineInfo } from './lib/proc-stats.js';
-import { repoRoot, type Runtime } from './lib/processes.js';
+import { buildDist, repoRoot, type Runtime } from './lib/processes.js';
 import { runMarkdown, writeResults, type RunMeta, type ScenarioOutcome } from './lib/report.js';
 import { maxRateScenario } from './scenarios/max-rate.js';
 import { nonStreamedScenario, type RatePoint } from './scenarios/non-streamed.js';
@@ -77,8 +76,7 @@ async function main(): Promise<void> {
   const ctx: BenchContext = { quick: args.quick, runtime: args.runtime, cpuProf: args.cpuProf, rates: args.rates, gatewayDist: args.dist, workDir, resultsDir: join(repoRoot, 'bench/results'), log };
   log(`triton-gateway bench: scenarios ${[...args.selected].sort().join(',')}${args.quick ? ' (quick)' : ''}, runtime ${args.runtime}; load average ${machine.loadAverage.join(' / ')}`);
   if (args.runtime === 'dist' && args.build) {
-    log('building dist/ (npm run build; --no-build to skip)');
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    buildDist(log);
   }
 
   const stack = new BenchStack(ctx);

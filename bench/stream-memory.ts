@@ -11,7 +11,6 @@
  *
  * Prints a markdown table and writes bench/results/stream-memory-<timestamp>.json.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,7 +19,7 @@ import { completionClient } from './lib/gateway-client.js';
 import { readHeapSnapshot, type HeapSnapshotSummary } from './lib/heap-snapshot.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { machineInfo, rssBytes } from './lib/proc-stats.js';
-import { benchModel, gatewayRuntimeStats, repoRoot, startGateway, startSim, type GatewayRuntimeStats } from './lib/processes.js';
+import { benchModel, buildDist, gatewayRuntimeStats, repoRoot, startGateway, startSim, type GatewayRuntimeStats } from './lib/processes.js';
 import { table } from './lib/report.js';
 import { StreamTimings } from './lib/stream-timings.js';
 
@@ -61,8 +60,7 @@ async function main(): Promise<void> {
   mkdirSync(workDir, { recursive: true });
   log(`stream memory: ${runs} runs of ${streams} streams × ${tokens} tokens at ${tpotMs} ms/token on one gateway; ${machine.cores} × ${machine.cpuModel}`);
   if (!values['no-build']) {
-    log('building dist/ (npm run build; --no-build to skip)');
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    buildDist(log);
   }
   const sink = await startOtlpSink();
   const sim = await startSim({ runtime: 'dist', workDir, ttftMs: tpotMs, tpotMs });

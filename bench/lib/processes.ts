@@ -6,7 +6,7 @@
  * `npm run build` as `npm start` does. Once the modules are loaded both run the same JavaScript;
  * bench/README.md says which one the published numbers used.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -83,6 +83,12 @@ export async function spawnNodeUntilReady(args: string[], name: string, expect: 
     lines.close();
     child.stdout!.resume();
   }
+}
+
+/** `npm run build`, so the children run the current sources from dist/ (every entry point's `--no-build` skips it). */
+export function buildDist(log: (line: string) => void): void {
+  log('building dist/ (npm run build; --no-build to skip)');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
 }
 
 /** A port that was free a moment ago (the gateway needs its port before it starts). */

@@ -61,17 +61,23 @@ export interface StreamingShape {
 const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** CPU of the serving process per relayed token over the plateau (all of its CPU, probes included), in µs. */
+export function cpuUsPerRelayedToken(run: StreamRun): number {
+  return run.relayedTokensPerSecond > 0 ? (run.plateauCores / run.relayedTokensPerSecond) * 1e6 : Number.NaN;
+}
+
+export interface StreamRunHooks {
+  /** Every 100 ms over the plateau (e.g. an RSS sample). */
+  onPlateau?: () => void;
+  /** Once, late in the plateau, before the run winds down. */
+  atPlateauEnd?: () => Promise<void>;
+  /** The gateway's URL, for its GC pauses over the plateau (gateway path only). */
+  gatewayUrl?: string;
+}
+
 /** One streaming run through `send` (also used by bench/relay-floor.ts). */
-export async function runStreams(
-  path: string,
-  shape: StreamingShape,
-  send: Send,
-  cpuPid: number,
-  simPid: number,
-  onPlateau: () => void = () => undefined,
-  atPlateauEnd: () => Promise<void> = async () => undefined,
-  gatewayUrl?: string,
-): Promise<StreamRun> {
+export async function runStreams(path: string, shape: StreamingShape, send: Send, cpuPid: number, simPid: number, hooks: StreamRunHooks = {}): Promise<StreamRun> {
+  const { onPlateau = () => undefined, atPlateauEnd = async () => undefined, gatewayUrl } = hooks;
   const background = new StreamTimings(shape.streams);
   const probes = new StreamTimings(Number.POSITIVE_INFINITY);
   const backgroundRun = runOpenLoop({
@@ -154,14 +160,16 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
     (i, at, t, n) => gw.client.stream(i, at, t, n),
     gw.process.pid,
     sim.process.pid,
-    () => {
-      rssPeak = Math.max(rssPeak, rssBytes(gw.process.pid));
+    {
+      onPlateau: () => {
+        rssPeak = Math.max(rssPeak, rssBytes(gw.process.pid));
+      },
+      // Late in the plateau, so the gateway's 5-second runtime sample covers open streams.
+      atPlateauEnd: async () => {
+        statsAtPlateau = await gatewayRuntimeStats(gw.process.url);
+      },
+      gatewayUrl: gw.process.url,
     },
-    // Late in the plateau, so the gateway's 5-second runtime sample covers open streams.
-    async () => {
-      statsAtPlateau = await gatewayRuntimeStats(gw.process.url);
-    },
-    gw.process.url,
   );
   ctx.log(
     `  gateway: ${viaGateway.completed}/${viaGateway.streams} streams, probe TTFT p50 ${ms(viaGateway.probeTtft.p50)} p99 ${ms(viaGateway.probeTtft.p99)} ms, ` +
@@ -177,7 +185,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
   // What relaying the offered rate asks of the machine: the gateway's CPU per relayed token
   // (all its CPU over the plateau, probes included) times the offered rate, next to what the
   // simulator and the load generator needed on the direct run.
-  const usPerToken = viaGateway.relayedTokensPerSecond > 0 ? (viaGateway.plateauCores / viaGateway.relayedTokensPerSecond) * 1e6 : Number.NaN;
+  const usPerToken = cpuUsPerRelayedToken(viaGateway);
   const gatewayCoresNeeded = (usPerToken * expectedRate) / 1e6;
   const loadCores = direct.simCores + direct.driverCores;
   const capacity = { usPerToken, gatewayCoresNeeded, loadCores, machineCores: cpus().length };

@@ -31,9 +31,10 @@ export function exporterKind(env: Env): ExporterKind {
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
 export function otlpProtocol(env: Env): OtlpProtocol {
-  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim().toLowerCase();
+  const name = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = (env[name] ?? 'http/protobuf').trim().toLowerCase();
   if (protocol === 'http/protobuf' || protocol === 'http/json') return protocol;
-  throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported (http/protobuf, http/json)`);
+  throw new Error(`${name}=${protocol} is not supported (http/protobuf, http/json)`);
 }
 
 /**

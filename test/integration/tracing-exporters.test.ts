@@ -21,6 +21,7 @@ test('the exporter follows OTEL_TRACES_EXPORTER', async () => {
   assert.ok((await createTraceExporter({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' })) instanceof OtlpJsonExporter, 'the traces variable wins');
   assert.ok((await createTraceExporter({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/Protobuf' })) instanceof OtlpProtobufExporter);
   await assert.rejects(() => createTraceExporter({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported/);
+  await assert.rejects(() => createTraceExporter({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }), /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc is not supported/);
   assert.ok((await createTraceExporter({ OTEL_TRACES_EXPORTER: 'jaeger', OTEL_EXPORTER_JAEGER_AGENT_HOST: '127.0.0.1' })) instanceof JaegerExporter);
   assert.ok((await createTraceExporter({ OTEL_TRACES_EXPORTER: 'console' })) instanceof ConsoleSpanExporter);
   assert.equal(await createTraceExporter({ OTEL_TRACES_EXPORTER: 'none' }), undefined);
