@@ -200,6 +200,7 @@ export class GenerationRouter {
     let first: IteratorResult<GenerationDelta>;
     try {
       first = await upstream.next();
+      watchdog.pause();
       if (first.done) throw new GatewayError('upstream_bad_response', 'Triton ended the call without a response', { upstreamFault: true });
     } catch (err) {
       cleanup();
@@ -240,6 +241,9 @@ export class GenerationRouter {
           } catch (err) {
             throw expired ?? toGatewayError(err);
           }
+          // Paused while the consumer holds the token: a slow reader is not a silent Triton (the
+          // total deadline still bounds the call).
+          watchdog.pause();
           if (next.done) return;
           complete = next.value.final;
           yield next.value;

@@ -9,7 +9,9 @@ import type { FinishReason } from '../triton/types.js';
 export const sseHeaders = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
+  // No `connection` header: Node keeps HTTP/1.1 connections alive by default and must be free to
+  // honour a client's `Connection: close` (a forced keep-alive left such clients waiting for the
+  // socket to close long after [DONE]).
   // Stops nginx-style proxies from buffering the stream.
   'x-accel-buffering': 'no',
 } as const;
