@@ -16,8 +16,7 @@
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { GatewayError } from '../errors.js';
 import type { ModelInferRequest, ModelStreamInferResponse } from './generated/grpc_service.js';
-import { fromGrpcError } from './status-map.js';
-import { cancelledError } from './stream-reader.js';
+import { cancelledError, fromServerStreamError } from './stream-reader.js';
 
 type Call = ClientDuplexStream<ModelInferRequest, ModelStreamInferResponse>;
 
@@ -136,7 +135,8 @@ export class StreamMux {
       if (isTerminal(res)) slot.pending.delete(req.id);
       req.push(res);
     });
-    call.on('error', (err: ServiceError) => retire(fromGrpcError(err)));
+    // The mux never cancels a shared stream (close() only half-closes it), so any error is Triton's.
+    call.on('error', (err: ServiceError) => retire(fromServerStreamError(err)));
     call.on('end', () =>
       retire(new GatewayError('upstream_unavailable', 'Triton ended a shared stream with requests still on it', { upstreamFault: true, retryAfterSeconds: 1 })),
     );

@@ -20,6 +20,17 @@ export function cancelledError(): GatewayError {
   return new GatewayError('client_cancelled', 'the request was cancelled by the client', { upstreamFault: false });
 }
 
+/**
+ * The error status of a stream the gateway did not cancel. CANCELLED then comes from the server
+ * (Triton shutting down), so it is an unavailable upstream, not the client leaving.
+ */
+export function fromServerStreamError(err: ServiceError): GatewayError {
+  if (err.code === GrpcStatus.CANCELLED) {
+    return new GatewayError('upstream_unavailable', `Triton cancelled the stream: ${err.details}`, { upstreamFault: true, retryAfterSeconds: 1, cause: err });
+  }
+  return fromGrpcError(err);
+}
+
 interface Waiter {
   resolve(res: ModelStreamInferResponse): void;
   reject(err: GatewayError): void;
@@ -101,12 +112,7 @@ export class StreamReader {
 
   private readonly onError = (err: ServiceError): void => {
     if (this.cancelledByUs) return;
-    if (err.code === GrpcStatus.CANCELLED) {
-      // We did not cancel, so the server did (e.g. Triton shutting down).
-      this.fail(new GatewayError('upstream_unavailable', `Triton cancelled the stream: ${err.details}`, { upstreamFault: true, retryAfterSeconds: 1, cause: err }));
-      return;
-    }
-    this.fail(fromGrpcError(err));
+    this.fail(fromServerStreamError(err));
   };
 
   private readonly onEnd = (): void => {

@@ -90,6 +90,24 @@ describe('multiplexed non-streamed requests', () => {
     assert.ok(after.text.length > 0);
   });
 
+  it('Triton cancelling a shared stream is an unavailable upstream, not the client leaving', async () => {
+    const schema = await h.schema('slow-trtllm');
+    // Triton answers CANCELLED when it shuts down; the gateway never cancels a shared stream.
+    h.sim.setFault('slow-trtllm', { kind: 'cut', afterTokens: 0, code: 'CANCELLED', message: 'server shutting down', firstN: 1 });
+    try {
+      const runs = Array.from({ length: 6 }, (_, i) => collect(h.client.infer(schema, request({ stream: false, prompt: `p${i}` }), mux)));
+      const failed = (await Promise.allSettled(runs)).filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+      assert.ok(failed.length > 0);
+      for (const f of failed) {
+        assert.equal(f.reason.code, 'upstream_unavailable');
+        assert.equal(f.reason.retryable, true);
+        assert.equal(f.reason.upstreamFault, true);
+      }
+    } finally {
+      h.sim.clearFaults();
+    }
+  });
+
   it('an aborted request fails as client_cancelled and leaves the others on its stream alone', async () => {
     const schema = await h.schema('slow-trtllm');
     const controller = new AbortController();
