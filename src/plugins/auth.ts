@@ -2,6 +2,10 @@
  * Bearer-token checks: API keys for /v1/* (when any are configured) and the admin token for
  * /debug/* and /admin/* (always required; with no token configured those routes answer 401).
  * Comparisons hash both sides first so they take the same time whatever the key's length.
+ *
+ * Routes register the guards as `onRequest` hooks: they only read headers, and there they run
+ * before the body is parsed or validated, so a caller without a key gets 401, never a 400 that
+ * describes the schema, and its body is never parsed.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';

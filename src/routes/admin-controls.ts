@@ -88,13 +88,13 @@ export function adminControlsRoutes(services: GatewayServices) {
       return entry;
     }
 
-    typed.get('/admin/controls', { preHandler: guard }, async () => ({
+    typed.get('/admin/controls', { onRequest: guard }, async () => ({
       current: snapshot(services),
       config: baseline(services),
       changes: services.controlChanges.slice(-20),
     }));
 
-    typed.patch('/admin/controls', { preHandler: guard, schema: { body: controlsPatch } }, async (request) => {
+    typed.patch('/admin/controls', { onRequest: guard, schema: { body: controlsPatch } }, async (request) => {
       const before = snapshot(services);
       const body = request.body;
       const limits = services.admission.state.limits;
@@ -113,7 +113,7 @@ export function adminControlsRoutes(services: GatewayServices) {
       return { current: after };
     });
 
-    typed.post('/admin/controls/revert', { preHandler: guard }, async (request) => {
+    typed.post('/admin/controls/revert', { onRequest: guard }, async (request) => {
       const before = snapshot(services);
       const c = services.config;
       services.admission.setLimits({ ...services.admission.state.limits, maxInFlight: c.admission.maxInFlight, modelMaxInFlight: modelLimits(c) });
@@ -133,7 +133,7 @@ export function adminControlsRoutes(services: GatewayServices) {
       ['disable', true],
       ['enable', false],
     ] as const) {
-      typed.post(`/admin/models/:name/${action}`, { preHandler: guard, schema: { params: z.object({ name: z.string() }) } }, async (request) => {
+      typed.post(`/admin/models/:name/${action}`, { onRequest: guard, schema: { params: z.object({ name: z.string() }) } }, async (request) => {
         const entry = modelEntry(request.params.name);
         const before = { model: entry.config.name, disabled: entry.disabled };
         entry.disabled = disabled;
@@ -144,7 +144,7 @@ export function adminControlsRoutes(services: GatewayServices) {
 
     typed.post(
       '/admin/models/:name/force-fallback',
-      { preHandler: guard, schema: { params: z.object({ name: z.string() }), body: z.object({ enabled: z.boolean() }).strict() } },
+      { onRequest: guard, schema: { params: z.object({ name: z.string() }), body: z.object({ enabled: z.boolean() }).strict() } },
       async (request) => {
         const entry = modelEntry(request.params.name);
         if (request.body.enabled && entry.config.fallbacks.length === 0) {
@@ -157,8 +157,8 @@ export function adminControlsRoutes(services: GatewayServices) {
       },
     );
 
-    typed.get('/admin/chaos', { preHandler: guard }, async () => services.chaos.current);
-    typed.post('/admin/chaos', { preHandler: guard, schema: { body: chaosPatch } }, async (request) => {
+    typed.get('/admin/chaos', { onRequest: guard }, async () => services.chaos.current);
+    typed.post('/admin/chaos', { onRequest: guard, schema: { body: chaosPatch } }, async (request) => {
       const before = services.chaos.current;
       const after = services.chaos.update(request.body);
       record(request, 'chaos', before, after);

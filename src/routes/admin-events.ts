@@ -42,7 +42,7 @@ export function adminEventsRoutes(services: GatewayServices, governance: Governa
     const typed = app.withTypeProvider<ZodTypeProvider>();
     const guard = adminTokenGuard(services.config.auth.adminToken);
 
-    typed.get('/admin/events', { preHandler: guard, schema: { querystring: eventsQuery } }, async (request) => {
+    typed.get('/admin/events', { onRequest: guard, schema: { querystring: eventsQuery } }, async (request) => {
       const read = await governance.events(request.query);
       return {
         path: services.config.governance.eventLog,
@@ -53,7 +53,7 @@ export function adminEventsRoutes(services: GatewayServices, governance: Governa
       };
     });
 
-    typed.post('/admin/waivers', { preHandler: guard, schema: { body: waiverBody } }, async (request, reply) => {
+    typed.post('/admin/waivers', { onRequest: guard, schema: { body: waiverBody } }, async (request, reply) => {
       const body = request.body;
       if (!services.registry.get(body.model)) throw new GatewayError('model_not_found', `The model '${body.model}' does not exist`, { param: 'model' });
       const event = await governance.recordWaiver({
@@ -66,7 +66,7 @@ export function adminEventsRoutes(services: GatewayServices, governance: Governa
       return reply.code(201).send({ waiver: event });
     });
 
-    typed.get('/admin/waivers', { preHandler: guard }, async () => ({
+    typed.get('/admin/waivers', { onRequest: guard }, async () => ({
       waivers: governance.waivers.list().map((w) => ({ ...w, expiresAt: new Date(w.expiresAt).toISOString() })),
     }));
   };

@@ -40,7 +40,7 @@ export function adminModelsRoutes(services: GatewayServices, governance: Governa
       return entry;
     }
 
-    typed.post('/admin/models/:name/warmup', { preHandler: guard, schema: { params } }, async (request) => {
+    typed.post('/admin/models/:name/warmup', { onRequest: guard, schema: { params } }, async (request) => {
       const entry = entryOf(request.params.name);
       request.log.warn({ audit: true, actor: actorOf(request.headers), model: entry.config.name }, 'warm-up requested');
       const outcome = await services.registry.rewarm(entry.config.name);
@@ -49,7 +49,7 @@ export function adminModelsRoutes(services: GatewayServices, governance: Governa
       throw new GatewayError('warmup_failed', `The warm-up of '${entry.config.name}' failed: ${outcome.reason ?? 'unknown'}; the model stays out of traffic`, { details: body });
     });
 
-    typed.post('/admin/models/:name/rollback', { preHandler: guard, schema: { params, body: rollbackBody } }, async (request) => {
+    typed.post('/admin/models/:name/rollback', { onRequest: guard, schema: { params, body: rollbackBody } }, async (request) => {
       const actor = actorOf(request.headers);
       try {
         const event = await governance.rollback({
@@ -69,7 +69,7 @@ export function adminModelsRoutes(services: GatewayServices, governance: Governa
       }
     });
 
-    typed.get('/admin/models/:name/engine', { preHandler: guard, schema: { params } }, async (request) => {
+    typed.get('/admin/models/:name/engine', { onRequest: guard, schema: { params } }, async (request) => {
       const entry = entryOf(request.params.name);
       return {
         model: entry.config.name,

@@ -51,7 +51,7 @@ export function completionsRoutes(services: GatewayServices) {
     const typed = app.withTypeProvider<ZodTypeProvider>();
     typed.post(
       '/v1/completions',
-      { schema: { body: completionRequestSchema }, preHandler: apiKeyGuard(services.config.auth.apiKeys) },
+      { schema: { body: completionRequestSchema }, onRequest: apiKeyGuard(services.config.auth.apiKeys) },
       async (request, reply) => {
         const body = request.body;
         const prompt = rejectUnsupported(body);
@@ -96,7 +96,10 @@ export function completionsRoutes(services: GatewayServices) {
             end: (acc) => (includeUsage ? sseData(completionUsageChunk(ident, acc.usage())) : ''),
           });
         } catch (err) {
-          if (stream && isGatewayError(err) && err.code !== 'client_cancelled') ctx.observer.streamAborted('before_first_byte', err);
+          // Only a server-side failure (5xx, which every upstream fault is) breaks a stream: a 4xx here is
+          // the client's request refused (token budget, context length, Triton INVALID_ARGUMENT, a cancel)
+          // and must not feed StreamAbortsHigh.
+          if (stream && (!isGatewayError(err) || err.status >= 500)) ctx.observer.streamAborted('before_first_byte', isGatewayError(err) ? err : undefined);
           if (isGatewayError(err)) ctx.observer.failed(err);
           throw err;
         } finally {

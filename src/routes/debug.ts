@@ -51,7 +51,7 @@ export function debugRoutes(services: GatewayServices) {
   return async function routes(app: FastifyInstance): Promise<void> {
     const guard = adminTokenGuard(services.config.auth.adminToken);
 
-    app.get('/debug/diagnostics', { preHandler: guard }, async () => {
+    app.get('/debug/diagnostics', { onRequest: guard }, async () => {
       const runtime = services.runtime.latest();
       const mem = process.memoryUsage();
       const scrapes = services.tritonMetrics.snapshot();
@@ -117,7 +117,7 @@ export function debugRoutes(services: GatewayServices) {
       };
     });
 
-    app.get('/debug/active-requests', { preHandler: guard }, async () => ({
+    app.get('/debug/active-requests', { onRequest: guard }, async () => ({
       count: services.active.size,
       requests: [...services.active].map((o) => ({
         requestId: o.requestId,

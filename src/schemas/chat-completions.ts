@@ -21,6 +21,29 @@ const messageSchema = z
   })
   .strict();
 
+/**
+ * Deepest nesting of objects and arrays a json_schema may have. Real schemas stay far below it;
+ * a deeper one is refused here, because turning it into the backend's guide (JSON.stringify
+ * recurses) would exhaust the stack and answer a client's mistake with a 500.
+ */
+export const MAX_JSON_SCHEMA_DEPTH = 64;
+
+/** Whether `value` nests objects or arrays deeper than `limit`; iterative, so it cannot overflow the stack itself. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
+const jsonSchemaSchema = z
+  .record(z.string(), z.unknown())
+  .refine((schema) => !nestsDeeperThan(schema, MAX_JSON_SCHEMA_DEPTH), `the schema nests objects and arrays deeper than ${MAX_JSON_SCHEMA_DEPTH} levels`);
+
 const responseFormatSchema = z
   .object({
     type: z.string(),
@@ -28,7 +51,7 @@ const responseFormatSchema = z
       .object({
         name: z.string().optional(),
         description: z.string().optional(),
-        schema: z.record(z.string(), z.unknown()).optional(),
+        schema: jsonSchemaSchema.optional(),
         strict: z.boolean().nullish(),
       })
       .strict()

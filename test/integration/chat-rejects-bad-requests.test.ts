@@ -84,6 +84,23 @@ test('each invalid chat request is a 400 naming the field and the problem, and n
   assert.deepEqual(stack.sim.received(), [], 'no request reached the simulator');
 });
 
+test('a json_schema nested too deep is a 400 naming the schema, not a 500', async () => {
+  // 100,000 levels parse as JSON (well under the body limit) but would overflow the stack when serialised.
+  const depth = 100_000;
+  const schema = '{"a":' + '['.repeat(depth) + ']'.repeat(depth) + '}';
+  const res = await fetch(`${stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: `{"model":"llama-3-8b","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":${schema}}}}`,
+  });
+  const body = JSON.parse(await res.text());
+  assert.equal(res.status, 400, JSON.stringify(body));
+  assert.equal(body.error.code, 'invalid_request');
+  assert.equal(body.error.param, 'response_format.json_schema.schema');
+  assert.match(body.error.message, /deeper than 64 levels/);
+  assert.deepEqual(stack.logs.find('request failed'), [], 'not logged as a server failure');
+});
+
 test('an unknown model is a 404', async () => {
   const res = await post({ ...valid, model: 'gpt-99' });
   assert.equal(res.status, 404);
