@@ -7,9 +7,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { grpcTargets } from './triton/channel.js';
 
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
+/** A model's governed maximum of max_tokens when the file does not set one. */
+const DEFAULT_MAX_TOKENS = 4096;
 
 const pricingSchema = z
   .object({
@@ -64,7 +67,7 @@ const modelSchema = z
     version: z.string().regex(/^\d*$/, 'a version number').default(''),
     flavour: z.enum(['trtllm', 'vllm', 'trtllm-llmapi']).optional(),
     defaultMaxTokens: positiveInt.default(16),
-    maxTokens: positiveInt.default(4096),
+    maxTokens: positiveInt.default(DEFAULT_MAX_TOKENS),
     /** What to do with a request above maxTokens: clamp it (and flag it) or reject it. */
     tokenBudgetAction: z.enum(['clamp', 'reject']).default('clamp'),
     fallbacks: z.array(z.string().min(1)).default([]),
@@ -127,8 +130,17 @@ const governanceSchema = z
 const targetSchema = z
   .object({
     name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only'),
-    /** `host:port`, a comma-separated list of them, or a `dns:///name:port` target. */
-    grpc: z.string().min(1),
+    /**
+     * `host:port`, a comma-separated list of them, or a `dns:///name:port` target. Parsed here by
+     * the channel's own parser, so an address no channel could use is a start-up problem.
+     */
+    grpc: z.string().superRefine((value, ctx) => {
+      try {
+        grpcTargets(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
     metricsUrl: z.string().url().optional(),
     tls: z.boolean().default(false),
   })
@@ -292,8 +304,12 @@ function crossCheck(raw: Record<string, unknown>): string[] {
     if (typeof m !== 'object' || m === null) return;
     if (m.target !== undefined && !targets.has(m.target)) problems.push(`models.${i}.target: unknown target '${String(m.target)}'`);
     if (m.target === undefined && targetList.length > 1) problems.push(`models.${i}.target: required when several targets are configured`);
-    if (typeof m.defaultMaxTokens === 'number' && typeof m.maxTokens === 'number' && m.defaultMaxTokens > m.maxTokens) {
-      problems.push(`models.${i}.defaultMaxTokens: must not exceed maxTokens`);
+    // Against the defaulted maxTokens too: a default above the cap would make every request that
+    // sends no max_tokens look like the client's overrun.
+    const maxTokens = m.maxTokens === undefined ? DEFAULT_MAX_TOKENS : m.maxTokens;
+    if (typeof m.defaultMaxTokens === 'number' && typeof maxTokens === 'number' && m.defaultMaxTokens > maxTokens) {
+      const which = m.maxTokens === undefined ? `the default maxTokens (${maxTokens})` : `maxTokens (${maxTokens})`;
+      problems.push(`models.${i}.defaultMaxTokens: ${m.defaultMaxTokens} must not exceed ${which}`);
     }
     asArray(m.fallbacks).forEach((f, j) => {
       if (!names.has(f)) problems.push(`models.${i}.fallbacks.${j}: unknown model '${String(f)}'`);
@@ -335,15 +351,16 @@ function applyEnv(raw: Record<string, unknown>, env: Env, problems: string[]): v
   if (env.GATEWAY_API_KEYS !== undefined) {
     auth.apiKeys = env.GATEWAY_API_KEYS.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
   }
-  if (env.TRITON_GRPC_URL !== undefined) {
+  // The env names where the first target lives, so one image can run in several clusters; each
+  // variable applies on its own. A metrics URL with no target to apply to is a problem, not ignored.
+  const grpc = env.TRITON_GRPC_URL;
+  const metricsUrl = env.TRITON_METRICS_URL || undefined;
+  if (grpc !== undefined || metricsUrl !== undefined) {
     const targets = Array.isArray(triton.targets) ? (triton.targets as Record<string, unknown>[]) : [];
-    const metricsUrl = env.TRITON_METRICS_URL;
-    if (targets.length === 0) {
-      triton.targets = [{ name: 'default', grpc: env.TRITON_GRPC_URL, ...(metricsUrl ? { metricsUrl } : {}) }];
-    } else {
-      // The env names where the first target lives, so one image can run in several clusters.
-      targets[0] = { ...targets[0], grpc: env.TRITON_GRPC_URL, ...(metricsUrl ? { metricsUrl } : {}) };
-    }
+    const overrides = { ...(grpc !== undefined ? { grpc } : {}), ...(metricsUrl !== undefined ? { metricsUrl } : {}) };
+    if (targets.length > 0) targets[0] = { ...targets[0], ...overrides };
+    else if (grpc !== undefined) triton.targets = [{ name: 'default', ...overrides }];
+    else problems.push('TRITON_METRICS_URL: no Triton target to apply it to: set TRITON_GRPC_URL or triton.targets');
   }
 }
 

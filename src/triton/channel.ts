@@ -40,6 +40,9 @@ export interface ChannelSettings {
 }
 
 const URI_SCHEME = /^(dns|ipv4|ipv6|unix|unix-abstract|vsock):/;
+/** Any other `scheme://` (http, https, grpc...): grpc-js would read it as a host name and never connect. */
+const FOREIGN_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
+const HOST_NAME = /^[A-Za-z0-9._-]+$/;
 
 interface HostPort {
   host: string;
@@ -49,20 +52,36 @@ interface HostPort {
 function parseHostPort(entry: string): HostPort {
   // [v6]:port, [v6], v4:port, name:port, name, bare v6 literal
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-  if (bracketed !== null) return { host: bracketed[1]!, port: bracketed[2] === undefined ? DEFAULT_TRITON_GRPC_PORT : Number(bracketed[2]) };
+  if (bracketed !== null) {
+    if (!isIPv6(bracketed[1]!)) throw new Error(`invalid Triton address '${entry}': not an IPv6 address in brackets`);
+    return checkedPort(entry, bracketed[1]!, bracketed[2] ?? String(DEFAULT_TRITON_GRPC_PORT));
+  }
   if (isIPv6(entry)) return { host: entry, port: DEFAULT_TRITON_GRPC_PORT };
   const colon = entry.lastIndexOf(':');
-  if (colon === -1) return { host: entry, port: DEFAULT_TRITON_GRPC_PORT };
-  const port = Number(entry.slice(colon + 1));
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`invalid Triton address '${entry}': bad port`);
-  return { host: entry.slice(0, colon), port };
+  const host = colon === -1 ? entry : entry.slice(0, colon);
+  if (!HOST_NAME.test(host)) throw new Error(`invalid Triton address '${entry}': bad host name '${host}'`);
+  return checkedPort(entry, host, colon === -1 ? String(DEFAULT_TRITON_GRPC_PORT) : entry.slice(colon + 1));
 }
 
-/** The grpc-js target URIs for a target string: one per channel (see the file comment). */
+function checkedPort(entry: string, host: string, text: string): HostPort {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port <= 0 || port > 65535) throw new Error(`invalid Triton address '${entry}': bad port`);
+  return { host, port };
+}
+
+/**
+ * The grpc-js target URIs for a target string: one per channel (see the file comment). Throws on
+ * an address that cannot work; config validation calls it too, so a bad address is refused at
+ * start-up with the other config problems.
+ */
 export function grpcTargets(target: string): string[] {
   const trimmed = target.trim();
   if (trimmed === '') throw new Error('empty Triton target');
   if (URI_SCHEME.test(trimmed)) return [trimmed];
+  const foreign = FOREIGN_SCHEME.exec(trimmed);
+  if (foreign !== null) {
+    throw new Error(`invalid Triton address '${target}': a gRPC target has no ${foreign[1]}:// scheme; drop it ('${trimmed.slice(foreign[0].length)}')`);
+  }
   const entries = trimmed
     .split(',')
     .map((e) => e.trim())

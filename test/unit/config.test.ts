@@ -54,3 +54,72 @@ test('loadConfig reads YAML from GATEWAY_CONFIG and applies env overrides on top
   assert.throws(() => loadConfig({ GATEWAY_CONFIG: path }), /not valid YAML/);
   assert.throws(() => loadConfig({ GATEWAY_CONFIG: join(dir, 'missing.yaml') }), /cannot read/);
 });
+
+/** The problems of a config that must be refused (fails the test when it is accepted). */
+function problemsOf(raw: unknown, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfig(raw, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems;
+  }
+  assert.fail(`accepted: ${JSON.stringify(raw)} ${JSON.stringify(env)}`);
+}
+
+const oneTarget = { targets: [{ name: 't', grpc: 'triton:8001' }] };
+
+test('defaultMaxTokens above the defaulted maxTokens is refused, listed with the other problems', () => {
+  const problems = problemsOf({ triton: { targets: [{ name: 't', grpc: 'triton:80x1' }] }, models: [{ name: 'm', defaultMaxTokens: 9999, tokenBudgetAction: 'reject' }] });
+  assert.ok(problems.some((p) => p.startsWith('models.0.defaultMaxTokens:') && /9999.*4096/.test(p)), problems.join('\n'));
+  assert.ok(problems.some((p) => p.startsWith('triton.targets.0.grpc:')), problems.join('\n'));
+  // Within the defaulted maxTokens, or with an explicit larger one, it stands.
+  assert.equal(parseConfig({ triton: oneTarget, models: [{ name: 'm', defaultMaxTokens: 4096 }] }).models[0]!.defaultMaxTokens, 4096);
+  assert.equal(parseConfig({ triton: oneTarget, models: [{ name: 'm', defaultMaxTokens: 9999, maxTokens: 10_000 }] }).models[0]!.defaultMaxTokens, 9999);
+});
+
+test('a Triton address no channel could use is a config problem, with a hint for a URL scheme', () => {
+  const problems = problemsOf({
+    triton: {
+      targets: [
+        { name: 'a', grpc: 'http://triton:8001' },
+        { name: 'b', grpc: 'https://triton:8001' },
+        { name: 'c', grpc: 'grpc://triton:8001' },
+        { name: 'd', grpc: 'triton:80x1' },
+        { name: 'e', grpc: 'triton 8001' },
+        { name: 'f', grpc: '' },
+      ],
+    },
+  });
+  for (const [i, scheme] of ['http', 'https', 'grpc'].entries()) {
+    const p = problems.find((x) => x.startsWith(`triton.targets.${i}.grpc:`));
+    assert.ok(p !== undefined && p.includes(`${scheme}://`) && /drop it/.test(p) && p.includes("'triton:8001'"), problems.join('\n'));
+  }
+  assert.ok(problems.some((p) => p.startsWith('triton.targets.3.grpc:') && /bad port/.test(p)), problems.join('\n'));
+  assert.ok(problems.some((p) => p.startsWith('triton.targets.4.grpc:') && /bad host/.test(p)), problems.join('\n'));
+  assert.ok(problems.some((p) => p.startsWith('triton.targets.5.grpc:')), problems.join('\n'));
+  // TRITON_GRPC_URL goes through the same check.
+  assert.ok(problemsOf({}, { TRITON_GRPC_URL: 'http://triton:8001' }).some((p) => /drop it/.test(p)));
+});
+
+test('every address form the channel accepts still passes', () => {
+  for (const grpc of ['triton:8001', 'triton', '10.0.0.1:8001,10.0.0.2:8001', '[::1]:8001', 'a:8001,b:8002', 'dns:///triton-headless:8001', 'unix:/run/triton.sock']) {
+    assert.equal(parseConfig({ triton: { targets: [{ name: 't', grpc }] } }).triton.targets[0]!.grpc, grpc);
+  }
+});
+
+test('loadConfig refuses a file with a bad address and a bad default together', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const path = join(dir, 'bad.yaml');
+  writeFileSync(path, 'triton:\n  targets: [{ name: t, grpc: "triton:80x1" }]\nmodels:\n  - { name: m, defaultMaxTokens: 9999 }\n');
+  assert.throws(
+    () => loadConfig({ GATEWAY_CONFIG: path }),
+    (err: unknown) => err instanceof ConfigError && err.problems.length === 2 && /grpc.*bad port/.test(err.message) && /defaultMaxTokens/.test(err.message),
+  );
+});
+
+test('TRITON_METRICS_URL on its own applies to the first target, and is a problem with no target', () => {
+  const cfg = parseConfig({ triton: { targets: [{ name: 'a', grpc: 'a:8001' }, { name: 'b', grpc: 'b:8001' }] } }, { TRITON_METRICS_URL: 'http://a:8002/metrics' });
+  assert.deepEqual(cfg.triton.targets.map((t) => [t.name, t.grpc, t.metricsUrl]), [['a', 'a:8001', 'http://a:8002/metrics'], ['b', 'b:8001', undefined]]);
+  const problems = problemsOf({}, { TRITON_METRICS_URL: 'http://a:8002/metrics' });
+  assert.ok(problems.some((p) => p.startsWith('TRITON_METRICS_URL:')), problems.join('\n'));
+});
