@@ -101,6 +101,12 @@ export const rollbackCompletedSchema = z
     warmup_duration_ms: z.number().nonnegative(),
     /** Set when the rollback worked but a clean-up step (unloading the other versions) did not. */
     warning: z.string().nullable(),
+    /**
+     * True when Triton already served only to_version (another replica's rollback, or a Triton
+     * redeploy, got there first): this replica loaded and unloaded nothing, it only pinned and
+     * re-warmed. Absent from events recorded before the field existed.
+     */
+    already_on_target: z.boolean().optional(),
   })
   .strict();
 

@@ -1,5 +1,8 @@
 /**
  * Rolling a model back to an earlier Triton version, make-before-break:
+ *  0. Triton is asked which versions are ready now. The registry's cached schema is not enough:
+ *     a rollback changes Triton for every replica, and the runbooks run it on each pod in turn, so
+ *     on the second pod the cache still names a version the first pod already unloaded;
  *  1. RepositoryModelLoad with a config override whose version_policy pins the versions Triton
  *     serves now plus the target (`{"version_policy":{"specific":{"versions":[2,1]}}}`), so the
  *     current version keeps serving while the target loads (explicit model-control mode only);
@@ -9,8 +12,12 @@
  *     the model through its normal path (which records llm_warmup_completed);
  *  4. the other versions are unloaded (a load pinning only the target);
  *  5. only then `llm_rollback_completed`, with the previous and restored manifests and the actor.
- * A failure at any step before 5 leaves the version that was serving still serving, and says so
- * (409 when Triton refused, 503 when it could not be reached).
+ * When Triton already serves only the target (another replica rolled it back), steps 1, 2 and 4
+ * are skipped: this replica pins the target, re-warms and records the event with
+ * `already_on_target`. That makes running the rollback on every replica safe and idempotent.
+ * The gateway only ever pins a version Triton reported ready. A failure at any step before 5
+ * leaves the version that was serving still serving, and says so (409 when Triton refused, 503
+ * when it could not be reached).
  *
  * Against a real Triton, Triton uses the override instead of config.pbtxt: pass the model's full
  * config as `config` (JSON ModelConfig) and only its version_policy is replaced.
@@ -104,6 +111,43 @@ export async function rollbackModel(deps: RollbackDeps, req: RollbackRequest): P
   }
 }
 
+const numeric = (versions: readonly string[]): string[] => versions.filter((v) => /^\d+$/.test(v));
+
+function latest(versions: readonly string[]): string | null {
+  return versions.reduce<string | null>((best, v) => (best === null || Number(v) > Number(best) ? v : best), null);
+}
+
+/** What this replica serves and what Triton has ready when the rollback starts. */
+interface Serving {
+  /** Triton's description of the model (its latest ready version); undefined when Triton could not be asked. */
+  current: ModelSchema | undefined;
+  /** The versions Triton reports ready; null when it could not be asked. */
+  ready: string[] | null;
+  /** The version this replica's requests went to: its pin, else Triton's latest ready version. */
+  from: string | null;
+  /** The pin that keeps traffic on a ready version while the target loads ('' = Triton's latest). */
+  hold: string;
+  /** The pin a failed rollback returns to: the one before, unless Triton no longer has that version ready. */
+  restoreTo: string;
+}
+
+async function readServing(entry: ModelEntry, log: RecorderLog): Promise<Serving> {
+  let current: ModelSchema | undefined;
+  try {
+    current = await entry.upstream.describeModel(entry.tritonModel);
+  } catch (err) {
+    log.warn({ model: entry.config.name, err: describe(err) }, 'rollback: cannot ask Triton which versions are ready; the pin is left as it is while the target loads');
+  }
+  const ready = current ? numeric(current.versions) : null;
+  const pinned = entry.servedVersion || '';
+  // Without Triton's answer, only the cached schema can say what an unpinned replica served.
+  const from = pinned || latest(ready ?? numeric(entry.schema?.versions ?? []));
+  // A pin Triton no longer has ready (another replica unloaded it) fails every request: move it.
+  const stale = pinned !== '' && ready !== null && !ready.includes(pinned);
+  const hold = ready !== null && (pinned === '' || stale) ? (latest(ready) ?? pinned) : pinned;
+  return { current, ready, from, hold, restoreTo: stale ? hold : pinned };
+}
+
 async function run(
   deps: RollbackDeps,
   entry: ModelEntry,
@@ -111,30 +155,68 @@ async function run(
   load: (model: string, options?: { config?: object }) => Promise<void>,
 ): Promise<EventOf<'llm_rollback_completed'>> {
   const { registry, log } = deps;
-  const target = req.version;
+  // Canonical, so '01' compares equal to the '1' Triton reports.
+  const target = String(Number(req.version));
   const name = entry.config.name;
   const started = Date.now();
 
-  // What serves now: Triton's ready versions, and the engine the gateway believes it serves.
-  let current: ModelSchema | undefined;
-  try {
-    current = await entry.upstream.describeModel(entry.tritonModel);
-  } catch (err) {
-    log.warn({ model: name, err: describe(err) }, 'rollback: cannot describe the current version; proceeding from the last known schema');
-  }
-  const keep = (current?.versions ?? entry.schema?.versions ?? []).filter((v) => /^\d+$/.test(v));
-  const previous = engineManifest(entry, entry.schema ?? current);
-  const servingNow = previous.version;
-  const stillServing = `version ${servingNow ?? '(unknown)'} is still serving`;
-  log.info({ model: name, triton_model: entry.tritonModel, from_version: servingNow, to_version: target, actor: req.actor }, 'rollback started');
+  // 0. What serves now: Triton's ready versions, not the cached schema.
+  const now = await readServing(entry, log);
+  const keep = now.ready ?? numeric(entry.schema?.versions ?? []);
+  // The cached schema describes a pinned version; an unpinned replica served Triton's latest, which `current` describes.
+  const previous = engineManifest(entry, entry.servedVersion ? (entry.schema ?? now.current) : (now.current ?? entry.schema), now.from);
+  const alreadyOnTarget = now.ready !== null && now.ready.length === 1 && now.ready[0] === target;
+  const servingAfterFailure = now.restoreTo || latest(keep);
+  const stillServing = `version ${servingAfterFailure ?? '(unknown)'} is still serving`;
+  log.info(
+    { model: name, triton_model: entry.tritonModel, from_version: now.from, to_version: target, triton_ready: now.ready, already_on_target: alreadyOnTarget, actor: req.actor },
+    'rollback started',
+  );
 
-  // Pin what serves now while the target loads: with no pin, Triton's "latest" could become an
-  // unwarmed target (a roll forward).
-  const pinnedBefore = entry.servedVersion;
-  if (!pinnedBefore && servingNow) entry.servedVersion = servingNow;
+  const complete = (warmupMs: number, warning: string | null) =>
+    deps.recorder.record({
+      event: 'llm_rollback_completed',
+      model: name,
+      from_version: now.from,
+      to_version: target,
+      previous,
+      restored: engineManifest(entry, entry.schema, target),
+      actor: req.actor,
+      reason: req.reason ?? null,
+      warmup_duration_ms: Math.round(warmupMs * 1000) / 1000,
+      warning,
+      already_on_target: alreadyOnTarget,
+    });
+
+  if (alreadyOnTarget) {
+    // Another replica (or a Triton redeploy) already rolled Triton back: loading and unloading
+    // would change nothing. Pin the target and re-warm, as step 3 does.
+    let targetSchema: ModelSchema;
+    try {
+      targetSchema = await entry.upstream.describeModel(entry.tritonModel, target);
+    } catch (err) {
+      throw new RollbackError(failureStatus(err), 'rollback_failed', `Version ${target}, the only version Triton has ready, could not be described: ${describe(err)}; nothing was changed`, 'activate', servingAfterFailure);
+    }
+    if (entry.config.flavour) targetSchema.flavour = entry.config.flavour;
+    deps.tracker.remember(engineManifest({ ...entry, servedVersion: target }, targetSchema, target));
+    entry.servedVersion = target;
+    const outcome = await registry.rewarm(name);
+    if (!outcome.passed) {
+      // No other version is ready to go back to; the registry keeps retrying the warm-up.
+      entry.servedVersion = now.restoreTo;
+      throw new RollbackError(409, 'rollback_failed', `Triton already serves only version ${target}, but it failed this replica's warm-up (${outcome.reason ?? 'unknown'}); the model is out of traffic here until a warm-up passes`, 'activate', null);
+    }
+    const event = await complete(outcome.durationMs, null);
+    log.info({ model: name, to_version: target, already_on_target: true, ms: Date.now() - started }, 'rollback completed');
+    return event;
+  }
+
+  // Keep traffic on a version Triton has ready while the target loads: with no pin, Triton's
+  // "latest" could become an unwarmed target (a roll forward).
+  entry.servedVersion = now.hold;
 
   const restore = async (): Promise<string> => {
-    entry.servedVersion = pinnedBefore;
+    entry.servedVersion = now.restoreTo;
     try {
       if (keep.length > 0) await load(entry.tritonModel, { config: pinning(keep, req.config) });
       return '';
@@ -147,9 +229,9 @@ async function run(
   try {
     await load(entry.tritonModel, { config: pinning([...keep, target], req.config) });
   } catch (err) {
-    entry.servedVersion = pinnedBefore;
+    entry.servedVersion = now.restoreTo;
     const message = describe(err);
-    throw new RollbackError(failureStatus(err), 'rollback_failed', `Loading version ${target} of ${entry.tritonModel} failed: ${message}${hint(message)}; ${stillServing}`, 'load', servingNow);
+    throw new RollbackError(failureStatus(err), 'rollback_failed', `Loading version ${target} of ${entry.tritonModel} failed: ${message}${hint(message)}; ${stillServing}`, 'load', servingAfterFailure);
   }
 
   // 2. Warm up the target version before any traffic goes to it.
@@ -161,23 +243,22 @@ async function run(
     warm = await runWarmup({ config: entry.config, upstream: entry.upstream, schema: targetSchema, servedVersion: target });
   } catch (err) {
     const restored = await restore();
-    throw new RollbackError(failureStatus(err), 'rollback_failed', `Version ${target} could not be described after loading: ${describe(err)}; ${stillServing}${restored}`, 'warmup', servingNow);
+    throw new RollbackError(failureStatus(err), 'rollback_failed', `Version ${target} could not be described after loading: ${describe(err)}; ${stillServing}${restored}`, 'warmup', servingAfterFailure);
   }
   if (!warm.passed) {
     await deps.watch.recordWarmup(entry, targetSchema, warm, target);
     const restored = await restore();
-    throw new RollbackError(409, 'rollback_failed', `Version ${target} failed its warm-up (${warm.reason ?? 'unknown'}); ${stillServing}${restored}`, 'warmup', servingNow);
+    throw new RollbackError(409, 'rollback_failed', `Version ${target} failed its warm-up (${warm.reason ?? 'unknown'}); ${stillServing}${restored}`, 'warmup', servingAfterFailure);
   }
 
   // 3. Switch the gateway's pin, then let the registry re-warm through its normal path.
-  const restoredManifest = engineManifest({ ...entry, servedVersion: target }, targetSchema, target);
-  deps.tracker.remember(restoredManifest);
+  deps.tracker.remember(engineManifest({ ...entry, servedVersion: target }, targetSchema, target));
   entry.servedVersion = target;
   const outcome = await registry.rewarm(name);
   if (!outcome.passed) {
     const restored = await restore();
     await registry.rewarm(name).catch(() => undefined);
-    throw new RollbackError(409, 'rollback_failed', `Version ${target} passed its first warm-up but not the registry's (${outcome.reason ?? 'unknown'}); ${stillServing}${restored}`, 'activate', servingNow);
+    throw new RollbackError(409, 'rollback_failed', `Version ${target} passed its first warm-up but not the registry's (${outcome.reason ?? 'unknown'}); ${stillServing}${restored}`, 'activate', servingAfterFailure);
   }
 
   // 4. Unload the other versions; traffic is already pinned, so a failure here is only a warning.
@@ -192,18 +273,7 @@ async function run(
   }
 
   // 5. Only now is the rollback complete.
-  const event = await deps.recorder.record({
-    event: 'llm_rollback_completed',
-    model: name,
-    from_version: servingNow,
-    to_version: target,
-    previous,
-    restored: engineManifest(entry, entry.schema, target),
-    actor: req.actor,
-    reason: req.reason ?? null,
-    warmup_duration_ms: Math.round(warm.durationMs * 1000) / 1000,
-    warning,
-  });
+  const event = await complete(warm.durationMs, warning);
   log.info({ model: name, to_version: target, ms: Date.now() - started }, 'rollback completed');
   return event;
 }
