@@ -15,7 +15,7 @@ import { RetryBudget } from './inference/retry-budget.js';
 import type { Upstream } from './inference/upstream.js';
 import type { GatewayServices } from './services.js';
 import { AnomalyDetector } from './telemetry/anomaly-detector.js';
-import type { Metrics } from './telemetry/metrics.js';
+import { initModelSeries, type Metrics } from './telemetry/metrics.js';
 import { RecentErrors } from './telemetry/recent-errors.js';
 import { RuntimeSampler } from './telemetry/runtime-sampler.js';
 import { TritonMetricsPoller } from './telemetry/triton-metrics-poller.js';
@@ -36,6 +36,7 @@ export function buildServices(
 ): GatewayServices {
   const registry = new ModelRegistry(config, upstreams, logger, {
     ...registryHooks,
+    modelAdded: (entry) => initModelSeries(metrics, entry.config.name),
     targetHealth: (target, up) => metrics.tritonUp.set({ target }, up ? 1 : 0),
     stateChanged: (entry) => metrics.tritonModelReady.set({ model_name: entry.config.name }, entry.state === 'ready' ? 1 : 0),
   });

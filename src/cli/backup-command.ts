@@ -10,9 +10,8 @@ import { recordBackup } from '../governance/backup/record.js';
 import { verifyBackup } from '../governance/backup/verify.js';
 import { GovernanceRecorder } from '../governance/recorder.js';
 import { expectPositionals, parse } from './args.js';
+import { EVENT_LOG_OPTION, eventLogPath } from './event-log-path.js';
 import { CliError, EXIT, UsageError, line, note, type CliIo } from './io.js';
-
-export const DEFAULT_EVENT_LOG = './data/governance-events.jsonl';
 
 const RECORD_USAGE = `Usage: triton-gateway backup record <model-repo> --to <dest> [--to <dest> ...] [options]
 
@@ -27,7 +26,7 @@ Options:
   --to <dest>             a destination; repeat for replicas
   --s3-endpoint <url>     S3 endpoint (default $S3_ENDPOINT, $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL)
   --part-size-mb <n>      multipart part size for large files (default 64, at least 5)
-  --event-log <path>      governance event log (default $GOVERNANCE_EVENT_LOG or ${DEFAULT_EVENT_LOG})
+${EVENT_LOG_OPTION}
   --skip-event            do not record llm_backup_recorded
   --actor <name>          who ran the backup (default $USER)
   --json                  print the result as JSON
@@ -135,7 +134,7 @@ async function record(io: CliIo, argv: string[]): Promise<number> {
   for (const a of result.manifest.artifacts) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
   let eventId: string | null = null;
   if (!v['skip-event']) {
-    const path = resolve(io.cwd, v['event-log'] ?? io.env.GOVERNANCE_EVENT_LOG ?? DEFAULT_EVENT_LOG);
+    const path = eventLogPath(io, v['event-log']);
     const recorder = new GovernanceRecorder(new EventLog(path), {
       info: () => undefined,
       warn: (obj, msg) => note(io, `warning: ${msg ?? ''} ${JSON.stringify(obj)}`),

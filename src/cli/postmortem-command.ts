@@ -10,7 +10,7 @@ import { EventLog } from '../governance/event-log.js';
 import { IncidentError, IncidentLog } from '../governance/incidents/incident-log.js';
 import { renderPostmortem } from '../governance/incidents/postmortem.js';
 import { expectPositionals, parse } from './args.js';
-import { DEFAULT_EVENT_LOG } from './backup-command.js';
+import { EVENT_LOG_OPTION, eventLogPath } from './event-log-path.js';
 import { incidentLogPath } from './incident-command.js';
 import { CliError, EXIT, UsageError, note, type CliIo } from './io.js';
 
@@ -24,7 +24,7 @@ rollbacks, alerts, ...) of its window, and "TBD" where a person has to write.
 
 Options:
   --template <path>       the template (default ./${TEMPLATE}, else the one shipped with the gateway)
-  --event-log <path>      governance event log (default $GOVERNANCE_EVENT_LOG or ${DEFAULT_EVENT_LOG})
+${EVENT_LOG_OPTION}
   --log <path>            incident log (default $TRITON_GATEWAY_INCIDENT_LOG or ./data/incidents.jsonl)
   --lookback-minutes <n>  governance events from this long before the start (default 60)
   --authors <names>       who writes the review
@@ -74,7 +74,7 @@ export async function postmortemCommand(io: CliIo, argv: string[]): Promise<numb
     if (err instanceof IncidentError) throw new CliError(err.message);
     throw err;
   }
-  const eventLog = new EventLog(resolve(io.cwd, p.values['event-log'] ?? io.env.GOVERNANCE_EVENT_LOG ?? DEFAULT_EVENT_LOG));
+  const eventLog = new EventLog(eventLogPath(io, p.values['event-log']));
   const events = await eventLog.read();
   if (events.problems.length > 0 || events.tornTail) {
     note(io, `warning: the governance event log has ${events.problems.length} unreadable line(s)${events.tornTail ? ' and a torn last line' : ''}; they are left out`);

@@ -32,6 +32,8 @@ export interface ModelEntry {
 }
 
 export interface RegistryHooks {
+  /** A configured or discovered model joined the registry (before its first warm-up). */
+  modelAdded?(entry: ModelEntry): void;
   warmupFinished?(entry: ModelEntry, outcome: WarmupOutcome): void;
   schemaLoaded?(entry: ModelEntry, schema: ModelSchema): void;
   stateChanged?(entry: ModelEntry): void;
@@ -72,7 +74,7 @@ export class ModelRegistry {
     return [...this.upstreams.keys()].map((name) => ({ name, up: this.isTargetUp(name) }));
   }
 
-  /** Ready for traffic: discovery done, every target up, every model ready. */
+  /** Strict, for people: discovery done, every target up, every model ready. */
   readiness(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.discovered) reasons.push('models not discovered yet');
@@ -82,6 +84,33 @@ export class ModelRegistry {
     }
     if (this.discovered && this.entries.size === 0) reasons.push('no models to serve');
     return { ready: reasons.length === 0, reasons };
+  }
+
+  /**
+   * Whether this replica can take traffic at all (the readiness probe): discovery done, one
+   * target up, and one public model servable by itself or through its fallbacks. Every replica
+   * warms up against the same Triton, so gating on every model (the strict view) would take all
+   * of them out of the Service for one bad model. `degraded` lists what the strict view would.
+   */
+  podReadiness(): { ready: boolean; reasons: string[]; degraded: string[] } {
+    const strict = this.readiness().reasons;
+    const blocking: string[] = [];
+    if (!this.discovered) blocking.push('models not discovered yet');
+    else if (![...this.upstreams.keys()].some((t) => this.isTargetUp(t))) blocking.push('no Triton target is ready');
+    else if (![...this.entries.values()].some((e) => this.servable(e))) blocking.push('no model can serve, directly or through a fallback');
+    if (blocking.length > 0) return { ready: false, reasons: [...blocking, ...strict.filter((r) => !blocking.includes(r))], degraded: [] };
+    return { ready: true, reasons: [], degraded: strict };
+  }
+
+  /** Some route of the model's chain would be tried and could answer (as GenerationRouter walks it). */
+  private servable(entry: ModelEntry): boolean {
+    const routable = (route: ModelEntry, primary: boolean): boolean =>
+      !route.disabled && !(primary && route.forceFallback) && route.state === 'ready' && route.schema !== undefined && this.isTargetUp(route.upstream.name);
+    if (routable(entry, true)) return true;
+    return entry.config.fallbacks.some((name) => {
+      const fallback = this.entries.get(name);
+      return fallback !== undefined && fallback !== entry && routable(fallback, false);
+    });
   }
 
   start(): void {
@@ -121,6 +150,7 @@ export class ModelRegistry {
       forceFallback: false,
     };
     this.entries.set(m.name, entry);
+    this.hooks.modelAdded?.(entry);
     return entry;
   }
 

@@ -86,7 +86,7 @@ function defineMetrics(defaultMetrics: boolean) {
     tritonModelReady: new Gauge({ name: 'triton_model_ready', help: '1 when the model is ready and its warm-up passed', labelNames: ['model_name'] as const, registers: r }),
     tritonPendingRequests: new Gauge({ name: 'triton_pending_requests', help: "Triton's nv_inference_pending_request_count", labelNames: ['target', 'model'] as const, registers: r }),
     tritonScrapeErrors: new Counter({ name: 'triton_metrics_scrape_errors_total', help: "Failed reads of Triton's metrics endpoint", labelNames: ['target'] as const, registers: r }),
-    tritonLastScrape: new Gauge({ name: 'triton_metrics_last_success_timestamp_seconds', help: "Unix time of the last good read of Triton's metrics", labelNames: ['target'] as const, registers: r }),
+    tritonLastScrape: new Gauge({ name: 'triton_metrics_last_success_timestamp_seconds', help: "Unix time of the last good read of Triton's metrics (0: none since start-up)", labelNames: ['target'] as const, registers: r }),
 
     genAiOperationDuration: new Histogram({ name: 'gen_ai_client_operation_duration_seconds', help: 'GenAI operation duration', labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_response_model'] as const, buckets: latencyBuckets, registers: r }),
     genAiTokenUsage: new Histogram({ name: 'gen_ai_client_token_usage', help: 'GenAI tokens per operation', labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_token_type'] as const, buckets: tokenBuckets, registers: r }),
@@ -96,3 +96,13 @@ function defineMetrics(defaultMetrics: boolean) {
 }
 
 export type Metrics = ReturnType<typeof defineMetrics>;
+
+/**
+ * Creates a model's budget-overrun series at 0 when the gateway learns the model. The alerts
+ * take increase() of them, which cannot see a series that first appears at 1: without this the
+ * first overrun per model per process would never alert.
+ */
+export function initModelSeries(metrics: Metrics, model: string): void {
+  metrics.tokenBudgetOverruns.inc({ model_name: model }, 0);
+  metrics.costBudgetOverruns.inc({ model_name: model }, 0);
+}

@@ -2,7 +2,7 @@
  * Reads each Triton target's Prometheus endpoint on an interval and re-exports what on-call
  * needs from the gateway's own /metrics: GPU utilisation and memory per GPU, and Triton's
  * pending request count per model. When a target cannot be read its values are dropped, not
- * left stale, and the scrape-error counter and last-success time say so.
+ * left stale, and the scrape-error counter and last-success time (0 until the first read) say so.
  */
 import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
 import type { Logger } from 'pino';
@@ -76,7 +76,11 @@ export class TritonMetricsPoller {
     private readonly knownModels: () => Set<string>,
   ) {
     for (const t of targets) {
-      if (t.metricsUrl) this.snapshots.set(t.name, { target: t.name, url: t.metricsUrl, lastSuccessAt: null, lastError: null, gpus: [], pendingRequests: {} });
+      if (!t.metricsUrl) continue;
+      this.snapshots.set(t.name, { target: t.name, url: t.metricsUrl, lastSuccessAt: null, lastError: null, gpus: [], pendingRequests: {} });
+      // "Never read" as 0 (1970), not an absent series: TritonMetricsStale's `time() - last
+      // success` then fires for a wrong metricsUrl or a port unreachable since start-up too.
+      metrics.tritonLastScrape.set({ target: t.name }, 0);
     }
   }
 

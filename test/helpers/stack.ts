@@ -28,7 +28,7 @@ export interface StackOptions {
   /** Raw gateway config merged over the defaults below (models replace the defaults). */
   config?: Record<string, unknown>;
   sim?: StartSimulatorOptions;
-  /** Wait for /readyz before returning (default true). */
+  /** Wait for the strict /readyz (every model warmed up) before returning (default true). */
   waitReady?: boolean;
   env?: Record<string, string>;
 }
@@ -73,11 +73,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
+/** Strict: the plain /readyz turns 200 with the first servable model, before the others warm up. */
 export async function waitReady(url: string, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < until) {
-    const res = await fetch(`${url}/readyz`).catch(() => undefined);
+    const res = await fetch(`${url}/readyz?strict=1`).catch(() => undefined);
     if (res?.status === 200) return;
     last = res ? await res.text() : 'no answer';
     await new Promise((r) => setTimeout(r, 50));

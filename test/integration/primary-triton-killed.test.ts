@@ -44,7 +44,7 @@ test('the fallback on another Triton serves while the primary is down, and traff
   t.after(() => app.close());
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  await eventually(async () => (await fetch(`${url}/readyz`)).status === 200, 10_000, 'ready');
+  await eventually(async () => (await fetch(`${url}/readyz?strict=1`)).status === 200, 10_000, 'ready');
 
   const ask = { model: 'llama-3-8b', prompt: 'are you there', max_tokens: 3 };
   assert.equal((await complete(url, ask)).headers.get('x-served-model'), 'llama-3-8b');
@@ -55,10 +55,12 @@ test('the fallback on another Triton serves while the primary is down, and traff
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.headers.get('x-served-model'), 'llama-backup');
   }
-  await eventually(async () => (await fetch(`${url}/readyz`)).status === 503, 5000, '/readyz to report the primary down');
+  await eventually(async () => (await fetch(`${url}/readyz?strict=1`)).status === 503, 5000, 'the strict /readyz to report the primary down');
+  // The replica itself stays in the Service: its fallback on the backup Triton serves.
+  assert.equal((await fetch(`${url}/readyz`)).status, 200);
 
   // The primary comes back on the same address.
   primarySim = await startSimulator({ grpcPort: primaryPort, httpPort: 0, metricsPort: 0 });
   await eventually(async () => (await complete(url, ask)).headers.get('x-served-model') === 'llama-3-8b', 15_000, 'traffic to return to the primary');
-  await eventually(async () => (await fetch(`${url}/readyz`)).status === 200, 10_000, 'ready again');
+  await eventually(async () => (await fetch(`${url}/readyz?strict=1`)).status === 200, 10_000, 'strictly ready again');
 });

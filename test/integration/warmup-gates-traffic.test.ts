@@ -1,6 +1,7 @@
 /**
- * A model whose warm-up fails stays out of traffic and keeps /readyz not ready; once the fault
- * is cleared the retry with backoff brings it in.
+ * A model whose warm-up fails stays out of traffic and keeps the strict /readyz not ready (the
+ * replica itself stays ready: another model serves); once the fault is cleared the retry with
+ * backoff brings it in.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -37,10 +38,11 @@ test('a failing warm-up keeps the model out until the fault clears', async () =>
   await eventually(() => stack.app.services.registry.get('llama-3-8b')!.state === 'ready', 5000, 'llama-3-8b ready');
   assert.equal((await complete('llama-3-8b')).status, 200);
 
-  const ready = await fetch(`${stack.url}/readyz`);
-  assert.equal(ready.status, 503);
-  const body = (await ready.json()) as { reasons: string[] };
+  const strict = await fetch(`${stack.url}/readyz?strict=1`);
+  assert.equal(strict.status, 503);
+  const body = (await strict.json()) as { reasons: string[] };
   assert.ok(body.reasons.some((r) => r.includes('qwen3') && r.includes('warmup_failed')), body.reasons.join('; '));
+  assert.equal((await fetch(`${stack.url}/readyz`)).status, 200, 'the replica still takes traffic for llama-3-8b');
 
   const refused = await complete('qwen3');
   assert.equal(refused.status, 503);
@@ -51,7 +53,7 @@ test('a failing warm-up keeps the model out until the fault clears', async () =>
   await eventually(() => stack.sim.received().filter((r) => r.model === 'qwen3-vllm').length > warmups, 5000, 'a warm-up retry');
 
   stack.sim.clearFaults();
-  await eventually(async () => (await fetch(`${stack.url}/readyz`)).status === 200, 10_000, '/readyz to turn ready');
+  await eventually(async () => (await fetch(`${stack.url}/readyz?strict=1`)).status === 200, 10_000, 'the strict /readyz to turn ready');
   assert.equal(entry.state, 'ready');
   assert.equal((await complete('qwen3')).status, 200);
 });

@@ -95,11 +95,35 @@ describe('kustomizations', () => {
   }
 });
 
+describe('the Prometheus selector the README suggests', () => {
+  // deploy/kubernetes/README.md tells the Prometheus Operator to select by this label; a
+  // ServiceMonitor without it is never scraped (job "triton": up{job="triton"} absent, not 0).
+  const [key, value] = ['app.kubernetes.io/part-of', 'triton-gateway'];
+
+  test('is the one the README names', () => {
+    assert.ok(readText('deploy/kubernetes/README.md').replace(/\s+/g, ' ').includes(`matching \`${key}: ${value}\``));
+  });
+
+  for (const dir of ['deploy/kubernetes/base', 'deploy/kubernetes/overlays/production', 'deploy/kubernetes/triton-example']) {
+    test(`selects every ServiceMonitor and PrometheusRule ${dir} builds`, { skip: skipKubectl }, async () => {
+      const result = await runTool(kubectl!, ['kustomize', dir]);
+      assert.equal(result.code, 0, result.stderr);
+      const selected = result.stdout
+        .split(/^---$/m)
+        .map((d) => parse(d) as Manifest)
+        .filter((d) => d.kind === 'ServiceMonitor' || d.kind === 'PrometheusRule');
+      assert.ok(selected.length > 0, `${dir} builds no ServiceMonitor or PrometheusRule`);
+      for (const d of selected) assert.equal(d.metadata.labels?.[key], value, `${d.kind} ${d.metadata.name} in ${dir}`);
+    });
+  }
+});
+
 describe('the gateway Deployment', () => {
   const deployment = manifest(`${base}/deployment.yaml`);
   const pod = deployment.spec.template.spec;
   const container = gatewayContainer(deployment);
 
+  // /readyz is per pod; /readyz?strict=1 (every model ready) would unready every pod at once.
   test('is probed on /readyz for readiness and /livez for liveness, on its http port', () => {
     assert.deepEqual(container.ports.map((p: Manifest) => [p.name, p.containerPort]), [['http', 8080]]);
     assert.equal(container.readinessProbe.httpGet.path, '/readyz');

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { readTritonMetrics } from '../../../src/telemetry/triton-metrics-poller.js';
+import type { TargetConfig } from '../../../src/config.js';
+import { createMetrics } from '../../../src/telemetry/metrics.js';
+import { readTritonMetrics, TritonMetricsPoller } from '../../../src/telemetry/triton-metrics-poller.js';
 
 const sample = `# HELP nv_gpu_utilization GPU utilization rate [0.0 - 1.0)
 # TYPE nv_gpu_utilization gauge
@@ -33,4 +37,36 @@ test("reads GPU utilisation, memory and pending requests from Triton's text form
 test('an empty or GPU-less endpoint yields no GPUs rather than zeros', () => {
   assert.deepEqual(readTritonMetrics('', 't').gpus, []);
   assert.deepEqual(readTritonMetrics('# TYPE nv_cpu_utilization gauge\nnv_cpu_utilization 0.5\n', 't').gpus, []);
+});
+
+test('a target never read since start-up exports 0 as its last success, so TritonMetricsStale can fire', async (t) => {
+  let healthy = false;
+  const server = createServer((_req, res) => {
+    res.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain' });
+    res.end(healthy ? sample : 'metrics off');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const metrics = createMetrics({ defaultMetrics: false });
+  const quiet = { warn: () => undefined, info: () => undefined };
+  const targets = [
+    { name: 'primary', grpc: '127.0.0.1:1', metricsUrl: `http://127.0.0.1:${port}/metrics`, tls: false },
+    { name: 'no-metrics', grpc: '127.0.0.1:2', tls: false },
+  ] as TargetConfig[];
+  const poller = new TritonMetricsPoller(targets, 1000, metrics, quiet, () => new Set());
+  const lastSuccess = async (): Promise<string[]> =>
+    (await metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('triton_metrics_last_success_timestamp_seconds{'));
+
+  // Before any read and after failed ones: a 0 series (absent would leave `time() - x` empty).
+  assert.deepEqual(await lastSuccess(), ['triton_metrics_last_success_timestamp_seconds{target="primary"} 0']);
+  await poller.pollAll();
+  await poller.pollAll();
+  assert.deepEqual(await lastSuccess(), ['triton_metrics_last_success_timestamp_seconds{target="primary"} 0']);
+  assert.match(await metrics.registry.metrics(), /triton_metrics_scrape_errors_total\{target="primary"\} 2/);
+
+  healthy = true;
+  await poller.pollAll();
+  const [line] = await lastSuccess();
+  assert.ok(Number(line!.split(' ')[1]) > Date.now() / 1000 - 60, line);
 });
