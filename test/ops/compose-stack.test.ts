@@ -11,8 +11,11 @@ import { missingReason, runTool, which } from './support/external-tools.js';
 import { exists, readText, readYaml } from './support/repo-files.js';
 
 type Service = {
+  /** A YAML merge key (`<<: *gateway-image`): the yaml parser keeps it as a key. */
+  '<<'?: { image?: string };
   image?: string;
   build?: unknown;
+  healthcheck?: { test?: string[]; disable?: boolean };
   profiles?: string[];
   command?: string[];
   volumes?: string[];
@@ -22,7 +25,7 @@ type Service = {
 };
 
 const dir = 'deploy/compose';
-const compose = readYaml<{ services: Record<string, Service>; volumes?: Record<string, unknown> }>(`${dir}/compose.yaml`);
+const compose = readYaml<{ services: Record<string, Service>; volumes?: Record<string, unknown>; 'x-gateway-image': { image: string } }>(`${dir}/compose.yaml`);
 const services = compose.services;
 const hostnames = new Set(Object.entries(services).flatMap(([name, s]) => [name, ...Object.values(s.networks ?? {}).flatMap((n) => n?.aliases ?? [])]));
 
@@ -74,6 +77,24 @@ describe('compose.yaml', () => {
       assert.ok(services.gateway!.volumes!.some((v) => /^[a-z-]+:/.test(v) && v.endsWith(`:${logDir}`)), `${file}: ${logDir} is not a named volume`);
     }
     assert.match(readText('Dockerfile'), /COPY --from=\S+ --chown=1000:1000 \S+ \/var\/lib\/triton-gateway/, 'the image owns the directory as the runtime user');
+  });
+
+  // The image's HEALTHCHECK fetches the gateway's :8080/livez; a service that runs another
+  // program from the image and keeps it is "unhealthy" forever.
+  test('services running another program from the gateway image health-check a port that program listens on', () => {
+    const imageCheck = /^HEALTHCHECK [\s\S]*?process\.env\.PORT \|\| (\d+)/m.exec(readText('Dockerfile'));
+    assert.ok(imageCheck, "the Dockerfile's HEALTHCHECK probes the gateway port");
+    const gatewayImage = compose['x-gateway-image'].image;
+    const others = Object.entries(services).filter(([, s]) => (s['<<']?.image ?? s.image) === gatewayImage && s.command);
+    assert.deepEqual(others.map(([name]) => name).sort(), ['alert-webhook', 'triton-sim']);
+    for (const [name, service] of others) {
+      const command = service.command!.join(' ');
+      const listens = [...command.matchAll(/--(?:[a-z]+-)?port=(\d+)|\.listen\((\d+)\)/g)].map((m) => m[1] ?? m[2]);
+      assert.ok(service.healthcheck, `${name}: no healthcheck, so it inherits the image's on :${imageCheck[1]}`);
+      if (service.healthcheck.disable) continue;
+      const probed = /127\.0\.0\.1:(\d+)/.exec((service.healthcheck.test ?? []).join(' '))?.[1];
+      assert.ok(probed && listens.includes(probed), `${name}: its healthcheck probes :${probed}, it listens on ${listens.join(', ')}`);
+    }
   });
 
   test('gives the gateway an admin token of the length the config requires', () => {

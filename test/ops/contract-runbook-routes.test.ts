@@ -2,15 +2,17 @@
  * Contract: every gateway endpoint and admin call a runbook shows exists in the real app's route
  * table, needs the admin token exactly where the runbook sends it, and is accepted as written —
  * its JSON body passes the route's schema — when sent to a real gateway. The hand-kept route list
- * the fast runbook checks use (support/known-endpoints.ts) is held to the same table.
+ * the fast runbook checks use (support/known-endpoints.ts) is held to the same table. Calls to
+ * Triton's /v2/models/{model}/... name the model as Triton knows it: $TRITON_MODEL, derived the
+ * way runbooks/README.md says, is a model of the simulator behind the gateway; $MODEL is not.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { extractCurlCalls, matchRoute, type CurlCall, type RouteSpec } from '../helpers/runbook-endpoints.js';
-import { startResilienceStack } from '../helpers/resilience-stack.js';
+import { primary, startResilienceStack } from '../helpers/resilience-stack.js';
 import type { Stack } from '../helpers/stack.js';
 import { recordRoutes } from './support/app-routes.js';
-import { curlRequest } from './support/curl-request.js';
+import { curlRequest, expand } from './support/curl-request.js';
 import { gatewayRoutes } from './support/known-endpoints.js';
 import { listFiles, readText } from './support/repo-files.js';
 
@@ -96,5 +98,39 @@ describe('runbook calls against the real route table', () => {
     t.diagnostic(`answers: ${[...answers].map(([call, status]) => `${call} ${status}`).join('; ')}`);
     assert.deepEqual(rejected, []);
     assert.ok(answers.size >= 8, `only ${answers.size} distinct admin calls`);
+  });
+});
+
+describe("runbook calls to Triton's model API", () => {
+  /** runbooks/README.md: export TRITON_MODEL="$(curl ... | jq -r <path>)". */
+  const derivation = /^export TRITON_MODEL="\$\((curl .*?) \| jq -r (\.[A-Za-z_.]+)\)"$/m.exec(readText('runbooks/README.md'));
+  const tritonCalls = listFiles('runbooks', ['.md']).flatMap((file) =>
+    extractCurlCalls(readText(file))
+      .filter((c) => c.base === 'TRITON_HTTP_URL' && c.path.startsWith('/v2/models/'))
+      .map((c) => ({ ...c, file })),
+  );
+
+  test('README.md derives $TRITON_MODEL from the gateway: the Triton model behind $MODEL', async () => {
+    assert.ok(derivation, 'runbooks/README.md has no `export TRITON_MODEL="$(curl ... | jq -r .path)"` line');
+    const [call] = extractCurlCalls(derivation[1]!);
+    const res = await inject(call!, true);
+    assert.equal(res.statusCode, 200, res.body);
+    let value: unknown = res.json();
+    for (const key of derivation[2]!.slice(1).split('.')) value = (value as Record<string, unknown> | null)?.[key];
+    assert.equal(value, primary, `${derivation[2]} of ${call!.path}`);
+  });
+
+  test('every /v2/models/{model}/... call names a model Triton has', async () => {
+    assert.ok(tritonCalls.length >= 4, `only ${tritonCalls.length} Triton model calls in the runbooks`);
+    // $TRITON_MODEL as the README derives it (checked above); the public $MODEL is not a Triton model.
+    const values = { ...shellValues, TRITON_MODEL: primary };
+    const unknown: string[] = [];
+    for (const call of tritonCalls) {
+      const segment = call.path.split('/')[3]!;
+      const model = segment.startsWith(':') ? expand(`$${segment.slice(1)}`, values) : segment;
+      const res = await fetch(`${stack.sim.httpUrl}/v2/models/${encodeURIComponent(model)}/ready`);
+      if (res.status !== 200) unknown.push(`${call.file}:${call.line}: ${call.path} → "${model}" (ready: ${res.status})`);
+    }
+    assert.deepEqual(unknown, []);
   });
 });
