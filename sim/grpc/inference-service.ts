@@ -38,7 +38,7 @@ function answer<Req, Res>(fn: (req: Req) => Res) {
   };
 }
 
-const duration = (d: Duration): StatisticDuration => ({ count: d.count, ns: Math.round(d.ns) });
+const duration = (d: Duration): StatisticDuration => ({ count: d.count, ns: String(Math.round(d.ns)) });
 
 export function inferenceService(core: SimulatorCore): GRPCInferenceServiceServer {
   const repo = core.repository;
@@ -80,8 +80,8 @@ export function inferenceService(core: SimulatorCore): GRPCInferenceServiceServe
               computeInput: duration(s.computeInput),
               computeInfer: duration(s.computeInfer),
               computeOutput: duration(s.computeOutput),
-              cacheHit: { count: 0, ns: 0 },
-              cacheMiss: { count: 0, ns: 0 },
+              cacheHit: { count: 0, ns: '0' },
+              cacheMiss: { count: 0, ns: '0' },
             },
             batchStats: [],
             memoryUsage: [],

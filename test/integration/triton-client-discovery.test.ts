@@ -79,6 +79,8 @@ describe('health and admin', () => {
     const stats = await h.client.modelStatistics('qwen3-vllm');
     assert.equal(stats[0]?.name, 'qwen3-vllm');
     assert.ok((stats[0]?.inferenceCount ?? 0) >= 1);
+    // Cumulative nanoseconds arrive as an exact decimal string (uint64, beyond 2^53 on busy servers).
+    assert.ok(BigInt(stats[0]?.inferenceStats?.success?.ns ?? '0') > 0n);
   });
 
   it('unload then load a model; the ready-only index follows', async () => {

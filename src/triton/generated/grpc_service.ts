@@ -192,7 +192,11 @@ export interface ModelStatisticsRequest {
 
 export interface StatisticDuration {
   count: number;
-  ns: number;
+  /**
+   * Cumulative nanoseconds pass 2^53 (~104 days of summed request time) on a busy server: read
+   * as a decimal string so no precision is lost and decoding never throws.
+   */
+  ns: string;
 }
 
 export interface InferStatistics {
@@ -2628,7 +2632,7 @@ export const ModelStatisticsRequest: MessageFns<ModelStatisticsRequest> = {
 };
 
 function createBaseStatisticDuration(): StatisticDuration {
-  return { count: 0, ns: 0 };
+  return { count: 0, ns: "0" };
 }
 
 export const StatisticDuration: MessageFns<StatisticDuration> = {
@@ -2636,7 +2640,7 @@ export const StatisticDuration: MessageFns<StatisticDuration> = {
     if (message.count !== 0) {
       writer.uint32(8).uint64(message.count);
     }
-    if (message.ns !== 0) {
+    if (message.ns !== "0") {
       writer.uint32(16).uint64(message.ns);
     }
     return writer;
@@ -2668,7 +2672,7 @@ export const StatisticDuration: MessageFns<StatisticDuration> = {
               break;
             }
 
-            message.ns = longToNumber(reader.uint64());
+            message.ns = reader.uint64().toString();
             continue;
           }
         }
@@ -2689,7 +2693,7 @@ export const StatisticDuration: MessageFns<StatisticDuration> = {
   fromPartial<I extends Exact<DeepPartial<StatisticDuration>, I>>(object: I): StatisticDuration {
     const message = createBaseStatisticDuration();
     message.count = object.count ?? 0;
-    message.ns = object.ns ?? 0;
+    message.ns = object.ns ?? "0";
     return message;
   },
 };
