@@ -28,17 +28,21 @@ export function resolveModel(services: GatewayServices, name: string): ModelEntr
   return entry;
 }
 
-/** Applies the model's default and its governed maximum (clamp or reject, as configured). */
+/**
+ * Applies the model's default and its governed maximum (clamp or reject, as configured). Only a
+ * max_tokens the client sent can overrun: a default above an admin maxTokensCap is the operator's
+ * choice, so it is lowered silently rather than flagged or refused as the client's fault.
+ */
 export function governMaxTokens(services: GatewayServices, entry: ModelEntry, requested: number | null | undefined, observer: RequestObserver): number {
   const cfg = entry.config;
   const cap = Math.min(cfg.maxTokens, services.controls.maxTokensCap ?? Number.POSITIVE_INFINITY);
-  const wanted = requested ?? cfg.defaultMaxTokens;
-  if (wanted <= cap) return wanted;
+  if (requested === null || requested === undefined) return Math.min(cfg.defaultMaxTokens, cap);
+  if (requested <= cap) return requested;
   observer.tokenBudgetOverrun();
   if (cfg.tokenBudgetAction === 'reject') {
-    throw new GatewayError('invalid_request', `max_tokens ${wanted} exceeds the limit of ${cap} for '${cfg.name}'`, { param: 'max_tokens' });
+    throw new GatewayError('invalid_request', `max_tokens ${requested} exceeds the limit of ${cap} for '${cfg.name}'`, { param: 'max_tokens' });
   }
-  observer.warn(`max_tokens clamped from ${wanted} to ${cap}`);
+  observer.warn(`max_tokens clamped from ${requested} to ${cap}`);
   return cap;
 }
 
@@ -151,7 +155,8 @@ export interface StreamRenderer {
  * machinery between an async generator and the socket (Readable.from, pipe, 'data' events)
  * was a tenth of the gateway's CPU per token and a few promises per token for the GC.
  * onResponse hooks still run (fastify attaches them before the handler), so the completion
- * log line, metrics and span end are unchanged.
+ * log line, metrics and span end are unchanged. A hijacked reply skips onSend, so the relay
+ * tells the request's accounting itself when it has ended (a client that left is recorded then).
  */
 export function relayStream(reply: FastifyReply, generation: Generation, request: GenerationRequest, ctx: InferenceContext, render: StreamRenderer): FastifyReply {
   setServedHeaders(reply, generation);
@@ -159,11 +164,19 @@ export function relayStream(reply: FastifyReply, generation: Generation, request
   reply.hijack();
   for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
   reply.raw.writeHead(200);
-  void pumpFrames(new SseFrameWriter(reply.raw), generation, request, ctx, render);
+  const accounting = reply.request.accounting;
+  void pumpFrames(new SseFrameWriter(reply.raw), generation, request, ctx, render, () => accounting?.settled());
   return reply;
 }
 
-async function pumpFrames(out: SseFrameWriter, generation: Generation, request: GenerationRequest, ctx: InferenceContext, render: StreamRenderer): Promise<void> {
+async function pumpFrames(
+  out: SseFrameWriter,
+  generation: Generation,
+  request: GenerationRequest,
+  ctx: InferenceContext,
+  render: StreamRenderer,
+  settled: () => void,
+): Promise<void> {
   const acc = new CompletionAccumulator(request.maxTokens, { keepText: false });
   const { observer } = ctx;
   let first = true;
@@ -193,6 +206,8 @@ async function pumpFrames(out: SseFrameWriter, generation: Generation, request: 
     if (usage) observer.usage(usage);
     if (acc.perf) observer.perf(acc.perf);
     ctx.release();
+    // After the partial usage: a stream its client cut is billed for the tokens it was sent.
+    settled();
   }
 }
 

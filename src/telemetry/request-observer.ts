@@ -43,6 +43,10 @@ export type StreamAbortPhase = 'before_first_byte' | 'mid_stream' | 'client_disc
 export class RequestObserver implements InferenceObserver {
   readonly startedAt = performance.now();
   private upstreamMs = 0;
+  /** Whether any attempt reached Triton: only those requests have an inference duration. */
+  private reachedTriton = false;
+  /** The first Triton response of the last attempt that got one: a non-streamed request's first token. */
+  private firstResponseAt: number | undefined;
   private firstChunkAt: number | undefined;
   private lastChunkAt: number | undefined;
   private chunks = 0;
@@ -92,6 +96,7 @@ export class RequestObserver implements InferenceObserver {
 
   attemptStarted(info: AttemptInfo): AttemptObserver {
     const started = performance.now();
+    this.reachedTriton = true;
     const parent = trace.setSpan(context.active(), this.span);
     const span = tracer.startSpan(
       `triton.infer ${info.tritonModel}`,
@@ -116,7 +121,10 @@ export class RequestObserver implements InferenceObserver {
     }
     return {
       metadata,
-      firstResponse: () => span.addEvent('first_response'),
+      firstResponse: () => {
+        this.firstResponseAt = performance.now();
+        span.addEvent('first_response');
+      },
       end: (error?: GatewayError) => {
         if (done) return;
         done = true;
@@ -206,7 +214,10 @@ export class RequestObserver implements InferenceObserver {
     this.warning = message;
   }
 
-  /** Called once from onResponse: metrics, the completion log line, the span end. */
+  /**
+   * Called once, by the observability plugin, when the response finished or the client left
+   * (499): metrics, the completion log line, the span end.
+   */
   finish(status: number): void {
     if (this.finished) return;
     this.finished = true;
@@ -217,8 +228,18 @@ export class RequestObserver implements InferenceObserver {
     const usage = this.usageValue;
     const cost = usage ? costUsd(usage, this.entry.config.pricing) : undefined;
 
-    m.modelInferenceDuration.observe({ model_name: model }, this.upstreamMs / 1000);
+    // Shed, refused and breaker-rejected requests spent no time in Triton: a 0 s sample would
+    // drag the p95 down exactly under load and inflate the per-request ratios' denominator.
+    if (this.reachedTriton) m.modelInferenceDuration.observe({ model_name: model }, this.upstreamMs / 1000);
     m.gatewayOverhead.observe({ endpoint: this.endpoint }, Math.max(0, totalMs - this.upstreamMs) / 1000);
+    // A stream's first token is its first content byte (chunkSent); a non-streamed request has
+    // none before its body, so its first token is the answering attempt's first Triton response.
+    const firstTokenAt = this.stream ? this.firstChunkAt : this.firstResponseAt;
+    if (!this.stream && firstTokenAt !== undefined) {
+      const ttft = (firstTokenAt - this.startedAt) / 1000;
+      m.timeToFirstToken.observe({ model_name: model }, ttft);
+      m.genAiTimeToFirstToken.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model }, ttft);
+    }
     m.genAiOperationDuration.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model, gen_ai_response_model: served }, totalMs / 1000);
     if (usage) {
       m.tokensGenerated.inc({ model_name: model }, usage.completionTokens);
@@ -265,7 +286,7 @@ export class RequestObserver implements InferenceObserver {
 
     this.span.setAttribute('gen_ai.response.model', served);
     this.span.setAttribute('http.response.status_code', status);
-    if (this.firstChunkAt !== undefined) this.span.setAttribute('gen_ai.server.time_to_first_token', (this.firstChunkAt - this.startedAt) / 1000);
+    if (firstTokenAt !== undefined) this.span.setAttribute('gen_ai.server.time_to_first_token', (firstTokenAt - this.startedAt) / 1000);
     if (this.errorCode) {
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: this.errorCode });
       this.span.setAttribute('error.type', this.errorCode);
