@@ -67,6 +67,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     config,
     logs,
     async close() {
+      // A client that aborted can leave a connection that never sent a request; app.close() would
+      // wait for the server's headers timeout (~60 s) on it. The test is over: cut them all.
+      app.server.closeAllConnections();
       await app.close();
       await sim.stop();
     },

@@ -30,9 +30,6 @@ before(async () => {
   });
 });
 after(async () => {
-  // After the aborted fetches undici can leave a socket open that never sends a request; the
-  // server would wait for it until its headers timeout (about 70 s) before closing.
-  stack.app.server.closeAllConnections();
   await stack.close();
   await provider.shutdown();
 });
