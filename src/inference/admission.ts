@@ -46,8 +46,12 @@ export class AdmissionController {
     this.drain();
   }
 
-  /** Resolves with a release function once the request holds a slot. */
-  acquire(model: string, signal: AbortSignal): Promise<() => void> {
+  /**
+   * Resolves with a release function once the request holds a slot. `deadlineAt` (ms since the
+   * epoch) is the request's own deadline: waiting past it fails the request as timed out (504),
+   * not as the gateway shedding load.
+   */
+  acquire(model: string, signal: AbortSignal, deadlineAt = Number.POSITIVE_INFINITY): Promise<() => void> {
     // Waiters are drained on every release, so any still queued are blocked by their model's own
     // limit; a request with room may pass them without breaking FIFO for the global limit.
     if (this.hasRoom(model)) return Promise.resolve(this.take(model));
@@ -55,17 +59,27 @@ export class AdmissionController {
       this.events.shed?.('queue_full');
       return Promise.reject(new GatewayError('overloaded', 'The gateway is at capacity; retry shortly', { retryAfterSeconds: 1 }));
     }
+    const untilDeadlineMs = deadlineAt - Date.now();
+    if (untilDeadlineMs <= 0) return Promise.reject(deadlinePassedWhileQueued());
+    const deadlineFirst = untilDeadlineMs < this.limits.queueTimeoutMs;
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         model,
         resolve,
         reject,
         signal,
-        timer: setTimeout(() => {
-          this.remove(waiter);
-          this.events.shed?.('queue_timeout');
-          reject(new GatewayError('overloaded', `Waited ${this.limits.queueTimeoutMs} ms for capacity; retry shortly`, { retryAfterSeconds: 1 }));
-        }, this.limits.queueTimeoutMs),
+        timer: setTimeout(
+          () => {
+            this.remove(waiter);
+            if (deadlineFirst) {
+              reject(deadlinePassedWhileQueued());
+              return;
+            }
+            this.events.shed?.('queue_timeout');
+            reject(new GatewayError('overloaded', `Waited ${this.limits.queueTimeoutMs} ms for capacity; retry shortly`, { retryAfterSeconds: 1 }));
+          },
+          deadlineFirst ? untilDeadlineMs : this.limits.queueTimeoutMs,
+        ),
         onAbort: () => {
           this.remove(waiter);
           reject(new GatewayError('client_cancelled', 'The client closed the connection while queued'));
@@ -125,4 +139,8 @@ export class AdmissionController {
   private notify(): void {
     this.events.changed?.(this.inFlight, this.queue.length);
   }
+}
+
+function deadlinePassedWhileQueued(): GatewayError {
+  return new GatewayError('upstream_timeout', 'The request deadline (x-request-timeout-ms) passed while waiting for capacity', { upstreamFault: false });
 }

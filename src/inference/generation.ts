@@ -22,8 +22,8 @@ export interface GenerateCall {
   /** Aborted when the client goes away; cancels the Triton call. */
   signal: AbortSignal;
   observer: InferenceObserver;
-  /** A shorter total deadline the client asked for (ms), already bounded by config. */
-  requestedDeadlineMs?: number;
+  /** The client's own deadline (ms since the epoch, from x-request-timeout-ms), already bounded by config. */
+  requestDeadlineAt?: number;
   /** Extra gRPC metadata. */
   metadata?: Record<string, string>;
   /** The route template, for chaos scoping. */
@@ -65,7 +65,7 @@ export class GenerationRouter {
   async run<T>(call: GenerateCall, commit: (g: Generation) => Promise<T>): Promise<T> {
     // Each model has its own total deadline (a hang on the primary leaves the fallback its
     // full time); a deadline the client asked for bounds the whole request.
-    const requestDeadlineAt = Date.now() + (call.requestedDeadlineMs ?? Number.POSITIVE_INFINITY);
+    const requestDeadlineAt = call.requestDeadlineAt ?? Number.POSITIVE_INFINITY;
     this.retryBudget.recordRequest(call.entry.config.name);
     const chain = this.chain(call.entry);
     let lastError: GatewayError | undefined;

@@ -143,7 +143,7 @@ export function chatCompletionsRoutes(services: GatewayServices) {
         checkPromptLength(services, prompt, 'messages');
         const stream = body.stream === true;
         const deadline = requestedDeadline(request, entry);
-        const ctx = await beginInference(services, request, reply, entry, 'chat', stream);
+        const ctx = await beginInference(services, request, reply, entry, 'chat', stream, deadline);
         let relayed = false;
         try {
           const generationRequest: GenerationRequest = {
@@ -160,7 +160,7 @@ export function chatCompletionsRoutes(services: GatewayServices) {
             request: generationRequest,
             signal: ctx.signal,
             observer: ctx.observer,
-            requestedDeadlineMs: deadline,
+            requestDeadlineAt: deadline,
             endpoint: ENDPOINT,
             requestFor: perRouteRequests(templates, entry, generationRequest, messages),
           };

@@ -59,7 +59,7 @@ export function completionsRoutes(services: GatewayServices) {
         const entry = resolveModel(services, body.model);
         const stream = body.stream === true;
         const deadline = requestedDeadline(request, entry);
-        const ctx = await beginInference(services, request, reply, entry, 'text_completion', stream);
+        const ctx = await beginInference(services, request, reply, entry, 'text_completion', stream, deadline);
         let relayed = false;
         try {
           const generationRequest: GenerationRequest = {
@@ -69,7 +69,7 @@ export function completionsRoutes(services: GatewayServices) {
             echo: body.echo === true,
             ...samplingFromBody(body),
           };
-          const call = { entry, request: generationRequest, signal: ctx.signal, observer: ctx.observer, requestedDeadlineMs: deadline, endpoint: '/v1/completions' };
+          const call = { entry, request: generationRequest, signal: ctx.signal, observer: ctx.observer, requestDeadlineAt: deadline, endpoint: '/v1/completions' };
 
           if (!stream) {
             return await withResponseCache(services, reply, ctx.observer, 'text_completion', entry.config.name, generationRequest, async () => {

@@ -52,7 +52,11 @@ export function checkPromptLength(services: GatewayServices, prompt: string, par
   }
 }
 
-/** A bounded client-requested deadline from `x-request-timeout-ms`, or undefined. */
+/**
+ * The client's deadline from `x-request-timeout-ms` (bounded by config) as an absolute time (ms
+ * since the epoch), or undefined. Taken when the handler starts, so the admission queue's wait
+ * counts against it too.
+ */
 export function requestedDeadline(request: FastifyRequest, entry: ModelEntry): number | undefined {
   const raw = request.headers['x-request-timeout-ms'];
   if (raw === undefined) return undefined;
@@ -60,7 +64,7 @@ export function requestedDeadline(request: FastifyRequest, entry: ModelEntry): n
   if (!Number.isFinite(ms) || ms <= 0) {
     throw new GatewayError('invalid_request', 'x-request-timeout-ms must be a positive number of milliseconds', { param: 'x-request-timeout-ms' });
   }
-  return Math.max(entry.config.deadlines.minRequestedMs, Math.min(ms, entry.config.deadlines.totalMs));
+  return Date.now() + Math.max(entry.config.deadlines.minRequestedMs, Math.min(ms, entry.config.deadlines.totalMs));
 }
 
 export interface InferenceContext {
@@ -69,7 +73,10 @@ export interface InferenceContext {
   release: () => void;
 }
 
-/** Starts the observer and span, takes an admission slot, and links the client-disconnect signal. */
+/**
+ * Starts the observer and span, takes an admission slot (waiting no longer than the client's
+ * deadline, `deadlineAt`), and links the client-disconnect signal.
+ */
 export async function beginInference(
   services: GatewayServices,
   request: FastifyRequest,
@@ -77,6 +84,7 @@ export async function beginInference(
   entry: ModelEntry,
   operation: 'text_completion' | 'chat',
   stream: boolean,
+  deadlineAt?: number,
 ): Promise<InferenceContext> {
   if (services.lifecycle.draining) throw new GatewayError('shutting_down', 'The gateway is shutting down', { retryAfterSeconds: 1 });
   const endpoint = request.routeOptions.url ?? 'unmatched';
@@ -94,7 +102,7 @@ export async function beginInference(
   });
 
   const admissionStarted = performance.now();
-  const release = await services.admission.acquire(entry.config.name, controller.signal);
+  const release = await services.admission.acquire(entry.config.name, controller.signal, deadlineAt);
   observer.event('admitted', { wait_ms: Math.round(performance.now() - admissionStarted) });
   services.active.add(observer);
   let released = false;

@@ -30,6 +30,23 @@ test('13. a full admission queue answers 429 with Retry-After', async (t) => {
   assert.equal(m.value('request_queue_depth'), 0);
 });
 
+test('x-request-timeout-ms bounds the whole request: a request still queued at its deadline gets 504', async (t) => {
+  const stack = await startResilienceStack({ config: { admission: { maxInFlight: 1, maxQueue: 4, queueTimeoutMs: 10_000 } } });
+  t.after(() => stack.close());
+  stack.sim.setFault(primary, { kind: 'slow-first-token', ms: 3000 });
+  let firstDone = false;
+  const first = complete(stack.url, { model: 'llama-3-8b', prompt: 'slow one', max_tokens: 2 }).finally(() => (firstDone = true));
+  await eventually(() => stack.app.services.admission.state.inFlight === 1, 2000, 'the first request to hold the slot');
+  const late = await complete(stack.url, { model: 'llama-3-8b', prompt: 'in a hurry', max_tokens: 2 }, { 'x-request-timeout-ms': '300' });
+  assert.equal(late.status, 504, JSON.stringify(late.body));
+  assert.equal(late.body.error.code, 'upstream_timeout');
+  // Answered at its own deadline while the slot was still taken, not after waiting for it.
+  assert.equal(firstDone, false);
+  assert.equal((await first).status, 200);
+  const m = await scrape(`${stack.url}/metrics`);
+  assert.equal(m.value('requests_shed_total', { reason: 'queue_timeout' }), 0);
+});
+
 test('14. a client disconnect cancels upstream and leaves the breaker unchanged', async (t) => {
   const stack = await startResilienceStack();
   t.after(() => stack.close());

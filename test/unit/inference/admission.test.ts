@@ -33,6 +33,21 @@ test('a queued request times out with 429', async () => {
   assert.equal(a.state.queued, 0);
 });
 
+test("a queued request whose own deadline comes first fails as timed out (504), not as shed load", async () => {
+  const shed: string[] = [];
+  const a = new AdmissionController({ ...limits, maxInFlight: 1, queueTimeoutMs: 10_000 }, { shed: (r) => shed.push(r) });
+  const signal = new AbortController().signal;
+  await a.acquire('m', signal);
+  const started = Date.now();
+  await assert.rejects(a.acquire('m', signal, Date.now() + 30), (err: unknown) => err instanceof GatewayError && err.code === 'upstream_timeout' && err.status === 504);
+  assert.ok(Date.now() - started < 10_000, 'the deadline, not the queue timeout, ended the wait');
+  assert.equal(a.state.queued, 0);
+  assert.deepEqual(shed, []);
+  // A deadline already past never queues.
+  await assert.rejects(a.acquire('m', signal, Date.now() - 1), (err: unknown) => err instanceof GatewayError && err.code === 'upstream_timeout');
+  assert.equal(a.state.queued, 0);
+});
+
 test('a per-model limit holds that model back without blocking others', async () => {
   const a = new AdmissionController({ ...limits, maxInFlight: 10, maxQueue: 10, modelMaxInFlight: { slow: 1 } });
   const signal = new AbortController().signal;
