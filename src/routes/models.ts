@@ -24,11 +24,11 @@ export function modelsRoutes(services: GatewayServices) {
   return async function routes(app: FastifyInstance): Promise<void> {
     const created = Math.floor(services.lifecycle.startedAt / 1000);
     const guard = apiKeyGuard(services.config.auth.apiKeys);
-    app.get('/v1/models', { preHandler: guard }, async () => ({
+    app.get('/v1/models', { onRequest: guard }, async () => ({
       object: 'list',
       data: services.registry.list().map((e) => modelObject(e, created)),
     }));
-    app.get<{ Params: { id: string } }>('/v1/models/*', { preHandler: guard }, async (request) => {
+    app.get<{ Params: { id: string } }>('/v1/models/*', { onRequest: guard }, async (request) => {
       // Model names may contain '/', so the id is the rest of the path.
       const id = (request.params as Record<string, string>)['*'] ?? '';
       const entry = services.registry.get(id);
