@@ -77,3 +77,11 @@ test('what the logs cannot know stays TBD; an unknown placeholder is reported', 
   assert.match(out.text, /\| Authors \| TBD \|/);
   assert.match(out.text, /\| User impact duration \| TBD \|/);
 });
+
+test("a replica's rollback that found Triton already on the target says it only re-pinned", () => {
+  const repin: GovernanceEvent = { ...base('14:49', 'rb2'), instance: 'gw:2', event: 'llm_rollback_completed', model: 'llama-3-8b', from_version: '2', to_version: '1', previous: engine('2', 'h2'), restored: engine('1', 'h1'), actor: 'bob', reason: null, warmup_duration_ms: 20, warning: null, already_on_target: true };
+  const out = renderPostmortem(template, incident, { events: [...events, repin], now: t('16:30'), lookbackMs: 10 * 60_000, authors: '@alice' });
+  assert.match(out.text, /- Rolled llama-3-8b back from version 2 to 1 at 14:48 UTC \(llm_rollback_completed rb, by bob\)\./);
+  assert.match(out.text, /- Rolled llama-3-8b back from version 2 to 1 \(Triton was already on it: this replica only re-pinned\) at 14:49 UTC \(llm_rollback_completed rb2, by bob\)\./);
+  assert.match(out.text, /- 14:49 UTC: llm_rollback_completed: llama-3-8b rolled back from version 2 to 1 \(Triton was already on it: this replica only re-pinned\) by bob/);
+});
