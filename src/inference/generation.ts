@@ -87,8 +87,9 @@ export class GenerationRouter {
       for (let onRoute = 1; ; onRoute += 1) {
         attempt += 1;
         try {
+          const request = this.preflight(route, call, deadlineAt);
           return await this.breakers.run(route.upstream.name, route.tritonModel, async () => {
-            const g = await this.start(route, call, attempt, reason, deadlineAt);
+            const g = await this.start(route, call, request, attempt, reason, deadlineAt);
             const value = await commit(g);
             return { value, ended: g.ended };
           });
@@ -150,12 +151,23 @@ export class GenerationRouter {
     return undefined;
   }
 
-  private async start(route: ModelEntry, call: GenerateCall, attempt: number, reason: FallbackReason | undefined, deadlineAt: number): Promise<Generation> {
+  /**
+   * What can refuse an attempt without asking Triton: the client gone, the deadline spent, the
+   * route unable to take the request (chat: no template). Checked before the breaker, because
+   * opossum counts a filtered error as a success: one of these in half-open state closed the
+   * breaker with Triton still down.
+   */
+  private preflight(route: ModelEntry, call: GenerateCall, deadlineAt: number): GenerationRequest {
+    if (call.signal.aborted) throw new GatewayError('client_cancelled', 'The client closed the connection');
+    if (deadlineAt <= Date.now()) throw deadlinePassed();
+    return call.requestFor ? call.requestFor(route) : call.request;
+  }
+
+  private async start(route: ModelEntry, call: GenerateCall, request: GenerationRequest, attempt: number, reason: FallbackReason | undefined, deadlineAt: number): Promise<Generation> {
     if (this.chaos) await this.chaos.beforeAttempt(call.endpoint ?? '', route.config.name);
     if (call.signal.aborted) throw new GatewayError('client_cancelled', 'The client closed the connection');
     const remaining = deadlineAt - Date.now();
-    if (remaining <= 0) throw new GatewayError('upstream_timeout', 'The request deadline passed before Triton answered', { upstreamFault: false });
-    const request = call.requestFor ? call.requestFor(route) : call.request;
+    if (remaining <= 0) throw deadlinePassed();
     const deadlines = route.config.deadlines;
     const stream = request.stream;
     // Non-streamed answers arrive in one response at the end, so only the total deadline applies.
@@ -264,6 +276,10 @@ export class GenerationRouter {
     }
     return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: relay(), ended };
   }
+}
+
+function deadlinePassed(): GatewayError {
+  return new GatewayError('upstream_timeout', 'The request deadline passed before Triton answered', { upstreamFault: false });
 }
 
 export function toGatewayError(err: unknown): GatewayError {

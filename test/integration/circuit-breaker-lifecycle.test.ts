@@ -115,3 +115,24 @@ test('breaker state shows in /debug/diagnostics', async () => {
   assert.equal(b.state, 'open');
   assert.ok(b.retryAt);
 });
+
+test('a request refused before reaching Triton does not close a half-open breaker', async () => {
+  // Open the fallback's breaker, then let it go half-open.
+  stack.sim.setFault(secondary, down);
+  for (let i = 0; i < 5 && (await breakerState(secondary)) !== 2; i += 1) await complete(stack.url, { ...ask, model: 'qwen3' });
+  assert.equal(await breakerState(secondary), 2, 'open');
+  await new Promise((r) => setTimeout(r, 450));
+  stack.sim.reset();
+  stack.sim.setFault(secondary, down);
+  // The primary hangs past the client's own deadline, so the fallback attempt is refused by the
+  // spent deadline before any call: that says nothing about the fallback's Triton model.
+  stack.sim.setFault(primary, { kind: 'hang' });
+  const res = await complete(stack.url, ask, { 'x-request-timeout-ms': '300' });
+  assert.ok(res.status >= 500, JSON.stringify(res.body));
+  assert.equal(receivedFor(stack, secondary), 0, 'nothing reached the fallback');
+  assert.notEqual(stack.app.services.breakers.state('primary', secondary), 'closed');
+  // The next real probe still finds the fallback down and re-opens the breaker.
+  const probe = await complete(stack.url, { ...ask, model: 'qwen3' });
+  assert.ok(probe.status >= 500);
+  assert.equal(await breakerState(secondary), 2);
+});
