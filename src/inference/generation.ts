@@ -66,7 +66,6 @@ export class GenerationRouter {
     // Each model has its own total deadline (a hang on the primary leaves the fallback its
     // full time); a deadline the client asked for bounds the whole request.
     const requestDeadlineAt = call.requestDeadlineAt ?? Number.POSITIVE_INFINITY;
-    this.retryBudget.recordRequest(call.entry.config.name);
     const chain = this.chain(call.entry);
     let lastError: GatewayError | undefined;
     let reason: FallbackReason | undefined;
@@ -84,6 +83,9 @@ export class GenerationRouter {
       }
       if (route !== call.entry) call.observer.fallback(previous, route.config.name, reason ?? 'upstream_error');
       const deadlineAt = Math.min(Date.now() + route.config.deadlines.totalMs, requestDeadlineAt);
+      // Retries are charged to the route that retries, so its requests count there too: a
+      // fallback taking over a failing primary's traffic gets its share, not the minimum.
+      this.retryBudget.recordRequest(route.config.name);
       for (let onRoute = 1; ; onRoute += 1) {
         attempt += 1;
         try {
