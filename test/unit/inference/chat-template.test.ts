@@ -13,6 +13,7 @@ import { ChatTemplates, loadChatTemplate, toTemplateMessages, type TemplateMessa
 
 const chatml = loadChatTemplate({ file: 'examples/chat-templates/chatml.jinja' });
 const llama3 = loadChatTemplate({ file: 'examples/chat-templates/llama-3.jinja' });
+const llama31 = loadChatTemplate({ file: 'examples/chat-templates/llama-3.1.jinja' });
 
 const dir = mkdtempSync(join(tmpdir(), 'chat-template-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +48,23 @@ describe('the ChatML template', () => {
       { role: 'user', content: [{ type: 'text', text: 'First part.' }, { type: 'text', text: 'Second part.' }] },
     ]);
     assert.equal(chatml.render(messages), '<|im_start|>user\nFirst part.\nSecond part.<|im_end|>\n<|im_start|>assistant\n');
+  });
+});
+
+describe('the Llama 3.1 template', () => {
+  const header = '<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n';
+  test('the caller\'s system message follows the dated system block', () => {
+    assert.equal(
+      llama31.render(systemAndUser),
+      `${header}You are terse.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nWhat is Triton?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`,
+    );
+  });
+
+  test('without a system message the dated system block is still there, empty after the dates', () => {
+    assert.equal(
+      llama31.render(multiTurn),
+      `${header}<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nHello! How can I help?<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nName a colour.<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`,
+    );
   });
 });
 
