@@ -10,6 +10,8 @@ import type { GenerationRequest } from '../triton/types.js';
 interface CachedEntry {
   body: unknown;
   servedModel: string;
+  /** The engine that produced the answer (version and hash, as the caller identifies it). */
+  engine: string;
   storedAt: number;
 }
 
@@ -43,9 +45,9 @@ export class ResponseCache {
     return e;
   }
 
-  set(key: string, body: unknown, servedModel: string): void {
+  set(key: string, body: unknown, servedModel: string, engine: string): void {
     this.entries.delete(key);
-    this.entries.set(key, { body, servedModel, storedAt: Date.now() });
+    this.entries.set(key, { body, servedModel, engine, storedAt: Date.now() });
     while (this.entries.size > this.settings.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);

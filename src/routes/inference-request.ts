@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors.js';
+import { engineManifest } from '../governance/engine-identity.js';
 import { CompletionAccumulator } from '../inference/completion-accumulator.js';
 import type { Generation } from '../inference/generation.js';
 import type { ModelEntry } from '../inference/model-registry.js';
@@ -222,7 +223,8 @@ async function pumpFrames(
 /**
  * The optional degraded mode: a successful deterministic answer is remembered; when the
  * upstreams fail it (after retries and fallbacks), the remembered answer is served with
- * `x-degraded: cached`.
+ * `x-degraded: cached`. Never for a model an operator disabled or forced onto its fallbacks
+ * (they chose to refuse its answers), nor an answer from an engine no longer serving.
  */
 export async function withResponseCache(
   services: GatewayServices,
@@ -238,16 +240,26 @@ export async function withResponseCache(
   if (key === undefined) return (await produce()).body;
   try {
     const { body, servedModel } = await produce();
-    cache.set(key, body, servedModel);
+    cache.set(key, body, servedModel, engineOf(services, servedModel));
     return body;
   } catch (err) {
     // Only when upstreams failed (5xx), never for the client's own errors.
-    const hit = isGatewayError(err) && err.status >= 500 ? cache.get(key) : undefined;
-    if (!hit) throw err;
+    const entry = services.registry.get(model);
+    const operatorRefused = entry === undefined || entry.disabled || entry.forceFallback;
+    const hit = isGatewayError(err) && err.status >= 500 && !operatorRefused ? cache.get(key) : undefined;
+    if (!hit || hit.engine !== engineOf(services, hit.servedModel)) throw err;
     observer.warn('served from the response cache: every upstream unavailable');
     observer.event('degraded_cached');
     reply.header('x-degraded', 'cached');
     reply.header('x-served-model', hit.servedModel);
     return hit.body;
   }
+}
+
+/** Which engine a model serves now (version and hash): a cached answer is only as good as it. */
+function engineOf(services: GatewayServices, model: string): string {
+  const entry = services.registry.get(model);
+  if (!entry) return '';
+  const engine = engineManifest(entry, entry.schema);
+  return `${engine.version ?? ''}|${engine.engine_hash ?? ''}`;
 }

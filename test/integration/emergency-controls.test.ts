@@ -128,6 +128,35 @@ test('the cached degraded mode serves an earlier real answer, marked, when every
   stack.sim.clearFaults();
 });
 
+test('the cache never answers for a model an operator disabled, nor from an engine no longer serving', async () => {
+  const ask = { model: 'qwen3', prompt: 'cache me too', max_tokens: 3, temperature: 0 };
+  assert.equal((await complete(stack.url, ask)).status, 200);
+  // Disabled: the operator wants its failure explicit, not its earlier answers.
+  assert.equal((await admin('POST', '/admin/models/qwen3/disable')).status, 200);
+  try {
+    const disabled = await complete(stack.url, ask);
+    assert.equal(disabled.status, 503);
+    assert.equal(disabled.headers.get('x-degraded'), null);
+  } finally {
+    assert.equal((await admin('POST', '/admin/models/qwen3/enable')).status, 200);
+  }
+  // Another engine now serves: the registry's view of the model after a re-describe found a new
+  // engine hash in Triton's model config.
+  const entry = stack.app.services.registry.get('qwen3')!;
+  const schema = entry.schema!;
+  stack.sim.setFault(secondary, { kind: 'error', code: 'UNAVAILABLE', message: 'down' });
+  try {
+    assert.equal((await complete(stack.url, ask)).headers.get('x-degraded'), 'cached', 'the same engine may serve its answer');
+    entry.schema = { ...schema, parameters: { ...schema.parameters, engine_hash: 'a-newly-published-engine' } };
+    const otherEngine = await complete(stack.url, ask);
+    assert.ok(otherEngine.status >= 500, `got ${otherEngine.status}`);
+    assert.equal(otherEngine.headers.get('x-degraded'), null);
+  } finally {
+    entry.schema = schema;
+    stack.sim.clearFaults();
+  }
+});
+
 test('a latency far outside the rolling window is flagged as an anomaly', async () => {
   for (let i = 0; i < 15; i += 1) assert.equal((await complete(stack.url, { model: 'qwen3', prompt: `steady ${i}`, max_tokens: 1 })).status, 200);
   stack.sim.setFault(secondary, { kind: 'slow-first-token', ms: 200 });

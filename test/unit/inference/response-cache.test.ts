@@ -15,10 +15,10 @@ test('only deterministic non-streamed requests have a key; identical requests sh
 
 test('bounded LRU: the least recently used entry goes first', () => {
   const c = new ResponseCache({ enabled: true, maxEntries: 2, ttlMs: 60_000 });
-  c.set('a', 1, 'm');
-  c.set('b', 2, 'm');
+  c.set('a', 1, 'm', 'v1|h');
+  c.set('b', 2, 'm', 'v1|h');
   assert.equal(c.get('a')?.body, 1);
-  c.set('c', 3, 'm');
+  c.set('c', 3, 'm', 'v1|h');
   assert.equal(c.get('b'), undefined);
   assert.equal(c.get('a')?.body, 1);
   assert.equal(c.size, 2);
