@@ -15,7 +15,9 @@ import { GatewayError } from '../errors.js';
 import type { GatewayServices } from '../services.js';
 import { createKeyCheck } from './auth.js';
 
-const isInference = (req: FastifyRequest): boolean => req.url.startsWith('/v1/');
+// The matched route, not the raw URL: the router decodes the path, so `/%761/completions` is
+// /v1/completions and must be limited and shed like it.
+const isInference = (req: FastifyRequest): boolean => req.routeOptions.url?.startsWith('/v1/') === true;
 
 async function loadProtection(app: FastifyInstance, opts: { services: GatewayServices }): Promise<void> {
   const { services } = opts;
@@ -41,7 +43,7 @@ async function loadProtection(app: FastifyInstance, opts: { services: GatewaySer
   // Keyed by API key when the caller presents a valid one, else by client address, so forged
   // keys cannot buy a fresh budget each.
   const isKnownKey = createKeyCheck(config.auth.apiKeys);
-  const redis = config.rateLimit.redisUrl ? new (await import('ioredis')).Redis(config.rateLimit.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) : undefined;
+  const redis = config.rateLimit.redisUrl ? await connectRedis(config.rateLimit.redisUrl, app) : undefined;
   await app.register(rateLimit, {
     global: true,
     hook: 'onRequest',
@@ -60,7 +62,31 @@ async function loadProtection(app: FastifyInstance, opts: { services: GatewaySer
       }),
     ...(redis ? { redis, skipOnError: true } : {}),
   });
-  if (redis) app.addHook('onClose', async () => void redis.quit());
+  // quit() needs a connection (and there is no offline queue); without one, just drop the socket.
+  if (redis) app.addHook('onClose', async () => void (await redis.quit().catch(() => redis.disconnect())));
+}
+
+/**
+ * The shared rate-limit store. While Redis is unreachable every command fails at once
+ * (no offline queue: ioredis would hold each request through its reconnect attempts, 3–10 s,
+ * before `skipOnError` let it pass), and the outage is logged once as JSON, not as ioredis's
+ * plain-text "Unhandled error event" on stderr for every attempt.
+ */
+async function connectRedis(url: string, app: FastifyInstance): Promise<import('ioredis').Redis> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 500 });
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    app.log.warn({ err: { message: err.message } }, 'rate-limit Redis unavailable: requests are not rate-limited until it is back');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    app.log.info('rate-limit Redis reachable again');
+  });
+  return redis;
 }
 
 export default fp(loadProtection, { name: 'load-protection' });

@@ -91,6 +91,10 @@ test('the rate limit answers 429 with Retry-After and never touches health or me
     assert.equal((await fetch(`${stack.url}/livez`)).status, 200);
     assert.equal((await fetch(`${stack.url}/metrics`)).status, 200);
   }
+  // The router decodes the path: a percent-encoded spelling of /v1/ reaches the same route and
+  // must meet the same limit.
+  const encoded = await fetch(`${stack.url}/%761/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask) });
+  assert.equal(encoded.status, 429);
   await admin('POST', '/admin/controls/revert');
   assert.equal((await complete(stack.url, ask)).status, 200);
 });
