@@ -1,12 +1,14 @@
 /**
  * A local (or mounted network) directory as a backup destination. Each file is copied to a
- * temporary name, fsynced and renamed, so a crash never leaves a half-written file under its
- * real name.
+ * temporary name, checked against the manifest, fsynced and renamed, so a crash or a source file
+ * that changed never leaves a wrong or half-written file under its real name.
  */
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CopyCheck, type ExpectedContent } from './copy-check.js';
 import { assertSafeKey, type BackupStore } from './store.js';
 
 async function syncFile(path: string): Promise<void> {
@@ -30,13 +32,34 @@ export class LocalStore implements BackupStore {
     return this.locate(key);
   }
 
-  async putFile(key: string, file: string): Promise<void> {
+  async putFile(key: string, file: string, expected: ExpectedContent): Promise<void> {
     const dest = this.path(key);
     await mkdir(dirname(dest), { recursive: true });
     const tmp = `${dest}.partial`;
-    await copyFile(file, tmp);
+    const check = new CopyCheck(expected);
+    try {
+      // `end` is inclusive: one byte past the expected size, so a file that grew is noticed.
+      await pipeline(
+        createReadStream(file, { end: expected.bytes }),
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            check.update(chunk);
+            yield chunk;
+          }
+        },
+        createWriteStream(tmp),
+      );
+      check.assertMatches();
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
     await syncFile(tmp);
     await rename(tmp, dest);
+  }
+
+  async putDirectory(key: string): Promise<void> {
+    await mkdir(this.path(key), { recursive: true });
   }
 
   async putBytes(key: string, body: Buffer): Promise<void> {
@@ -62,8 +85,10 @@ export class LocalStore implements BackupStore {
       const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
       for (const e of entries) {
         const abs = join(dir, e.name);
-        if (e.isDirectory()) await walk(abs);
-        else if (e.isFile()) out.push(`${prefix}${relative(base, abs).split(sep).join('/')}`);
+        if (e.isDirectory()) {
+          out.push(`${prefix}${relative(base, abs).split(sep).join('/')}/`);
+          await walk(abs);
+        } else if (e.isFile()) out.push(`${prefix}${relative(base, abs).split(sep).join('/')}`);
       }
     }
     await walk(base);

@@ -1,8 +1,12 @@
 /**
- * The backup manifest: every artifact with its size and sha256, and the verification hash, a
- * sha256 over the canonical listing (one `<sha256>  <bytes>  <path>\n` line per artifact, sorted
- * by path). The verification hash names the backup as a whole: two backups with the same hash
- * hold the same bytes at the same paths, and a manifest edited after the fact no longer matches it.
+ * The backup manifest: every artifact with its size and sha256, the folders that hold no file,
+ * and the verification hash, a sha256 over the canonical listing (one `<sha256>  <bytes>  <path>\n`
+ * line per artifact sorted by path, then one `dir  <path>/\n` line per empty folder sorted by
+ * path). The verification hash names the backup as a whole: two backups with the same hash hold
+ * the same bytes at the same paths, and a manifest edited after the fact no longer matches it.
+ *
+ * Schema version 2 added `empty_directories`. Version 1 manifests (written before) have none and
+ * still verify; a repository without empty folders gets the same verification hash in both.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -23,11 +27,12 @@ export const manifestArtifactSchema = z
 
 export const backupManifestSchema = z
   .object({
-    schema_version: z.literal(1),
+    schema_version: z.union([z.literal(1), z.literal(2)]),
     backup_id: z.string().min(1),
     created_at: z.string(),
     source: z.string(),
     artifacts: z.array(manifestArtifactSchema),
+    empty_directories: z.array(z.string().min(1)).optional(),
     verification_hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   })
   .strict();
@@ -35,10 +40,17 @@ export const backupManifestSchema = z
 export type ManifestArtifact = z.infer<typeof manifestArtifactSchema>;
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
-export function verificationHash(artifacts: readonly ManifestArtifact[]): string {
+export const MANIFEST_SCHEMA_VERSION = 2 as const;
+
+function byPath(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A folder line starts with `dir`, which no hex sha256 does, so it cannot pass for a file line. */
+export function verificationHash(artifacts: readonly ManifestArtifact[], emptyDirectories: readonly string[] = []): string {
   const h = createHash('sha256');
-  const sorted = [...artifacts].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const a of sorted) h.update(`${a.sha256}  ${a.bytes}  ${a.path}\n`);
+  for (const a of [...artifacts].sort((x, y) => byPath(x.path, y.path))) h.update(`${a.sha256}  ${a.bytes}  ${a.path}\n`);
+  for (const d of [...emptyDirectories].sort(byPath)) h.update(`dir  ${d}/\n`);
   return `sha256:${h.digest('hex')}`;
 }
 

@@ -1,13 +1,15 @@
 /**
- * `backup record`: list the repository's artifacts, hash each one, build the manifest and its
- * verification hash, then copy everything to each destination under `<backup-id>/files/` and
- * write the manifest last, so a copy with a manifest is a complete copy. One destination failing
- * does not stop the others; the result says which ones hold the backup.
+ * `backup record`: list the repository's artifacts (symlinks followed, empty folders kept; see
+ * artifacts.ts), hash each one, build the manifest and its verification hash, then copy
+ * everything to each destination under `<backup-id>/files/` and write the manifest last, so a
+ * copy with a manifest is a complete copy. Each copy is hashed again as it is read: a file that
+ * changed since it was hashed fails that destination, which then gets no manifest. One destination
+ * failing does not stop the others; the result says which ones hold the backup.
  */
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { listArtifacts } from './artifacts.js';
-import { FILES_DIR, MANIFEST_NAME, hashFile, verificationHash, type BackupManifest, type ManifestArtifact } from './manifest.js';
+import { FILES_DIR, MANIFEST_NAME, MANIFEST_SCHEMA_VERSION, hashFile, verificationHash, type BackupManifest, type ManifestArtifact } from './manifest.js';
 import { openStore } from './open-store.js';
 import type { S3Options } from './s3-store.js';
 
@@ -48,7 +50,7 @@ export async function recordBackup(options: {
   if (!st?.isDirectory()) throw new Error(`model repository not found or not a directory: ${options.source}`);
   if (options.destinations.length === 0) throw new Error('no destination: pass --to <dir|s3://bucket/prefix> at least once');
 
-  const files = await listArtifacts(source);
+  const { files, emptyDirectories } = await listArtifacts(source);
   if (files.length === 0) throw new Error(`nothing to back up: ${options.source} has no files`);
   const hashStarted = performance.now();
   const artifacts: ManifestArtifact[] = [];
@@ -60,14 +62,15 @@ export async function recordBackup(options: {
     options.progress?.({ phase: 'hashed', index: i + 1, total: files.length, artifact, ms: performance.now() - t });
   }
   const hashMs = performance.now() - hashStarted;
-  const hash = verificationHash(artifacts);
+  const hash = verificationHash(artifacts, emptyDirectories);
   const now = options.now ?? new Date();
   const manifest: BackupManifest = {
-    schema_version: 1,
+    schema_version: MANIFEST_SCHEMA_VERSION,
     backup_id: `${basename(source)}-${stamp(now)}-${hash.slice('sha256:'.length, 'sha256:'.length + 12)}`,
     created_at: now.toISOString(),
     source,
     artifacts,
+    empty_directories: emptyDirectories,
     verification_hash: hash,
   };
 
@@ -82,9 +85,10 @@ export async function recordBackup(options: {
       try {
         for (const [i, a] of artifacts.entries()) {
           const t = performance.now();
-          await store.putFile(`${manifest.backup_id}/${FILES_DIR}/${a.path}`, files[i]!.absolutePath, a.bytes);
+          await store.putFile(`${manifest.backup_id}/${FILES_DIR}/${a.path}`, files[i]!.absolutePath, a);
           options.progress?.({ phase: 'copied', destination: uri, index: i + 1, total: artifacts.length, artifact: a, ms: performance.now() - t });
         }
+        for (const d of emptyDirectories) await store.putDirectory(`${manifest.backup_id}/${FILES_DIR}/${d}`);
         await store.putBytes(`${manifest.backup_id}/${MANIFEST_NAME}`, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
       } finally {
         store.close();

@@ -7,9 +7,12 @@
  * Files above `partSizeBytes` go up as a multipart upload (a single PUT stops at 5 GiB, and
  * engine plan files can be larger). Request checksums are only sent when the API requires them:
  * many S3-compatible stores reject the newer checksum headers.
+ *
+ * A file is read into memory (at most one part) and hashed before it is sent. A small file that
+ * no longer matches the manifest is never PUT; a multipart upload whose parts do not add up to it
+ * is aborted instead of completed.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -21,6 +24,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { CopyCheck, type ExpectedContent } from './copy-check.js';
 import { assertSafeKey, type BackupStore } from './store.js';
 
 export interface S3Options {
@@ -34,6 +38,17 @@ export interface S3Options {
 
 const MIN_PART = 5 * 1024 * 1024;
 const DEFAULT_PART = 64 * 1024 * 1024;
+
+/** `fh.read` may return less than asked before the end of the file: read until full or EOF. */
+async function readFully(fh: FileHandle, buf: Buffer, length: number, position: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
 
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
@@ -72,41 +87,59 @@ export class S3Store implements BackupStore {
     return `s3://${this.bucket}/${this.prefix ? `${this.prefix}/` : ''}${key}`;
   }
 
-  async putFile(key: string, file: string, bytes: number): Promise<void> {
-    if (bytes <= this.partSize) {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: createReadStream(file), ContentLength: bytes }));
-      return;
-    }
-    await this.multipart(this.key(key), file, bytes);
-  }
-
-  private async multipart(key: string, file: string, bytes: number): Promise<void> {
-    const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
-    const uploadId = created.UploadId;
-    if (!uploadId) throw new Error(`no UploadId for s3://${this.bucket}/${key}`);
+  async putFile(key: string, file: string, expected: ExpectedContent): Promise<void> {
+    const check = new CopyCheck(expected);
     const fh = await open(file, 'r');
     try {
-      const parts: Array<{ ETag: string | undefined; PartNumber: number }> = [];
-      const buf = Buffer.alloc(this.partSize);
-      for (let offset = 0, n = 1; offset < bytes; offset += this.partSize, n++) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(this.partSize, bytes - offset), offset);
-        const res = await this.client.send(
-          new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: buf.subarray(0, bytesRead), ContentLength: bytesRead }),
-        );
-        parts.push({ ETag: res.ETag, PartNumber: n });
+      if (expected.bytes <= this.partSize) {
+        // One byte past the expected size, so a file that grew is noticed.
+        const buf = Buffer.alloc(expected.bytes + 1);
+        check.update(buf.subarray(0, await readFully(fh, buf, buf.length, 0)));
+        check.assertMatches();
+        const body = buf.subarray(0, expected.bytes);
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: body, ContentLength: body.length }));
+        return;
       }
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
-    } catch (err) {
-      // An abandoned multipart upload is billed storage: abort it.
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
-      throw err;
+      await this.multipart(this.key(key), fh, check);
     } finally {
       await fh.close();
     }
   }
 
+  private async multipart(key: string, fh: FileHandle, check: CopyCheck): Promise<void> {
+    const bytes = check.expected.bytes;
+    const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
+    const uploadId = created.UploadId;
+    if (!uploadId) throw new Error(`no UploadId for s3://${this.bucket}/${key}`);
+    try {
+      const parts: Array<{ ETag: string | undefined; PartNumber: number }> = [];
+      const buf = Buffer.alloc(this.partSize);
+      for (let offset = 0, n = 1; offset < bytes; offset += this.partSize, n++) {
+        const length = Math.min(this.partSize, bytes - offset);
+        const bytesRead = await readFully(fh, buf, length, offset);
+        check.update(buf.subarray(0, bytesRead));
+        if (bytesRead < length) check.assertMatches(); // shrank: throws
+        const res = await this.client.send(
+          new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: buf.subarray(0, bytesRead), ContentLength: bytesRead }),
+        );
+        parts.push({ ETag: res.ETag, PartNumber: n });
+      }
+      check.update(buf.subarray(0, await readFully(fh, buf, 1, bytes)));
+      check.assertMatches();
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    } catch (err) {
+      // An abandoned multipart upload is billed storage: abort it.
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      throw err;
+    }
+  }
+
   async putBytes(key: string, body: Buffer): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: body, ContentLength: body.length }));
+  }
+
+  async putDirectory(key: string): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: `${this.key(key)}/`, Body: Buffer.alloc(0), ContentLength: 0 }));
   }
 
   async openRead(key: string): Promise<Readable | undefined> {

@@ -3,17 +3,28 @@
  * Keys are '/'-separated paths relative to the destination root.
  */
 import type { Readable } from 'node:stream';
+import type { ExpectedContent } from './copy-check.js';
 
 export interface BackupStore {
   /** The destination as the user wrote it (a path or s3://bucket/prefix). */
   readonly uri: string;
   /** The printable location of `key`. */
   locate(key: string): string;
-  putFile(key: string, file: string, bytes: number): Promise<void>;
+  /**
+   * Copies `file` to `key`, hashing the bytes as it reads them. When they are not `expected`
+   * (the file changed since it was hashed) it throws SourceChangedError and leaves nothing under
+   * `key`.
+   */
+  putFile(key: string, file: string, expected: ExpectedContent): Promise<void>;
   putBytes(key: string, body: Buffer): Promise<void>;
+  /** An empty folder at `key` (on S3, the zero-byte folder marker `key/`). */
+  putDirectory(key: string): Promise<void>;
   /** undefined when the key does not exist. */
   openRead(key: string): Promise<Readable | undefined>;
-  /** Keys under `prefix` (which ends with '/'), relative to the root. */
+  /**
+   * Keys under `prefix` (which ends with '/'), relative to the root: files, and folders as keys
+   * ending with '/' (every local folder; S3 folder markers).
+   */
   list(prefix: string): Promise<string[]>;
   close(): void;
 }

@@ -1,8 +1,9 @@
 /**
  * `backup verify`: re-hash every file of one copy against its manifest and report every
- * mismatch, not just the first: a missing file, a size or sha256 that differs, a file the
- * manifest does not list, and a manifest whose verification hash no longer matches its own
- * listing (edited after the backup).
+ * mismatch, not just the first: a missing file or empty folder, a size or sha256 that differs, a
+ * file or empty folder the manifest does not list (a stray numeric folder is a model version to
+ * Triton), and a manifest whose verification hash no longer matches its own listing (edited
+ * after the backup). Folder paths in mismatches end with '/'.
  */
 import { FILES_DIR, MANIFEST_NAME, backupManifestSchema, hashStream, verificationHash, type BackupManifest } from './manifest.js';
 import { openStore } from './open-store.js';
@@ -20,9 +21,17 @@ export interface VerifyResult {
   location: string;
   manifest: BackupManifest | undefined;
   checked: number;
+  /** Empty folders the manifest lists and that were checked. */
+  checkedDirectories: number;
   bytes: number;
   mismatches: Mismatch[];
   ok: boolean;
+}
+
+/** The folders a '/'-separated path sits in: 'a/b/c' → ['a', 'a/b']; a folder key 'a/b/' → ['a', 'a/b']. */
+function ancestors(path: string): string[] {
+  const parts = path.split('/');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
 }
 
 export async function verifyBackup(options: {
@@ -31,7 +40,7 @@ export async function verifyBackup(options: {
   progress?: (p: { index: number; total: number; path: string; ok: boolean; ms: number }) => void;
 }): Promise<VerifyResult> {
   const store = openStore(options.copy, options.s3);
-  const result: VerifyResult = { location: options.copy, manifest: undefined, checked: 0, bytes: 0, mismatches: [], ok: false };
+  const result: VerifyResult = { location: options.copy, manifest: undefined, checked: 0, checkedDirectories: 0, bytes: 0, mismatches: [], ok: false };
   try {
     const stream = await store.openRead(MANIFEST_NAME);
     if (!stream) {
@@ -46,7 +55,8 @@ export async function verifyBackup(options: {
       return result;
     }
     result.manifest = manifest;
-    const recomputed = verificationHash(manifest.artifacts);
+    const emptyDirectories = manifest.empty_directories ?? [];
+    const recomputed = verificationHash(manifest.artifacts, emptyDirectories);
     if (recomputed !== manifest.verification_hash) {
       result.mismatches.push({ path: MANIFEST_NAME, problem: 'manifest', expected: manifest.verification_hash, actual: recomputed });
     }
@@ -68,9 +78,24 @@ export async function verifyBackup(options: {
       result.checked += 1;
       options.progress?.({ index: i + 1, total: manifest.artifacts.length, path: a.path, ok, ms: performance.now() - t });
     }
-    for (const key of await store.list(`${FILES_DIR}/`)) {
-      const path = key.slice(FILES_DIR.length + 1);
-      if (!listed.has(path) && !path.endsWith('.partial')) result.mismatches.push({ path, problem: 'unexpected', expected: null, actual: 'not in the manifest' });
+    const keys = (await store.list(`${FILES_DIR}/`)).map((k) => k.slice(FILES_DIR.length + 1));
+    // A folder is there when its marker or anything below it is (S3 has no folders, only keys).
+    const present = new Set(keys.flatMap(ancestors));
+    for (const d of emptyDirectories) {
+      if (!present.has(d)) result.mismatches.push({ path: `${d}/`, problem: 'missing', expected: 'an empty folder', actual: null });
+      result.checkedDirectories += 1;
+    }
+    const expectedFolders = new Set([...emptyDirectories, ...[...listed, ...emptyDirectories.map((d) => `${d}/`)].flatMap(ancestors)]);
+    for (const path of keys) {
+      if (path.endsWith('/')) {
+        const folder = path.slice(0, -1);
+        // Only a stray folder with nothing below it: anything below is reported by itself.
+        if (!expectedFolders.has(folder) && !keys.some((k) => k !== path && k.startsWith(path))) {
+          result.mismatches.push({ path, problem: 'unexpected', expected: null, actual: 'folder not in the manifest' });
+        }
+      } else if (!listed.has(path) && !path.endsWith('.partial')) {
+        result.mismatches.push({ path, problem: 'unexpected', expected: null, actual: 'not in the manifest' });
+      }
     }
     result.ok = result.mismatches.length === 0;
     return result;
