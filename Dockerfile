@@ -38,6 +38,9 @@ COPY --from=build /app/dist ./dist
 # The governance event log's directory (governance.eventLog), writable by the runtime user even
 # when the root filesystem is read-only and a volume is mounted there.
 COPY --from=build --chown=1000:1000 /state /var/lib/triton-gateway
+# The event log's default directory (./data under WORKDIR), writable too: a container configured
+# by environment variables only (no config file naming the volume) must still start.
+COPY --from=build --chown=1000:1000 /state /app/data
 
 # The image's `node` user, by number so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000

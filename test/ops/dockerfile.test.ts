@@ -4,8 +4,10 @@
  * SIGTERM reaches node and the drain runs.
  */
 import assert from 'node:assert/strict';
+import { posix } from 'node:path';
 import { describe, test } from 'node:test';
 import { gatewayProcessEnv } from '../../bench/lib/processes.js';
+import { parseConfig } from '../../src/config.js';
 import { exists, listFiles, readJson, readText } from './support/repo-files.js';
 
 interface Instruction {
@@ -53,6 +55,15 @@ describe('Dockerfile', () => {
       const sources = ins.args.split(/\s+/).slice(0, -1);
       for (const source of sources) assert.ok(exists(source), `COPY ${source}: no such file`);
     }
+  });
+
+  test("the runtime user can write the event log's default directory (a container configured by env only starts)", () => {
+    const workdir = find(runtime, 'WORKDIR').at(-1)!.args;
+    const defaultLog = parseConfig({}, { TRITON_GRPC_URL: 'triton:8001' }).governance.eventLog;
+    const dir = posix.resolve(workdir, posix.dirname(defaultLog));
+    const user = find(runtime, 'USER').at(-1)!.args;
+    const owned = find(runtime, 'COPY').filter((i) => i.args.includes(`--chown=${user}`) && i.args.trim().endsWith(` ${dir}`));
+    assert.equal(owned.length, 1, `no COPY --chown=${user} creates ${dir}`);
   });
 
   test('runs as a non-root user', () => {
