@@ -22,7 +22,9 @@ export async function startGrpcServer(core: SimulatorCore, host: string, port: n
   };
   server.addService(HealthService, health);
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    // An IPv6 literal needs brackets before its port (`[::1]:8001`).
+    const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
   });
   return { server, port: bound };
 }

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,22 @@ describe('models files and the triton-sim process', () => {
     );
     assert.equal(models[0]!.parameters?.engine_hash, 'sha256:7c1e2a9b44d0');
     assert.ok(loadModelsFile('examples/sim-models/faults-and-versions.yaml').length > 0);
+  });
+
+  test('listens on an IPv6 host, and names it with brackets', async (t) => {
+    const v6 = createServer();
+    const available = await new Promise<boolean>((resolve) => v6.once('error', () => resolve(false)).listen(0, '::1', () => v6.close(() => resolve(true))));
+    if (!available) return t.skip('no IPv6 loopback on this machine');
+    const sim = await startSimulator({ host: '::1' });
+    const client = connect(sim.grpcAddress);
+    try {
+      assert.match(sim.grpcAddress, /^\[::1\]:\d+$/);
+      const index = await unary(client, 'repositoryIndex', { repositoryName: '', ready: true });
+      assert.ok(index.models.length > 0);
+    } finally {
+      client.close();
+      await sim.stop();
+    }
   });
 
   test('a models file with a typo is refused with every problem listed', () => {
