@@ -93,18 +93,28 @@ const modelSchema = z
   })
   .strict();
 
+/**
+ * A webhook receiver. fetch speaks http(s) only: any other scheme would fail every delivery.
+ * `user:pass@` in it is sent as Basic auth (src/governance/webhook.ts).
+ */
+const webhookUrlSchema = z
+  .string()
+  .url()
+  // An unparsable URL is reported by url() already.
+  .refine((value) => !URL.canParse(value) || /^https?:$/.test(new URL(value).protocol), 'must be an http:// or https:// URL');
+
 /** Governance: the event log, its webhooks, engine polling and the readiness policy (src/governance/). */
 const governanceSchema = z
   .object({
     /** JSONL file every governance event is appended to (one fsync per event). */
     eventLog: z.string().min(1).default('./data/governance-events.jsonl'),
     /** Every event is also POSTed here (off the request path, with retries). */
-    webhookUrl: z.string().url().optional(),
+    webhookUrl: webhookUrlSchema.optional(),
     webhookRetries: z.number().int().min(0).max(10).default(4),
     webhookBackoffMs: positiveInt.default(500),
     webhookTimeoutMs: positiveInt.default(5_000),
     /** The finance/readiness webhook: cost alerts (firing and resolved) go here too. */
-    financeWebhookUrl: z.string().url().optional(),
+    financeWebhookUrl: webhookUrlSchema.optional(),
     /** How often ready models are re-described to notice a new engine version or hash; 0 = never. */
     enginePollMs: z.number().int().min(0).default(60_000),
     policy: z

@@ -32,7 +32,8 @@ ${EVENT_LOG_OPTION}
   --json                  print the result as JSON
   -h, --help              this help
 
-Exit: 0 every destination holds the backup, 1 one or more failed, 2 bad usage.`;
+Exit: 0 every destination holds the backup and the event is recorded, 1 a destination failed
+or the event could not be written to the event log (the result is printed first), 2 bad usage.`;
 
 const VERIFY_USAGE = `Usage: triton-gateway backup verify <copy> [options]
 
@@ -132,7 +133,9 @@ async function record(io: CliIo, argv: string[]): Promise<number> {
 
   const kinds: Partial<Record<ArtifactKind, number>> = {};
   for (const a of result.manifest.artifacts) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
+  // The backup exists whatever happens to its event: the result is printed either way.
   let eventId: string | null = null;
+  let eventError: string | null = null;
   if (!v['skip-event']) {
     const path = eventLogPath(io, v['event-log']);
     const recorder = new GovernanceRecorder(new EventLog(path), {
@@ -142,7 +145,7 @@ async function record(io: CliIo, argv: string[]): Promise<number> {
     });
     try {
       await recorder.open();
-      const event = await recorder.record({
+      const event = await recorder.recordOrFail({
         event: 'llm_backup_recorded',
         backup_id: result.manifest.backup_id,
         source: result.manifest.source,
@@ -154,23 +157,29 @@ async function record(io: CliIo, argv: string[]): Promise<number> {
         actor: v.actor ?? io.env.USER ?? 'cli',
       });
       eventId = event.id;
+    } catch (err) {
+      eventError = (err as Error).message;
     } finally {
-      await recorder.close();
+      await recorder.close().catch(() => undefined);
     }
   }
 
   const ok = result.destinations.every((d) => d.ok);
   const totalMs = performance.now() - started;
   if (v.json) {
-    line(io, JSON.stringify({ ok, backup_id: result.manifest.backup_id, verification_hash: result.manifest.verification_hash, artifacts: result.manifest.artifacts.length, bytes: result.bytes, kinds, destinations: result.destinations, event_id: eventId, ms: Math.round(totalMs) }, null, 2));
+    line(io, JSON.stringify({ ok, backup_id: result.manifest.backup_id, verification_hash: result.manifest.verification_hash, artifacts: result.manifest.artifacts.length, bytes: result.bytes, kinds, destinations: result.destinations, event_id: eventId, event_error: eventError, ms: Math.round(totalMs) }, null, 2));
   } else {
     line(io, `backup ${result.manifest.backup_id}`);
     line(io, `  verification hash  ${result.manifest.verification_hash}`);
     line(io, `  artifacts          ${result.manifest.artifacts.length} files, ${size(result.bytes)} (${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ')})`);
     line(io, `  hashed in          ${secs(result.hashMs)}${rate(result.bytes, result.hashMs)}`);
     for (const d of result.destinations) line(io, `  ${d.ok ? 'ok    ' : 'FAILED'}             ${d.location} (${secs(d.ms)})${d.error ? `: ${d.error}` : ''}`);
-    line(io, `  event              ${eventId ?? 'not recorded (--skip-event)'}`);
+    line(io, `  event              ${eventId ?? (eventError ? 'NOT RECORDED (see below)' : 'not recorded (--skip-event)')}`);
     line(io, `  total              ${secs(totalMs)}`);
+  }
+  if (eventError) {
+    note(io, `triton-gateway: backup ${result.manifest.backup_id} was made, but llm_backup_recorded is not in the event log (ops postmortem will not show it): ${eventError}`);
+    return EXIT.failed;
   }
   return ok ? EXIT.ok : EXIT.failed;
 }

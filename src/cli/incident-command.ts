@@ -61,8 +61,9 @@ const SHOW_USAGE = `Usage: triton-gateway ops incident show <id> [--json] [--log
 
 const common = { actor: { type: 'string' }, log: { type: 'string' }, json: { type: 'boolean' } } as const;
 
+/** `--log`, else TRITON_GATEWAY_INCIDENT_LOG, else the default; empty is unset (not the working folder). */
 export function incidentLogPath(io: CliIo, flag: string | undefined): string {
-  return resolve(io.cwd, flag ?? io.env.TRITON_GATEWAY_INCIDENT_LOG ?? DEFAULT_INCIDENT_LOG);
+  return resolve(io.cwd, flag || io.env.TRITON_GATEWAY_INCIDENT_LOG || DEFAULT_INCIDENT_LOG);
 }
 
 function iso(d: Date | null): string | null {

@@ -87,7 +87,9 @@ export async function postmortemCommand(io: CliIo, argv: string[]): Promise<numb
   });
   for (const name of out.unknownPlaceholders) note(io, `warning: the template's {{${name}}} is not something the incident log knows; left as TBD`);
   if (p.values.out) {
-    await writeFile(resolve(io.cwd, p.values.out), out.text);
+    await writeFile(resolve(io.cwd, p.values.out), out.text).catch((err: Error) => {
+      throw new CliError(`cannot write the review: ${err.message}`);
+    });
     note(io, `wrote ${p.values.out} (${out.timeline.length} timeline entries)`);
   } else {
     io.stdout(out.text.endsWith('\n') ? out.text : `${out.text}\n`);

@@ -2,6 +2,7 @@
  * The `triton-gateway` command line: dispatch, help, and turning failures into a message and an
  * exit code (never a stack trace for a user error).
  */
+import { JsonlFileError } from '../governance/jsonl-file.js';
 import { BACKUP_USAGE, backupCommand } from './backup-command.js';
 import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose-command.js';
 import { INCIDENT_USAGE, incidentCommand } from './incident-command.js';
@@ -26,6 +27,11 @@ const OPS_USAGE = `Usage: triton-gateway ops <diagnose|incident|postmortem> ...
 ${DIAGNOSE_USAGE.split('\n')[0]}
 ${INCIDENT_USAGE.split('\n')[0]}
 ${POSTMORTEM_USAGE.split('\n')[0]}`;
+
+/** Node's fs errors carry an errno code (ENOENT, EISDIR, ...) and name the path in the message. */
+function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string' && typeof (err as NodeJS.ErrnoException).code === 'string';
+}
 
 function help(io: CliIo, text: string, asked: boolean): number {
   line(io, text);
@@ -59,6 +65,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof CliError) {
       note(io, `triton-gateway: ${err.message}`);
       return err.exitCode;
+    }
+    // A path that is a folder, a missing folder, no permission: the message names the file.
+    if (err instanceof JsonlFileError || isFileSystemError(err)) {
+      note(io, `triton-gateway: ${err.message}`);
+      return EXIT.failed;
     }
     note(io, `triton-gateway: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return EXIT.failed;

@@ -16,7 +16,7 @@ import type { AlertSignal, EventOf } from './events.js';
 import { GovernanceRecorder } from './recorder.js';
 import { ReadinessPolicy, type AlertTransition, type Thresholds } from './readiness-policy.js';
 import { rollbackModel, type RollbackRequest } from './rollback.js';
-import { WaiverBook } from './waivers.js';
+import { WaiverBook, type Waiver } from './waivers.js';
 import { WebhookNotifier } from './webhook.js';
 
 export interface WaiverRequest {
@@ -27,6 +27,8 @@ export interface WaiverRequest {
   expiresAt: Date;
 }
 
+type FinanceRouting = EventOf<'llm_observability_alert'>['finance_webhook'];
+
 export class Governance {
   readonly tracker = new EngineTracker();
   readonly waivers = new WaiverBook();
@@ -34,6 +36,8 @@ export class Governance {
   readonly watch: EngineWatch;
   readonly policy: ReadinessPolicy;
   private readonly finance: WebhookNotifier | undefined;
+  /** How each firing cost alert was routed to finance, until it resolves. */
+  private readonly financeByAlert = new Map<string, FinanceRouting>();
   private registry: ModelRegistry | undefined;
   private evalTimer: NodeJS.Timeout | undefined;
 
@@ -89,10 +93,13 @@ export class Governance {
     return rollbackModel({ registry: this.registry, recorder: this.recorder, tracker: this.tracker, watch: this.watch, log: this.logger, busy: this.busy }, req);
   }
 
+  /**
+   * Rejects with EventNotRecordedError when the event log cannot take it: the waiver is then not
+   * in effect either, since a waiver only in memory would be gone at the next restart.
+   */
   async recordWaiver(req: WaiverRequest): Promise<EventOf<'llm_waiver_recorded'>> {
     const id = `waiver-${randomUUID()}`;
-    this.waivers.add({ id, model: req.model, signal: req.signal, reason: req.reason, actor: req.actor, expiresAt: req.expiresAt.getTime() });
-    return this.recorder.record({
+    const event = await this.recorder.recordOrFail({
       event: 'llm_waiver_recorded',
       waiver_id: id,
       model: req.model,
@@ -101,6 +108,8 @@ export class Governance {
       actor: req.actor,
       expires_at: req.expiresAt.toISOString(),
     });
+    this.waivers.add({ id, model: req.model, signal: req.signal, reason: req.reason, actor: req.actor, expiresAt: req.expiresAt.getTime() });
+    return event;
   }
 
   events(query: EventQuery): Promise<EventRead> {
@@ -120,9 +129,26 @@ export class Governance {
     return { cost: m?.maxCostUsd ?? p.cost.thresholdUsd, queueDelay: m?.queueDelayBudgetUs ?? p.queueDelay.thresholdUs };
   }
 
+  /**
+   * Finance routing is decided once per alert, when it fires: the resolve of a firing finance got
+   * is always sent (a waiver recorded meanwhile must not leave finance's alert open), and the
+   * resolve of one it never got is not (a waiver that expired meanwhile).
+   */
+  private financeRouting(t: AlertTransition, waiver: Waiver | undefined): FinanceRouting {
+    if (t.signal !== 'cost') return 'not_applicable';
+    const atFiring = this.financeByAlert.get(t.alertId);
+    if (t.status === 'resolved' && atFiring) {
+      this.financeByAlert.delete(t.alertId);
+      return atFiring;
+    }
+    const routing = waiver ? 'waived' : this.finance ? 'queued' : 'not_configured';
+    if (t.status === 'firing') this.financeByAlert.set(t.alertId, routing);
+    return routing;
+  }
+
   private async alert(t: AlertTransition): Promise<void> {
     const waiver = this.waivers.active(t.model, t.signal);
-    const finance = t.signal !== 'cost' ? 'not_applicable' : waiver ? 'waived' : this.finance ? 'queued' : 'not_configured';
+    const finance = this.financeRouting(t, waiver);
     try {
       const event = await this.recorder.record({
         event: 'llm_observability_alert',

@@ -1,9 +1,10 @@
 /**
- * Durable JSON-lines files (the governance event log, the incident log): each record is one
- * `write` of a whole line followed by an fsync, so a crash loses at most the record being
- * written, and then only as a torn last line. Opening a file whose last line is torn ends it
- * with a newline first, so the next record starts on a line of its own and the fragment stays
- * one unreadable line that readers report and skip.
+ * Durable JSON-lines files (the governance event log, the incident log): each record is a whole
+ * line written to the end and fsynced before its append resolves, so a crash loses at most the
+ * record being written, and then only as a torn last line. A write that fails part-way (a full
+ * disk, the file-size limit) rejects the append and leaves a fragment; the next record then
+ * starts with a newline, and opening a file whose last line is torn ends it with one, so the
+ * fragment stays one unreadable line that readers report and skip.
  */
 import { constants } from 'node:fs';
 import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
@@ -37,6 +38,22 @@ function excerpt(text: string): string {
   return text.length > EXCERPT ? `${text.slice(0, EXCERPT)}…` : text;
 }
 
+/** A JSONL file could not be opened, read or written; the message names the file. */
+export class JsonlFileError extends Error {
+  override name = 'JsonlFileError';
+  /** The errno code of the underlying failure (ENOSPC, EISDIR, ...), if there was one. */
+  readonly code: string | undefined;
+
+  constructor(readonly path: string, message: string, cause: unknown) {
+    super(`${path}: ${message}`, { cause });
+    this.code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
+
+function fileError(path: string, err: unknown): JsonlFileError {
+  return err instanceof JsonlFileError ? err : new JsonlFileError(path, (err as Error).message, err);
+}
+
 /**
  * Reads every record; `accept` validates one parsed line (throw to reject it). With `maxBytes`
  * only the end of the file is read, starting at the first whole line. A missing file reads as empty.
@@ -47,7 +64,7 @@ export async function readJsonl<T>(path: string, accept: (value: unknown) => T, 
     fh = await open(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problems: [], tornTail: undefined, skippedBytes: 0 };
-    throw err;
+    throw fileError(path, err);
   }
   let text: string;
   let skippedBytes = 0;
@@ -64,6 +81,9 @@ export async function readJsonl<T>(path: string, accept: (value: unknown) => T, 
       skippedBytes = start + (nl < 0 ? text.length : nl + 1);
       text = nl < 0 ? '' : text.slice(nl + 1);
     }
+  } catch (err) {
+    // A folder opens for reading and fails only here (EISDIR), with no path in the message.
+    throw fileError(path, err);
   } finally {
     await fh.close();
   }
@@ -88,7 +108,7 @@ export async function readJsonl<T>(path: string, accept: (value: unknown) => T, 
   };
   lines.forEach((line, i) => {
     if (line.trim().length === 0) return;
-    if (!take(line, i + 1)) out.problems.push({ line: i + 1, reason: 'not valid JSON (a torn write from an earlier crash?)', excerpt: excerpt(line) });
+    if (!take(line, i + 1)) out.problems.push({ line: i + 1, reason: 'not valid JSON (a write cut short by a crash or a full disk?)', excerpt: excerpt(line) });
   });
   if (tail.trim().length > 0 && !take(tail, lines.length + 1)) {
     out.tornTail = { bytes: Buffer.byteLength(tail), excerpt: excerpt(tail) };
@@ -101,12 +121,18 @@ export class JsonlAppender {
   private fh: FileHandle | undefined;
   private opening: Promise<TornTail | undefined> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The last write stopped part-way: the file ends inside a line. */
+  private endsMidLine = false;
 
   constructor(readonly path: string) {}
 
   /** Opens (creating the file and its folder); returns the torn tail it repaired, if any. */
   open(): Promise<TornTail | undefined> {
-    this.opening ??= this.doOpen();
+    this.opening ??= this.doOpen().catch((err: unknown) => {
+      // A later call may find the path fixed (a folder created, space freed): try again then.
+      this.opening = undefined;
+      throw fileError(this.path, err);
+    });
     return this.opening;
   }
 
@@ -131,16 +157,38 @@ export class JsonlAppender {
     return torn;
   }
 
+  /** Rejects (JsonlFileError) when the record may not be in the file whole and fsynced. */
   append(record: unknown): Promise<void> {
     const line = `${JSON.stringify(record)}\n`;
     const next = this.chain.then(async () => {
       await this.open();
-      await this.fh!.write(line);
-      await this.fh!.sync();
+      // After a write that stopped part-way, end the fragment first: the record gets a line of its own.
+      await this.writeAll(Buffer.from(this.endsMidLine ? `\n${line}` : line));
+      await this.fh!.sync().catch((err: unknown) => {
+        throw fileError(this.path, err);
+      });
     });
     // One failed write must not wedge every later one.
     this.chain = next.catch(() => undefined);
     return next;
+  }
+
+  /** FileHandle.write is one write(2): it may write less than asked, so loop until done or failed. */
+  private async writeAll(buf: Buffer): Promise<void> {
+    let written = 0;
+    try {
+      while (written < buf.length) {
+        const { bytesWritten } = await this.fh!.write(buf, written, buf.length - written);
+        if (bytesWritten === 0) throw new Error('the write made no progress');
+        written += bytesWritten;
+      }
+    } catch (err) {
+      throw new JsonlFileError(this.path, `wrote ${written} of ${buf.length} bytes of a record: ${(err as Error).message}`, err);
+    } finally {
+      // A failed write(2) writes nothing, so the file ends mid-line exactly when this write
+      // stopped part-way, or it already did and nothing was written.
+      if (written > 0) this.endsMidLine = written < buf.length;
+    }
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,13 @@
  * bounded; when the receiver is down long enough to fill it the oldest payloads are dropped and
  * counted (the event log still has every event).
  *
- * Retried: network errors, timeouts, 408, 429 and 5xx. Any other answer is final.
+ * Retried: network errors, timeouts, 408, 429 and 5xx. Any other answer is final, and so is a
+ * request fetch cannot even build (a malformed URL): retrying it cannot help.
+ *
+ * Credentials in the URL (`https://user:pass@host/...`) are sent as `Authorization: Basic`, as
+ * curl does: Node's fetch refuses such a URL outright. Logs show the URL's origin only, and any
+ * URL inside an error message is cut to its origin too, so neither userinfo nor a token in the
+ * path or query reaches a log.
  */
 import type { Logger } from 'pino';
 
@@ -45,10 +51,18 @@ export class WebhookNotifier {
   private wake: (() => void) | undefined;
   private readonly stats = { delivered: 0, failed: 0, dropped: 0, attempts: 0 };
 
-  constructor(private readonly options: WebhookOptions) {}
+  /** The URL fetched: the configured one without its userinfo. */
+  private readonly target: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(private readonly options: WebhookOptions) {
+    const { url, authorization } = splitCredentials(options.url);
+    this.target = url;
+    this.headers = { ...(authorization ? { authorization } : {}), ...options.headers };
+  }
 
   get url(): string {
-    return this.options.url;
+    return this.target;
   }
 
   snapshot(): WebhookStats {
@@ -118,18 +132,18 @@ export class WebhookNotifier {
       if (!outcome.retryable) break;
     }
     this.stats.failed += 1;
-    this.options.log?.warn({ webhook: name, url: redact(this.options.url), err: lastError }, 'webhook delivery failed');
+    this.options.log?.warn({ webhook: name, url: redact(this.target), err: lastError }, 'webhook delivery failed');
   }
 
   private async attempt(item: Item): Promise<{ ok: true } | { ok: false; retryable: boolean; error: string }> {
     try {
-      const res = await fetch(this.options.url, {
+      const res = await fetch(this.target, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           'user-agent': 'triton-gateway-governance',
           ...(item.key ? { 'idempotency-key': item.key } : {}),
-          ...this.options.headers,
+          ...this.headers,
         },
         body: JSON.stringify(item.payload),
         signal: AbortSignal.timeout(this.options.timeoutMs),
@@ -140,7 +154,7 @@ export class WebhookNotifier {
       const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
       return { ok: false, retryable, error: `HTTP ${res.status}` };
     } catch (err) {
-      return { ok: false, retryable: true, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+      return { ok: false, retryable: isRetryable(err), error: describe(err) };
     }
   }
 
@@ -165,11 +179,51 @@ export class WebhookNotifier {
   }
 }
 
-/** Webhook URLs often carry a token in the path or query: log the origin only. */
+/** Webhook URLs often carry a token in the userinfo, path or query: log the origin only. */
 function redact(url: string): string {
   try {
-    return new URL(url).origin;
+    const parsed = new URL(url);
+    // Schemes without an origin (file:, data:) show the scheme alone.
+    return parsed.origin === 'null' ? parsed.protocol : parsed.origin;
   } catch {
     return 'invalid-url';
+  }
+}
+
+/** An error's text for the log, with every URL in it cut to its origin (fetch quotes the whole URL). */
+function describe(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err);
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, (url) => redact(url));
+}
+
+/**
+ * fetch reports every network failure as TypeError "fetch failed" (the reason in `cause`); any
+ * other TypeError means the request could not be built, which no retry changes. Timeouts and
+ * aborts are DOMExceptions and are retried.
+ */
+function isRetryable(err: unknown): boolean {
+  return !(err instanceof TypeError && err.message !== 'fetch failed');
+}
+
+/** Moves `user:pass@` out of the URL into a Basic Authorization header (decoded, as curl sends it). */
+function splitCredentials(raw: string): { url: string; authorization: string | undefined } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { url: raw, authorization: undefined };
+  }
+  if (url.username === '' && url.password === '') return { url: raw, authorization: undefined };
+  const credentials = `${decoded(url.username)}:${decoded(url.password)}`;
+  url.username = '';
+  url.password = '';
+  return { url: url.href, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
+}
+
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
   }
 }

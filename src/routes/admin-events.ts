@@ -4,7 +4,8 @@
  *        the newest matching events, oldest first, plus what the reader had to skip (unreadable
  *        lines, a torn last line after a crash)
  *   POST /admin/waivers {"model", "signal": "cost"|"queue_delay", "reason", "expires_in_minutes"}
- *        accepts the spend (or delay) until then; recorded as llm_waiver_recorded
+ *        accepts the spend (or delay) until then; recorded as llm_waiver_recorded (500, and no
+ *        waiver, when the event log cannot take it)
  *   GET  /admin/waivers the active waivers
  */
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +15,7 @@ import { GatewayError } from '../errors.js';
 import { actorOf } from '../governance/actor.js';
 import { EVENT_TYPES, alertSignalSchema } from '../governance/events.js';
 import type { Governance } from '../governance/governance.js';
+import { EventNotRecordedError } from '../governance/recorder.js';
 import { adminTokenGuard } from '../plugins/auth.js';
 import type { GatewayServices } from '../services.js';
 
@@ -56,13 +58,23 @@ export function adminEventsRoutes(services: GatewayServices, governance: Governa
     typed.post('/admin/waivers', { onRequest: guard, schema: { body: waiverBody } }, async (request, reply) => {
       const body = request.body;
       if (!services.registry.get(body.model)) throw new GatewayError('model_not_found', `The model '${body.model}' does not exist`, { param: 'model' });
-      const event = await governance.recordWaiver({
-        model: body.model,
-        signal: body.signal,
-        reason: body.reason,
-        actor: actorOf(request.headers),
-        expiresAt: new Date(Date.now() + body.expires_in_minutes * 60_000),
-      });
+      let event;
+      try {
+        event = await governance.recordWaiver({
+          model: body.model,
+          signal: body.signal,
+          reason: body.reason,
+          actor: actorOf(request.headers),
+          expiresAt: new Date(Date.now() + body.expires_in_minutes * 60_000),
+        });
+      } catch (err) {
+        // Not saved means not in effect: a 201 here would be a waiver that vanishes at the next restart.
+        if (err instanceof EventNotRecordedError) {
+          const code = (err.cause as { code?: unknown }).code;
+          throw new GatewayError('internal_error', `The waiver was not recorded: the governance event log could not be written${typeof code === 'string' ? ` (${code})` : ''}. It is not in effect; retry once the log is writable.`, { cause: err });
+        }
+        throw err;
+      }
       return reply.code(201).send({ waiver: event });
     });
 
