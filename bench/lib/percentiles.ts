@@ -34,7 +34,15 @@ export function summarize(samples: readonly number[]): LatencySummary {
   };
 }
 
-/** The median of a few repeated measurements (used to damp the noise of a shared machine). */
+/**
+ * The median of a few repeated measurements (used to damp the noise of a shared machine). With an
+ * even count it is the mean of the two middle values: the nearest-rank p50 would be the lower
+ * one, i.e. the better of two rounds, which let a rate that failed one round of two "hold".
+ */
 export function median(values: readonly number[]): number {
-  return percentileOfSorted(Float64Array.from(values).sort(), 0.5);
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const mid = n >> 1;
+  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

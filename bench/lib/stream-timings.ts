@@ -18,6 +18,10 @@ export class StreamTimings {
   /** When `peakOpen` was first reached, and when the first stream closed after that. */
   peakAt: number | undefined;
   firstCloseAfterPeak: number | undefined;
+  /** Streams closed so far. */
+  closed = 0;
+  /** The fewest streams open since markWindow(). */
+  private windowMinOpen: number | undefined;
 
   constructor(private readonly target: number) {}
 
@@ -41,8 +45,28 @@ export class StreamTimings {
         closed = true;
         if (this.peakAt !== undefined && this.firstCloseAfterPeak === undefined) this.firstCloseAfterPeak = performance.now();
         this.open -= 1;
+        this.closed += 1;
+        if (this.windowMinOpen !== undefined && this.open < this.windowMinOpen) this.windowMinOpen = this.open;
       },
     };
+  }
+
+  /** Starts tracking the fewest open streams (a measurement window's start). */
+  markWindow(): void {
+    this.windowMinOpen = this.open;
+  }
+
+  /** The fewest streams open since markWindow(): below the target, the window did not have them all. */
+  minOpenSinceMark(): number {
+    return this.windowMinOpen ?? this.open;
+  }
+
+  /** Tokens that arrived in [from, to) (performance.now() times), per second. */
+  tokensPerSecondBetween(from: number, to: number): number {
+    if (to <= from) return 0;
+    let n = 0;
+    for (const t of this.arrivals) if (t >= from && t < to) n++;
+    return (n / (to - from)) * 1000;
   }
 
   /** Tokens per second over the plateau (all target streams open), or over all arrivals when there was none. */

@@ -65,17 +65,21 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
   const extraOver = (diff: (r: Round) => number, base: number): number => (base > 0 ? (stat(diff) / base) * 100 : Number.NaN);
   const extraP50 = extraOver((r) => r.on.latency.p50 - r.off.latency.p50, summary.off.overheadP50);
   const extraMean = extraOver((r) => r.on.latency.mean - r.off.latency.mean, summary.off.overheadMean);
+  const extraP99 = extraOver((r) => r.on.latency.p99 - r.off.latency.p99, summary.off.overheadP99);
   const extraCpu = stat((r) => ((r.on.gatewayCpuUsPerRequest ?? Number.NaN) / (r.off.gatewayCpuUsPerRequest ?? Number.NaN) - 1) * 100);
 
   const signed = (n: number): string => `${n >= 0 ? '+' : ''}${n.toFixed(0)}%`;
-  // Both must hold: latency is what the budget names, CPU per request is what observability
-  // actually spends; near saturation a little CPU moves the queueing in front of every request.
+  // All three must hold: the budget names the overhead, and its median alone hides what
+  // observability adds to the slow requests (the mean carries them; the p99 is printed too, but
+  // is decided by stalls that hit both sides); CPU per request is what observability spends.
   const budgets: BudgetCheck[] = [
     {
-      budget: `observability cost (overhead p50 and CPU per request, on vs off, ${RATE} req/s)`,
+      budget: `observability cost (overhead p50, overhead mean and CPU per request, on vs off, ${RATE} req/s)`,
       limit: '≤ +30% each',
-      measured: `p50 ${signed(extraP50)}, CPU/req ${signed(extraCpu)} (paired per round; medians ${ms(summary.off.overheadP50)} → ${ms(summary.on.overheadP50)} ms, ${ms(summary.off.cpuUsPerRequest, 0)} → ${ms(summary.on.cpuUsPerRequest, 0)} µs)`,
-      pass: ctx.quick ? undefined : extraP50 <= 30 && extraCpu <= 30,
+      measured:
+        `p50 ${signed(extraP50)}, mean ${signed(extraMean)}, CPU/req ${signed(extraCpu)}; p99 ${signed(extraP99)} (paired per round; medians ${ms(summary.off.overheadP50)} → ${ms(summary.on.overheadP50)} ms p50, ` +
+        `${ms(summary.off.overheadMean)} → ${ms(summary.on.overheadMean)} ms mean, ${ms(summary.off.cpuUsPerRequest, 0)} → ${ms(summary.on.cpuUsPerRequest, 0)} µs)`,
+      pass: ctx.quick ? undefined : extraP50 <= 30 && extraMean <= 30 && extraCpu <= 30,
     },
   ];
   const row = (label: string, s: typeof summary.on): string[] => [label, ms(s.overheadP50), ms(s.overheadP99), ms(s.overheadMean), ms(s.cpuUsPerRequest, 0), String(s.errors)];
@@ -86,14 +90,15 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
     '',
     table(['observability', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'errors'], [row('off', summary.off), row('on', summary.on)]),
     '',
-    `Extra cost of observability: overhead p50 ${signed(extraP50)}, mean ${signed(extraMean)}, CPU per request ${signed(extraCpu)}.`,
+    `Extra cost of observability: overhead p50 ${signed(extraP50)}, mean ${signed(extraMean)}, p99 ${signed(extraP99)}, CPU per request ${signed(extraCpu)}.`,
     '',
     table(
-      ['round', 'order', 'overhead p50 off / on (ms)', 'CPU/req off / on (µs)'],
+      ['round', 'order', 'overhead p50 off / on (ms)', 'overhead mean off / on (ms)', 'CPU/req off / on (µs)'],
       results.map((r, i) => [
         String(i + 1),
         i % 2 === 0 ? 'off, on' : 'on, off',
         `${ms(r.off.latency.p50 - r.direct.latency.p50)} / ${ms(r.on.latency.p50 - r.direct.latency.p50)}`,
+        `${ms(r.off.latency.mean - r.direct.latency.mean)} / ${ms(r.on.latency.mean - r.direct.latency.mean)}`,
         `${ms(r.off.gatewayCpuUsPerRequest, 0)} / ${ms(r.on.gatewayCpuUsPerRequest, 0)}`,
       ]),
     ),
@@ -104,7 +109,7 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
     id: 'observability',
     title: '4. The cost of observability',
     markdown,
-    data: { rate: RATE, rounds: results, summary, extraPercent: { p50: extraP50, mean: extraMean, cpu: extraCpu } },
+    data: { rate: RATE, rounds: results, summary, extraPercent: { p50: extraP50, mean: extraMean, p99: extraP99, cpu: extraCpu } },
     budgets,
     seconds: (performance.now() - started) / 1000,
   };

@@ -31,6 +31,8 @@ export interface StreamRun {
   errors: number;
   errorSamples: string[];
   peakOpen: number;
+  /** The fewest background streams open during the measurement window (below `streams`: it never had them all). */
+  minOpen: number;
   /** TTFT of the background streams while they were being opened. */
   rampTtft: LatencySummary;
   /** TTFT of the probes, sent while every background stream was open. */
@@ -87,18 +89,24 @@ export async function runStreams(path: string, shape: StreamingShape, send: Send
     maxOutstanding: shape.streams + 1,
     drainTimeoutMs: 60_000,
   });
-  // The plateau starts when every background stream has its first token.
+  // The plateau starts when every background stream has its first token, unless one has already
+  // ended (a saturated server: then the run never had them all open, and says so in minOpen).
   const lifeMs = shape.tokens * shape.tpotMs;
   const giveUpAt = performance.now() + shape.rampMs + lifeMs;
-  while (background.ttftMs.length < shape.streams && performance.now() < giveUpAt) await sleep(20);
+  while (background.ttftMs.length < shape.streams && background.closed === 0 && performance.now() < giveUpAt) await sleep(20);
   await sleep(200);
-  // Probes fill most of what is left of the plateau (each background stream lives `lifeMs`).
-  const probeMs = Math.max(500, Math.min(3_000, lifeMs - shape.rampMs - 800));
+  // Probes fill what is left of the plateau: they stop before the first background stream would
+  // close at full speed (its first token plus the rest of its tokens), so the window's CPU,
+  // tokens, RSS and probe TTFT all see every stream open.
+  const firstCloseDue = (background.arrivals[0] ?? performance.now()) + (shape.tokens - 1) * shape.tpotMs;
+  const probeMs = Math.max(500, Math.min(3_000, firstCloseDue - performance.now() - 300));
   // Opened before and closed after the CPU windows, so its /metrics scrapes stay out of them.
   const stalls = gatewayUrl === undefined ? undefined : await startGatewayTimeWindow(cpuPid, gatewayUrl);
   const cpu = startCpuWindow(cpuPid);
   const simCpu = startCpuWindow(simPid);
   const driverCpu = startCpuWindow(process.pid);
+  const windowStart = performance.now();
+  background.markWindow();
   const ticker = setInterval(onPlateau, 100);
   onPlateau();
   const probeRun = await runOpenLoop({ rate: shape.probeRate, durationMs: probeMs, send: (i, at) => send(i, at, probes, shape.probeTokens), drainTimeoutMs: 10_000 });
@@ -106,10 +114,12 @@ export async function runStreams(path: string, shape: StreamingShape, send: Send
   const plateauCores = cpu.stop().cores;
   const simCores = simCpu.stop().cores;
   const driverCores = driverCpu.stop().cores;
+  // Tokens over the same window as the CPU, so CPU per token divides like by like.
+  const windowEnd = performance.now();
+  const minOpen = background.minOpenSinceMark();
   const gatewayTime = await stalls?.stop();
   await atPlateauEnd();
   const run = await backgroundRun;
-  const relayed = background.relayedTokensPerSecond();
   return {
     path,
     streams: run.scheduled,
@@ -117,13 +127,14 @@ export async function runStreams(path: string, shape: StreamingShape, send: Send
     errors: run.errors + run.dropped,
     errorSamples: [...run.errorSamples, ...probeRun.errorSamples],
     peakOpen: background.peakOpen,
+    minOpen,
     rampTtft: summarize(background.ttftMs),
     probeTtft: summarize(probes.ttftMs),
     probes: probeRun.scheduled,
     probeErrors: probeRun.errors + probeRun.dropped,
     interToken: summarize(background.gapsMs),
-    relayedTokensPerSecond: relayed.rate,
-    plateauMs: relayed.windowMs,
+    relayedTokensPerSecond: background.tokensPerSecondBetween(windowStart, windowEnd),
+    plateauMs: windowEnd - windowStart,
     plateauCores,
     simCores,
     driverCores,
@@ -191,31 +202,37 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
   const capacity = { usPerToken, gatewayCoresNeeded, loadCores, machineCores: cpus().length };
   const mib = (b: number | undefined): string => (b === undefined || Number.isNaN(b) ? '–' : `${(b / MiB).toFixed(1)} MiB`);
 
+  // Both budgets are "with N open streams": a window that lost some (the saturated gateway fell
+  // behind until streams began to end) can show a failure, but never a pass.
+  const allOpen = viaGateway.minOpen >= streams;
+  const judged = (ok: boolean): boolean | undefined => (!full ? undefined : ok && !allOpen ? undefined : ok);
+  const openNote = allOpen ? '' : ` (only ${viaGateway.minOpen} of ${streams} streams open through the window)`;
   const budgets: BudgetCheck[] = [
     {
       budget: `TTFT overhead p99 with ${streams} open streams`,
       limit: '≤ 2 ms',
-      measured: `${ms(ttftOverhead.p99)} ms`,
-      pass: full ? ttftOverhead.p99 <= 2 && viaGateway.errors + viaGateway.probeErrors === 0 : undefined,
+      measured: `${ms(ttftOverhead.p99)} ms${openNote}`,
+      pass: judged(ttftOverhead.p99 <= 2 && viaGateway.errors + viaGateway.probeErrors === 0),
     },
     {
       budget: `gateway RSS with ${streams} open streams`,
       limit: '≤ 200 MB',
-      measured: `${(rssPeak / 1e6).toFixed(0)} MB`,
-      pass: full ? rssPeak <= 200e6 : undefined,
+      measured: `${(rssPeak / 1e6).toFixed(0)} MB${openNote}`,
+      pass: judged(rssPeak <= 200e6),
     },
   ];
   const markdown = [
     `${streams} background streams opened at a constant rate over ${rampMs / 1000} s, ${tokens} tokens each, the simulator at ${tpotMs} ms for the first token and for each one after it ` +
       `(relay rate with all open: ${expectedRate.toFixed(0)} tokens/s). While all are open, ${shape.probeRate} probe streams/s (${shape.probeTokens} tokens) measure time to first token ` +
-      `from their scheduled start. Inter-token = gap between consecutive tokens of one stream at the client. CPU over the plateau.`,
+      `from their scheduled start. Inter-token = gap between consecutive tokens of one stream at the client. CPU, relayed tokens/s, RSS and probe TTFT over one window ` +
+      `(the plateau: from every stream's first token until just before the first would end); "open" is peak / fewest during that window.`,
     '',
     table(
-      ['path', 'streams ok', 'peak open', 'probe TTFT p50', 'probe TTFT p99', 'TTFT while opening p50', 'p99', 'inter-token p50', 'inter-token p99', 'relayed tokens/s', 'CPU (cores)', 'simulator + load generator CPU (cores)'],
+      ['path', 'streams ok', 'open (peak / fewest in window)', 'probe TTFT p50', 'probe TTFT p99', 'TTFT while opening p50', 'p99', 'inter-token p50', 'inter-token p99', 'relayed tokens/s', 'CPU (cores)', 'simulator + load generator CPU (cores)'],
       [direct, viaGateway].map((r) => [
         r.path,
         `${r.completed}/${r.streams}` + (r.probeErrors > 0 ? ` (probe errors ${r.probeErrors})` : ''),
-        String(r.peakOpen),
+        `${r.peakOpen} / ${r.minOpen}`,
         ms(r.probeTtft.p50),
         ms(r.probeTtft.p99),
         ms(r.rampTtft.p50),

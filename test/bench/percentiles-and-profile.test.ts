@@ -28,6 +28,10 @@ test('summarize sorts numerically and reports count, mean and the tail', () => {
   assert.equal(s.max, 100);
   assert.equal(s.mean, 155 / 11);
   assert.equal(median([3, 1, 2]), 2);
+  // Two rounds of 3.9 and 38.1 ms: the median is their mean, not the better round.
+  assert.equal(median([38.1, 3.9]), 21);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
   assert.ok(Number.isNaN(summarize([]).p50));
 });
 
