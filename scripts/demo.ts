@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { buildApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { drainAndClose } from '../src/shutdown.js';
 import { startSimulator } from '../sim/index.js';
 
 const started = performance.now();
@@ -69,12 +70,13 @@ Ctrl-C stops both.
 `);
 
 let stopping = false;
+/** As the gateway does (src/shutdown.ts): requests still running at the drain's deadline are ended, so a stop is never held longer. */
 async function stop(signal: string): Promise<void> {
   if (stopping) process.exit(1);
   stopping = true;
-  process.stdout.write(`\n${signal}: stopping the gateway and the simulator...\n`);
-  app.services.lifecycle.draining = true;
-  await app.close();
+  const drainSeconds = app.services.config.shutdown.drainSeconds;
+  process.stdout.write(`\n${signal}: stopping the gateway (in-flight requests get up to ${drainSeconds} s; Ctrl-C again to quit now) and the simulator...\n`);
+  await drainAndClose(app, drainSeconds * 1000);
   await sim.stop();
   process.stdout.write('stopped.\n');
   process.exit(0);

@@ -10,7 +10,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { DestinationStream } from 'pino';
 import type { GatewayConfig } from './config.js';
 import type { Upstream } from './inference/upstream.js';
-import errorHandler from './plugins/error-handler.js';
+import errorHandler, { clientErrorResponder, frameworkErrorSender } from './plugins/error-handler.js';
 import loadProtection from './plugins/load-protection.js';
 import observability from './plugins/observability.js';
 import { adminControlsRoutes } from './routes/admin-controls.js';
@@ -70,6 +70,13 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     logController: new LogController({ disableRequestLogging: true }),
     // Our drain answers 503 in the OpenAI envelope itself (plugins/... and routes check lifecycle).
     return503OnClosing: false,
+    // close() drops every connection still open, not only idle ones: by then the shutdown has
+    // ended the requests on them (src/shutdown.ts), and one left open would hold the process.
+    forceCloseConnections: true,
+    // Errors found before routing, and requests Node's HTTP parser refused, still get the
+    // envelope, a request id and their count (plugins/error-handler.ts).
+    frameworkErrors: frameworkErrorSender(metrics),
+    clientErrorHandler: clientErrorResponder(metrics),
   });
   app.decorate('services', services);
   app.setValidatorCompiler(validatorCompiler);

@@ -2,21 +2,32 @@
  * The process: load config, build the app, listen, and shut down gracefully.
  *
  * On SIGTERM/SIGINT: /readyz turns 503 and new inference requests get 503 at once; in-flight
- * requests and streams get up to `shutdown.drainSeconds` to finish; then the server and the
- * Triton channels close and the process exits 0. A second signal, or an uncaught error, ends it
- * at once with a non-zero code.
+ * requests and streams get up to `shutdown.drainSeconds` to finish; those still running then are
+ * ended (a stream with an SSE `error` event, others with a 503, each recorded), the server and the
+ * Triton channels close, traces are flushed and the process exits 0 (src/shutdown.ts). A second
+ * signal, or an uncaught error, ends it at once with a non-zero code.
  */
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
+import { drainAndClose } from './shutdown.js';
 import { shutdownTracing } from './telemetry/tracing-setup.js';
 
-async function waitForDrain(app: Awaited<ReturnType<typeof buildApp>>, deadline: number): Promise<number> {
-  const { active, admission } = app.services;
-  while ((active.size > 0 || admission.state.inFlight > 0) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return active.size;
+/** The longest the last spans may take to export: a collector that is down must not hold the exit. */
+const traceFlushMs = 3_000;
+
+/**
+ * close-with-grace's own timer, only a backstop past the drain: drainAndClose ends in about
+ * drainSeconds + 1 s, plus the app's onClose hooks (the governance webhook gets up to 2 s) and
+ * the trace flush.
+ */
+const closeBackstopMs = 10_000;
+
+async function flushTraces(): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, traceFlushMs)));
+  await Promise.race([shutdownTracing().catch(() => undefined), timedOut]);
+  clearTimeout(timer);
 }
 
 async function main(): Promise<void> {
@@ -47,14 +58,13 @@ async function main(): Promise<void> {
   // must not stop the gateway: close-with-grace drains on it by default, and with no listener at
   // all its default action would kill the process without a drain.
   process.on('SIGUSR2', () => app.log.info({ signal: 'SIGUSR2' }, 'SIGUSR2 does not stop the gateway (with --heapsnapshot-signal=SIGUSR2 it writes a heap snapshot)'));
-  closeWithGrace({ delay: drainMs + 10_000, skip: ['SIGUSR2'] }, async ({ signal, err }) => {
+  // close-with-grace's own messages ("killed by timeout", "second SIGTERM, exiting") as JSON log lines.
+  closeWithGrace({ delay: drainMs + closeBackstopMs, skip: ['SIGUSR2'], logger: app.log }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an uncaught error');
     app.log.info({ signal, drain_ms: drainMs, in_flight: app.services.active.size }, 'draining');
-    app.services.lifecycle.draining = true;
-    const left = await waitForDrain(app, Date.now() + drainMs);
-    if (left > 0) app.log.warn({ in_flight: left }, 'drain time over; closing with requests still in flight');
-    await app.close();
-    await shutdownTracing().catch(() => undefined);
+    await drainAndClose(app, drainMs);
+    await flushTraces();
+    // pino writes what is still buffered when close-with-grace exits the process.
     app.log.info('stopped');
   });
 

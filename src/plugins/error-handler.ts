@@ -2,10 +2,18 @@
  * The only place an error becomes a response: every failure leaves as an OpenAI error envelope
  * with the right status, never a stack trace, never a 200. 5xx answers are logged here, once,
  * with their stack; 4xx are the client's business and are only counted.
+ *
+ * That includes the errors found before any route or hook runs: fastify's `frameworkErrors`
+ * (a malformed percent-encoding in the path) and Node's `clientError` (a request its HTTP parser
+ * refused), which app.ts points at frameworkErrorSender and clientErrorResponder below.
  */
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { GatewayError, isGatewayError } from '../errors.js';
+import type { Metrics } from '../telemetry/metrics.js';
 
 interface ValidationIssue {
   keyword: string;
@@ -44,6 +52,10 @@ export function toGatewayError(err: FastifyError): GatewayError {
       return new GatewayError('invalid_request', 'The request body is empty; expected a JSON object');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new GatewayError('invalid_request', 'The Content-Length header does not match the body');
+    case 'FST_ERR_BAD_URL':
+      return new GatewayError('invalid_request', 'The request path is not a valid URL (malformed percent-encoding)');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new GatewayError('invalid_request', 'A path parameter is too long');
     default:
       break;
   }
@@ -72,11 +84,26 @@ export function sendGatewayError(request: FastifyRequest, reply: FastifyReply, e
   return reply.code(error.status).type('application/json').send(error.toBody());
 }
 
+/**
+ * A request ended at the drain's deadline (src/shutdown.ts) fails like one whose client left:
+ * its Triton call was cancelled through the same signal, so the error is client_cancelled. Its
+ * client is still there, though, and is told why.
+ */
+function endedByShutdown(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, error: GatewayError): GatewayError {
+  const endedWith = app.services.lifecycle.endedWith;
+  const clientGone = reply.raw.destroyed || reply.raw.socket?.destroyed !== false;
+  if (endedWith === undefined || error.code !== 'client_cancelled' || clientGone) return error;
+  // The route recorded client_cancelled on the observer already; the completion line must say why.
+  request.observer?.failed(endedWith);
+  return endedWith;
+}
+
 async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
   app.decorateRequest('gatewayError', undefined);
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const error = toGatewayError(err);
-    if (error.status >= 500 && error.code !== 'all_upstreams_unavailable') {
+    const error = endedByShutdown(app, request, reply, toGatewayError(err));
+    // Nothing failed in these: every upstream refused (logged where it was decided), or a stop.
+    if (error.status >= 500 && error.code !== 'all_upstreams_unavailable' && error.code !== 'shutting_down') {
       request.log.error({ err: error.cause ?? error, error_code: error.code }, 'request failed');
     }
     return sendGatewayError(request, reply, error);
@@ -87,3 +114,56 @@ async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
 }
 
 export default fp(errorHandlerPlugin, { name: 'error-handler' });
+
+/** The endpoint label of an answer no route gave, as the observability plugin counts a 404. */
+const unmatched = 'unmatched';
+
+/** What the observability plugin counts for every answer, for the two kinds that pass no hook. */
+function countUnrouted(metrics: Metrics, method: string, error: GatewayError): void {
+  metrics.httpRequests.inc({ method, endpoint: unmatched, status: String(error.status) });
+  metrics.errors.inc({ error_type: error.code, endpoint: unmatched });
+}
+
+/**
+ * fastify's `frameworkErrors`: a path with a malformed percent-encoding, an over-long path
+ * parameter. Fastify answers these before routing, so no hook runs: the request id header and
+ * the counting that the observability plugin does are done here.
+ */
+export function frameworkErrorSender(metrics: Metrics) {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const error = toGatewayError(err);
+    countUnrouted(metrics, request.method, error);
+    void sendGatewayError(request, reply.header('x-request-id', request.id), error);
+  };
+}
+
+/**
+ * Node's `clientError`: a request its HTTP parser refused (headers over the size limit, a
+ * malformed request line or header such as `Content-Length: abc`, a request not received within
+ * the server's timeouts). It never becomes a fastify request, so the envelope is written on the
+ * socket itself and the socket closed: after a parse error nothing more on it can be read.
+ */
+export function clientErrorResponder(metrics: Metrics) {
+  return (err: Error & { code?: string }, socket: Duplex): void => {
+    // A connection reset has nobody to answer (as fastify's default handler).
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const error =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? new GatewayError('request_header_fields_too_large', 'The request headers are too large')
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new GatewayError('request_timeout', 'The request was not received in time')
+          : new GatewayError('invalid_request', 'The request is not valid HTTP');
+    // No answer when a response on this connection is already under way (the bad request was
+    // pipelined after it): bytes in its middle would corrupt it (Node's own default checks the same).
+    const underWay = (socket as Duplex & { _httpMessage?: { headersSent: boolean } | null })._httpMessage?.headersSent === true;
+    if (!socket.writable || underWay) {
+      socket.destroy();
+      return;
+    }
+    // The parser never produced a method: a fixed label keeps the series bounded.
+    countUnrouted(metrics, 'unknown', error);
+    const body = JSON.stringify(error.toBody());
+    const head = `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\nconnection: close\r\n\r\n`;
+    socket.end(head + body, () => socket.destroy());
+  };
+}

@@ -98,7 +98,10 @@ export async function beginInference(
   request.observer = observer;
 
   const controller = new AbortController();
+  // The drain's deadline (src/shutdown.ts) aborts it too, with the error the client is told.
+  services.lifecycle.running.add(controller);
   reply.raw.on('close', () => {
+    services.lifecycle.running.delete(controller);
     if (!reply.raw.writableFinished) controller.abort();
   });
 
@@ -202,8 +205,9 @@ async function pumpFrames(
     }
     out.end(render.end(acc) + sseDone);
   } catch (err) {
-    const error = isGatewayError(err) ? err : new GatewayError('internal_error', 'Unexpected error while streaming', { cause: err });
-    if (ctx.signal.aborted || out.closed) {
+    const endedByShutdown = ctx.signal.aborted && isGatewayError(ctx.signal.reason) ? ctx.signal.reason : undefined;
+    const error = endedByShutdown ?? (isGatewayError(err) ? err : new GatewayError('internal_error', 'Unexpected error while streaming', { cause: err }));
+    if (out.closed || (ctx.signal.aborted && !endedByShutdown)) {
       observer.streamAborted('client_disconnect', undefined);
       out.destroy();
       return;
