@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import { cli } from '../unit/cli/run-cli.js';
 import { makeModelRepository } from '../unit/cli/model-repository-fixture.js';
+import { startLocalS3, type LocalS3 } from '../helpers/local-s3.js';
 
 const BUCKET = 'model-backups';
 let dir: string;
 let repo: string;
-let server: S3rver;
+let local: LocalS3;
 let endpoint: string;
 let s3: S3Client;
 
@@ -26,18 +26,15 @@ before(async () => {
   repo = join(dir, 'model_repository');
   // 11 MiB of engine with 5 MiB parts: three parts.
   await makeModelRepository(repo, 11 * 1024 * 1024);
-  server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3rver'), configureBuckets: [{ name: BUCKET, configs: [] }] });
-  const address = await server.run();
-  endpoint = `http://127.0.0.1:${address.port}`;
-  s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  local = await startLocalS3(dir, BUCKET);
+  ({ endpoint, s3 } = local);
 });
 after(async () => {
-  s3.destroy();
-  await server.close();
+  await local.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-const env = () => ({ AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', GOVERNANCE_EVENT_LOG: join(dir, 'events.jsonl') });
+const env = () => ({ ...local.env, GOVERNANCE_EVENT_LOG: join(dir, 'events.jsonl') });
 let location: string;
 
 test('a backup to s3://bucket/prefix (multipart for the engine) verifies', async () => {

@@ -13,16 +13,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DeleteObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import { cli } from '../unit/cli/run-cli.js';
+import { startLocalS3, type LocalS3 } from '../helpers/local-s3.js';
 
 const BUCKET = 'model-backups';
 let dir: string;
 let repo: string;
-let server: S3rver;
+let localS3: LocalS3;
 let endpoint: string;
 let s3: S3Client;
-const env = () => ({ AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' });
+const env = () => localS3.env;
 
 async function put(path: string, content: string): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
@@ -47,13 +47,11 @@ before(async () => {
   await symlink(join(store, 'llama-3-8b', 'rank0.engine'), join(repo, 'tensorrt_llm', '1', 'rank0.engine'));
   await symlink(join(store, 'hf', 'snapshots', 'abc123'), join(repo, 'tokenizer'));
 
-  server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3rver'), configureBuckets: [{ name: BUCKET, configs: [] }] });
-  endpoint = `http://127.0.0.1:${(await server.run()).port}`;
-  s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  localS3 = await startLocalS3(dir, BUCKET);
+  ({ endpoint, s3 } = localS3);
 });
 after(async () => {
-  s3.destroy();
-  await server.close();
+  await localS3.close();
   await rm(dir, { recursive: true, force: true });
 });
 

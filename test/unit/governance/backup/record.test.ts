@@ -13,27 +13,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 import { recordBackup, type BackupProgress } from '../../../../src/governance/backup/record.js';
 import { verifyBackup } from '../../../../src/governance/backup/verify.js';
+import { startLocalS3, type LocalS3 } from '../../../helpers/local-s3.js';
 
 const BUCKET = 'model-backups';
 const PART = 5 * 1024 * 1024;
 let dir: string;
-let server: S3rver;
+let local: LocalS3;
 let endpoint: string;
 let s3: S3Client;
 const s3Options = () => ({ endpoint, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', partSizeBytes: PART });
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'backup-record-'));
-  server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3rver'), configureBuckets: [{ name: BUCKET, configs: [] }] });
-  endpoint = `http://127.0.0.1:${(await server.run()).port}`;
-  s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  local = await startLocalS3(dir, BUCKET);
+  ({ endpoint, s3 } = local);
 });
 after(async () => {
-  s3.destroy();
-  await server.close();
+  await local.close();
   await rm(dir, { recursive: true, force: true });
 });
 
