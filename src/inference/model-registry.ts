@@ -5,7 +5,7 @@
  * model ready, its schema was read (ModelConfig) and its warm-up request passed. A model that
  * fails any step stays out and is retried with exponential backoff until it passes. With no
  * models configured, the ready LLM models of each target are discovered and served under their
- * own names.
+ * own names, and each target is listed again now and then so models loaded later join.
  */
 import type { Logger } from 'pino';
 import { configSchema, type GatewayConfig, type ModelConfig } from '../config.js';
@@ -45,7 +45,16 @@ export class ModelRegistry {
   private readonly targetUp = new Map<string, boolean>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly backoff = new Map<string, number>();
-  private discovered = false;
+  /** Single-flight per model: the running prepare, one queued re-run, and one pending retry timer. */
+  private readonly inflight = new Map<string, Promise<WarmupOutcome>>();
+  private readonly queued = new Map<string, Promise<WarmupOutcome>>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** Consecutive ModelReady calls that failed in transport (not an answer of ready=false). */
+  private readonly healthFailures = new Map<string, number>();
+  /** Discovery mode: targets listed at least once, and the ones being listed now. */
+  private readonly discoveryMode: boolean;
+  private readonly discoveredTargets = new Set<string>();
+  private readonly discovering = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -55,7 +64,12 @@ export class ModelRegistry {
     private readonly hooks: RegistryHooks = {},
   ) {
     for (const m of config.models) this.add(m);
-    this.discovered = config.models.length > 0;
+    this.discoveryMode = config.models.length === 0;
+  }
+
+  /** Configured models, or one target listed: a down target must not hold the pod out of the Service. */
+  private get discovered(): boolean {
+    return !this.discoveryMode || this.discoveredTargets.size > 0;
   }
 
   get(name: string): ModelEntry | undefined {
@@ -78,7 +92,10 @@ export class ModelRegistry {
   readiness(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.discovered) reasons.push('models not discovered yet');
-    for (const name of this.upstreams.keys()) if (!this.isTargetUp(name)) reasons.push(`target ${name} not ready`);
+    for (const name of this.upstreams.keys()) {
+      if (!this.isTargetUp(name)) reasons.push(`target ${name} not ready`);
+      else if (this.discoveryMode && this.discovered && !this.discoveredTargets.has(name)) reasons.push(`models of target ${name} not discovered yet`);
+    }
     for (const e of this.entries.values()) {
       if (e.state !== 'ready') reasons.push(`model ${e.config.name} ${e.state}${e.lastError ? `: ${e.lastError}` : ''}`);
     }
@@ -115,7 +132,13 @@ export class ModelRegistry {
 
   start(): void {
     for (const name of this.upstreams.keys()) void this.checkTarget(name);
-    if (!this.discovered) void this.discover();
+    if (this.discoveryMode) {
+      for (const name of this.upstreams.keys()) void this.discoverTarget(name);
+      // Triton may load models later (explicit model control, a restart with a new set): list again now and then.
+      this.every(this.config.triton.healthIntervalMs * REDISCOVER_EVERY_SWEEPS, async () => {
+        for (const name of this.upstreams.keys()) if (this.isTargetUp(name)) void this.discoverTarget(name);
+      });
+    }
     for (const e of this.entries.values()) void this.prepare(e);
     this.every(this.config.triton.healthIntervalMs, () => this.healthSweep());
   }
@@ -124,13 +147,28 @@ export class ModelRegistry {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.retryTimers.clear();
   }
 
-  /** Runs the warm-up again now (admin API); resolves with its outcome. */
+  /**
+   * Runs the warm-up again (admin API, engine poll, rollback); resolves with its outcome. A run
+   * already in flight may predate a new pin, so this queues one run after it; callers that come
+   * while that run is queued share it. Never more than one run and one retry timer per model.
+   */
   async rewarm(name: string): Promise<WarmupOutcome> {
     const entry = this.entries.get(name);
     if (!entry) throw new GatewayError('model_not_found', `The model '${name}' does not exist`, { param: 'model' });
-    return this.prepare(entry);
+    const running = this.inflight.get(name);
+    if (!running) return this.prepare(entry);
+    let next = this.queued.get(name);
+    if (!next) {
+      next = running.catch(() => undefined).then(() => {
+        this.queued.delete(name);
+        return this.prepare(entry);
+      });
+      this.queued.set(name, next);
+    }
+    return next;
   }
 
   private add(m: ModelConfig): ModelEntry {
@@ -154,30 +192,48 @@ export class ModelRegistry {
     return entry;
   }
 
-  private async discover(): Promise<void> {
-    if (this.stopped) return;
+  /** Lists one target and adds its new models; until the first pass passes, retries with its own backoff. */
+  private async discoverTarget(targetName: string): Promise<void> {
+    if (this.stopped || this.discovering.has(targetName)) return;
+    this.discovering.add(targetName);
+    const key = `discovery:${targetName}`;
     try {
-      for (const [targetName, upstream] of this.upstreams) {
-        for (const schema of await upstream.listLlmModels()) {
-          if (this.entries.has(schema.name)) continue;
-          // Parse through the schema so discovered models get the same defaults as configured ones.
-          const parsed = configSchema.parse({
-            triton: { targets: this.config.triton.targets },
-            models: [{ name: schema.name, target: targetName }],
-          }).models[0]!;
-          const entry = this.add(parsed);
-          this.log.info({ model: schema.name, target: targetName, flavour: schema.flavour }, 'discovered model');
-          void this.prepare(entry);
-        }
+      for (const schema of await this.upstreams.get(targetName)!.listLlmModels()) {
+        if (this.entries.has(schema.name)) continue;
+        // Parse through the schema so discovered models get the same defaults as configured ones.
+        const parsed = configSchema.parse({
+          triton: { targets: this.config.triton.targets },
+          models: [{ name: schema.name, target: targetName }],
+        }).models[0]!;
+        const entry = this.add(parsed);
+        this.log.info({ model: schema.name, target: targetName, flavour: schema.flavour }, 'discovered model');
+        void this.prepare(entry);
       }
-      this.discovered = true;
+      this.discoveredTargets.add(targetName);
+      this.backoff.delete(key);
     } catch (err) {
-      this.log.warn({ err: describe(err) }, 'model discovery failed; retrying');
-      this.after(this.nextBackoff('discovery'), () => this.discover());
+      // After the first pass, the periodic listing and the target's down->up transition retry it.
+      if (!this.discoveredTargets.has(targetName)) {
+        this.log.warn({ target: targetName, err: describe(err) }, 'model discovery failed; retrying');
+        this.after(this.nextBackoff(key), () => this.discoverTarget(targetName));
+      }
+    } finally {
+      this.discovering.delete(targetName);
     }
   }
 
-  private async prepare(entry: ModelEntry): Promise<WarmupOutcome> {
+  /** Joins the run in flight, if any; otherwise starts one, replacing a pending retry. */
+  private prepare(entry: ModelEntry): Promise<WarmupOutcome> {
+    const name = entry.config.name;
+    const running = this.inflight.get(name);
+    if (running) return running;
+    this.cancelRetry(name);
+    const run = this.runPrepare(entry).finally(() => this.inflight.delete(name));
+    this.inflight.set(name, run);
+    return run;
+  }
+
+  private async runPrepare(entry: ModelEntry): Promise<WarmupOutcome> {
     const name = entry.config.name;
     try {
       const ready = await entry.upstream.modelReady(entry.tritonModel, entry.servedVersion || undefined);
@@ -196,7 +252,7 @@ export class ModelRegistry {
     } catch (err) {
       const message = describe(err);
       this.setState(entry, entry.lastWarmup && !entry.lastWarmup.passed ? 'warmup_failed' : 'unavailable', message);
-      if (!this.stopped) this.after(this.nextBackoff(name), () => this.prepare(entry));
+      this.retryLater(entry, this.nextBackoff(name));
       return entry.lastWarmup && !entry.lastWarmup.passed ? entry.lastWarmup : { passed: false, reason: message, durationMs: 0 };
     }
   }
@@ -204,14 +260,28 @@ export class ModelRegistry {
   private async healthSweep(): Promise<void> {
     await Promise.all([...this.upstreams.keys()].map((t) => this.checkTarget(t)));
     for (const entry of this.entries.values()) {
-      if (entry.state !== 'ready') continue;
+      if (entry.state !== 'ready' || this.inflight.has(entry.config.name)) continue;
+      const name = entry.config.name;
       try {
-        const ready = await entry.upstream.modelReady(entry.tritonModel, entry.servedVersion || undefined);
+        let ready: boolean;
+        try {
+          ready = await entry.upstream.modelReady(entry.tritonModel, entry.servedVersion || undefined);
+        } catch (err) {
+          // A deadline or connection reset is no answer: only a run of them takes the model out.
+          const failures = (this.healthFailures.get(name) ?? 0) + 1;
+          this.healthFailures.set(name, failures);
+          if (failures < HEALTH_FAILURES_TO_LEAVE) continue;
+          throw err;
+        }
+        this.healthFailures.delete(name);
         if (!ready) throw new Error('Triton reports the model not ready');
       } catch (err) {
+        this.healthFailures.delete(name);
         this.log.warn({ model: entry.config.name, err: describe(err) }, 'model left service');
+        // A warm-up may have started while ModelReady was on the wire; it decides the state.
+        if (this.inflight.has(entry.config.name)) continue;
         this.setState(entry, 'unavailable', describe(err));
-        this.after(this.nextBackoff(entry.config.name), () => this.prepare(entry));
+        this.retryLater(entry, this.nextBackoff(entry.config.name));
       }
     }
   }
@@ -223,11 +293,50 @@ export class ModelRegistry {
     } catch {
       up = false;
     }
-    if (this.targetUp.get(name) !== up) {
+    const was = this.targetUp.get(name);
+    if (was !== up) {
       this.log[up ? 'info' : 'warn']({ target: name, up }, up ? 'Triton target ready' : 'Triton target not ready');
     }
     this.targetUp.set(name, up);
     this.hooks.targetHealth?.(name, up);
+    if (was === false && up) this.targetRecovered(name);
+  }
+
+  /**
+   * A target came back (a Triton restart): its models' backoff may be at the cap, so retry the
+   * ones not ready now, after a small jitter so replicas do not re-warm in lockstep.
+   */
+  private targetRecovered(target: string): void {
+    if (this.discoveryMode) void this.discoverTarget(target);
+    const jitterMs = Math.min(1_000, this.config.triton.healthIntervalMs);
+    for (const entry of this.entries.values()) {
+      if (entry.upstream.name !== target || entry.state === 'ready') continue;
+      this.backoff.delete(entry.config.name);
+      if (!this.inflight.has(entry.config.name)) this.retryLater(entry, Math.round(Math.random() * jitterMs));
+    }
+  }
+
+  /** The one retry timer of a model: a new one replaces the pending one. */
+  private retryLater(entry: ModelEntry, ms: number): void {
+    const name = entry.config.name;
+    this.cancelRetry(name);
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.retryTimers.get(name) === t) this.retryTimers.delete(name);
+      void this.prepare(entry);
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+    this.retryTimers.set(name, t);
+  }
+
+  private cancelRetry(name: string): void {
+    const t = this.retryTimers.get(name);
+    if (t === undefined) return;
+    clearTimeout(t);
+    this.timers.delete(t);
+    this.retryTimers.delete(name);
   }
 
   private setState(entry: ModelEntry, state: ModelState, error: string | undefined): void {
@@ -269,6 +378,11 @@ export class ModelRegistry {
     tick();
   }
 }
+
+/** In discovery mode, each target is listed again every this many health intervals. */
+const REDISCOVER_EVERY_SWEEPS = 6;
+/** Consecutive transport failures of ModelReady that take a ready model out of traffic. */
+const HEALTH_FAILURES_TO_LEAVE = 3;
 
 function describe(err: unknown): string {
   if (isGatewayError(err)) return `${err.code}: ${err.message}`;
