@@ -82,6 +82,12 @@ export type FaultSpec = FaultSelector &
       }
     | { /** Sends every token without a final flag, then ends the call with OK. */ kind: 'no-final' }
     | { /** Rejects at admission as a full queue would. */ kind: 'queue-full' }
+    | {
+        /** Fails the model's ModelReady calls (health checks) with a gRPC status; inference is untouched. */
+        kind: 'model-ready-error';
+        code: string;
+        message: string;
+      }
   );
 
 export type FaultKind = FaultSpec['kind'];
@@ -168,6 +174,8 @@ export interface SimModelState {
   failed: number;
   cancellations: number;
   fault: FaultSpec | null;
+  /** Calls that fault has met (inference requests, or ModelReady calls for a ModelReady fault). */
+  faultSeen: number;
 }
 
 export interface SimGpuState {

@@ -36,6 +36,7 @@ export const faultSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('no-final'), ...selector }),
   z.strictObject({ kind: z.literal('queue-full'), ...selector }),
+  z.strictObject({ kind: z.literal('model-ready-error'), code: statusName, message: z.string(), ...selector }),
 ]);
 
 export const latencySchema = z.strictObject({

@@ -33,14 +33,24 @@ export class FaultBook {
     return this.entries.get(model)?.spec ?? null;
   }
 
+  /** Calls the model's fault has met since it was set or the counters were reset (hit or spared). */
+  seen(model: string): number {
+    return this.entries.get(model)?.seen ?? 0;
+  }
+
   all(): Record<string, FaultSpec> {
     return Object.fromEntries([...this.entries].map(([k, e]) => [k, e.spec]));
   }
 
-  /** The fault for this request, or undefined when it is spared. */
-  pick(model: string): FaultSpec | undefined {
+  /**
+   * The fault for this call, or undefined when it is spared. A ModelReady fault only meets
+   * ModelReady calls (`call: 'model-ready'`) and counts only those; every other fault only meets
+   * inference requests.
+   */
+  pick(model: string, call: 'inference' | 'model-ready' = 'inference'): FaultSpec | undefined {
     const e = this.entries.get(model);
     if (e === undefined) return undefined;
+    if ((e.spec.kind === 'model-ready-error') !== (call === 'model-ready')) return undefined;
     e.seen++;
     if (e.spec.firstN !== undefined && e.seen > e.spec.firstN) return undefined;
     if (e.spec.fraction !== undefined && !(e.rng() < e.spec.fraction)) return undefined;

@@ -188,6 +188,7 @@ export class SimulatorCore {
         failed: c.failed,
         cancellations: c.cancellations,
         fault: this.faults.get(m.name),
+        faultSeen: this.faults.seen(m.name),
       };
     }
     const gpus = this.gpu.snapshot().map(({ powerLimitWatts: _l, energyJoules: _e, ...g }) => g);

@@ -12,7 +12,7 @@ import type {
 import type { SimulatorCore } from '../engine/simulator-core.js';
 import type { ResponseSink } from '../engine/response-sink.js';
 import { buildModelConfig, buildModelMetadata } from '../model/model-config.js';
-import { SimError } from '../protocol/sim-error.js';
+import { SimError, statusFromName } from '../protocol/sim-error.js';
 import { wireFromGrpc } from '../protocol/infer-request.js';
 import { NO_PARAMETERS, inferResponse } from './infer-response.js';
 import { handleStreamInfer } from './stream-infer.js';
@@ -47,6 +47,8 @@ export function inferenceService(core: SimulatorCore): GRPCInferenceServiceServe
     serverReady: answer(() => ({ ready: core.ready })),
     modelReady: answer((req) => {
       repo.resolve(req.name, req.version);
+      const fault = core.faults.pick(req.name, 'model-ready');
+      if (fault?.kind === 'model-ready-error') throw new SimError(statusFromName(fault.code)!, fault.message);
       return { ready: true };
     }),
     serverMetadata: answer(() => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...SERVER_EXTENSIONS] })),

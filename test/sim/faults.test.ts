@@ -167,6 +167,22 @@ describe('faults, set per model at start-up or at run time', () => {
     assert.equal(mismatch.rawOutputContents.length, mismatch.outputs.length - 1);
   });
 
+  test('model-ready-error fails ModelReady only, counting ModelReady calls', async () => {
+    sim.setFault('vllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: 'connection reset', firstN: 1 });
+    const failed = (await unary(client, 'modelReady', { name: 'vllm', version: '' }).then(
+      () => assert.fail('expected the first ModelReady to fail'),
+      (err: unknown) => err,
+    )) as ServiceError;
+    assert.equal(failed.code, status.UNAVAILABLE);
+    assert.equal(failed.details, 'connection reset');
+    // Inference is untouched and does not use up the fault's firstN.
+    const v = await runStream(client, [vllmRequest('vllm', 'mr1', { prompt: 'hi' })]);
+    assert.deepEqual(errorsOf(v.responses), []);
+    assert.equal(sim.state().models.vllm!.faultSeen, 1);
+    assert.deepEqual(await unary(client, 'modelReady', { name: 'vllm', version: '' }), { ready: true });
+    assert.equal(sim.state().models.vllm!.faultSeen, 2);
+  });
+
   test('queue-full: the documented UNAVAILABLE message, prefixed for an ensemble', async () => {
     sim.setFault('vllm', { kind: 'queue-full' });
     const v = await runStream(client, [vllmRequest('vllm', 'q1', { prompt: 'hi' })]);
