@@ -79,7 +79,7 @@ export function buildServices(
     admission,
     controls: { maxPromptChars: config.server.maxPromptChars, maxTokensCap: undefined, rateLimitPerMinute: config.rateLimit.perMinute },
     active: new Set(),
-    lifecycle: { draining: false, startedAt: Date.now(), running: new Set(), endedWith: undefined },
+    lifecycle: { draining: false, startedAt: Date.now(), running: new Set() },
     tritonMetrics: new TritonMetricsPoller(config.triton.targets, config.triton.metricsIntervalMs, metrics, logger, () => new Set(registry.list().map((e) => e.tritonModel))),
     runtime: new RuntimeSampler(),
     recentErrors: new RecentErrors(),

@@ -87,3 +87,11 @@ export class GatewayError extends Error {
 export function isGatewayError(err: unknown): err is GatewayError {
   return err instanceof GatewayError;
 }
+
+/**
+ * Why a request's signal was aborted: the GatewayError it was aborted with (the drain's deadline
+ * aborts with `shutting_down`, src/shutdown.ts), else the client closing the connection.
+ */
+export function abortedError(signal: AbortSignal, detail = 'The client closed the connection'): GatewayError {
+  return isGatewayError(signal.reason) ? signal.reason : new GatewayError('client_cancelled', detail);
+}

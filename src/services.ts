@@ -3,7 +3,6 @@
  * route plugins. Tests build several apps in one process, so nothing here is a module global.
  */
 import type { GatewayConfig } from './config.js';
-import type { GatewayError } from './errors.js';
 import type { AdmissionController } from './inference/admission.js';
 import type { BreakerBoard } from './inference/breakers.js';
 import type { GenerationRouter } from './inference/generation.js';
@@ -49,8 +48,6 @@ export interface GatewayServices {
     startedAt: number;
     /** Each inference request's cancel switch, from admission until its connection closes: the drain's deadline pulls them (src/shutdown.ts). */
     running: Set<AbortController>;
-    /** The error the requests still running at the drain's deadline were ended with; unset until then. */
-    endedWith: GatewayError | undefined;
   };
   tritonMetrics: TritonMetricsPoller;
   runtime: RuntimeSampler;

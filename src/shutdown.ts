@@ -36,8 +36,8 @@ export async function drainAndClose(app: FastifyInstance, drainMs: number): Prom
   if (left > 0) {
     app.log.warn({ in_flight: left }, 'drain time over; ending the requests still in flight');
     const reason = new GatewayError('shutting_down', 'The gateway is shutting down; the request was still running when its drain time ran out', { retryAfterSeconds: 1 });
-    // Set before the aborts: the error handler reads it to tell the client why (not client_cancelled).
-    services.lifecycle.endedWith = reason;
+    // Aborted with the reason: whatever turns the abort into an error (abortedError) tells the
+    // client why, where a plain abort means the client left.
     for (const controller of services.lifecycle.running) controller.abort(reason);
     const unsettled = await waitUntilIdle(services, Date.now() + settleMs);
     // A client that stopped reading cannot take its error event; closing its connection ends it.

@@ -4,7 +4,7 @@
  * is refused with 429 and a Retry-After, so overload shows up at the edge instead of as a
  * pile-up of slow requests inside the gateway.
  */
-import { GatewayError } from '../errors.js';
+import { abortedError, GatewayError } from '../errors.js';
 
 export interface AdmissionLimits {
   maxInFlight: number;
@@ -82,7 +82,7 @@ export class AdmissionController {
         ),
         onAbort: () => {
           this.remove(waiter);
-          reject(new GatewayError('client_cancelled', 'The client closed the connection while queued'));
+          reject(abortedError(signal, 'The client closed the connection while queued'));
         },
       };
       signal.addEventListener('abort', waiter.onAbort, { once: true });

@@ -7,7 +7,7 @@
  * in-band error event). Every attempt runs through its (target, model) circuit breaker.
  */
 import type { GatewayConfig } from '../config.js';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { abortedError, GatewayError, isGatewayError } from '../errors.js';
 import type { GenerationDelta, GenerationRequest } from '../triton/types.js';
 import { BreakerOpenError, type BreakerBoard } from './breakers.js';
 import type { ChaosMonkey } from './chaos.js';
@@ -96,7 +96,7 @@ export class GenerationRouter {
             return { value, ended: g.ended };
           });
         } catch (err) {
-          if (call.signal.aborted) throw new GatewayError('client_cancelled', 'The client closed the connection');
+          if (call.signal.aborted) throw abortedError(call.signal);
           if (err instanceof BreakerOpenError) {
             call.observer.event('breaker_rejected', { target: err.target, model: err.model });
             retryAfter = Math.min(retryAfter, err.retryAfterSeconds ?? 1);
@@ -160,14 +160,14 @@ export class GenerationRouter {
    * breaker with Triton still down.
    */
   private preflight(route: ModelEntry, call: GenerateCall, deadlineAt: number): GenerationRequest {
-    if (call.signal.aborted) throw new GatewayError('client_cancelled', 'The client closed the connection');
+    if (call.signal.aborted) throw abortedError(call.signal);
     if (deadlineAt <= Date.now()) throw deadlinePassed();
     return call.requestFor ? call.requestFor(route) : call.request;
   }
 
   private async start(route: ModelEntry, call: GenerateCall, request: GenerationRequest, attempt: number, reason: FallbackReason | undefined, deadlineAt: number): Promise<Generation> {
     if (this.chaos) await this.chaos.beforeAttempt(call.endpoint ?? '', route.config.name);
-    if (call.signal.aborted) throw new GatewayError('client_cancelled', 'The client closed the connection');
+    if (call.signal.aborted) throw abortedError(call.signal);
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) throw deadlinePassed();
     const deadlines = route.config.deadlines;
@@ -234,7 +234,7 @@ export class GenerationRouter {
     abandon = () => {
       cleanup();
       void upstream.return(undefined).catch(() => undefined);
-      attemptObs.end(new GatewayError('client_cancelled', 'The client closed the connection'));
+      attemptObs.end(abortedError(call.signal));
       settle.resolve();
     };
     async function* relay(): AsyncGenerator<GenerationDelta> {

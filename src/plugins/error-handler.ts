@@ -84,24 +84,10 @@ export function sendGatewayError(request: FastifyRequest, reply: FastifyReply, e
   return reply.code(error.status).type('application/json').send(error.toBody());
 }
 
-/**
- * A request ended at the drain's deadline (src/shutdown.ts) fails like one whose client left:
- * its Triton call was cancelled through the same signal, so the error is client_cancelled. Its
- * client is still there, though, and is told why.
- */
-function endedByShutdown(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, error: GatewayError): GatewayError {
-  const endedWith = app.services.lifecycle.endedWith;
-  const clientGone = reply.raw.destroyed || reply.raw.socket?.destroyed !== false;
-  if (endedWith === undefined || error.code !== 'client_cancelled' || clientGone) return error;
-  // The route recorded client_cancelled on the observer already; the completion line must say why.
-  request.observer?.failed(endedWith);
-  return endedWith;
-}
-
 async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
   app.decorateRequest('gatewayError', undefined);
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const error = endedByShutdown(app, request, reply, toGatewayError(err));
+    const error = toGatewayError(err);
     // Nothing failed in these: every upstream refused (logged where it was decided), or a stop.
     if (error.status >= 500 && error.code !== 'all_upstreams_unavailable' && error.code !== 'shutting_down') {
       request.log.error({ err: error.cause ?? error, error_code: error.code }, 'request failed');

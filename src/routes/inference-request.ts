@@ -205,6 +205,7 @@ async function pumpFrames(
     }
     out.end(render.end(acc) + sseDone);
   } catch (err) {
+    // The drain's deadline aborts with the error the client is to be told; a plain abort is the client gone.
     const endedByShutdown = ctx.signal.aborted && isGatewayError(ctx.signal.reason) ? ctx.signal.reason : undefined;
     const error = endedByShutdown ?? (isGatewayError(err) ? err : new GatewayError('internal_error', 'Unexpected error while streaming', { cause: err }));
     if (out.closed || (ctx.signal.aborted && !endedByShutdown)) {
