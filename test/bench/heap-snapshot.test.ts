@@ -36,9 +36,8 @@ test('a real snapshot of this process counts the objects it keeps and stays with
     const summary = readHeapSnapshot(writeHeapSnapshot(join(dir, 'x.heapsnapshot')), 50);
     assert.ok(summary.liveBytes > 1_000_000, `live ${summary.liveBytes}`);
     assert.ok(summary.liveBytes < process.memoryUsage().heapTotal, 'more live than the heap holds');
+    // Reading `keep` after the snapshot keeps it live while the snapshot is taken.
     assert.ok(summary.top.some((g) => g.group === 'object Object' && g.count >= keep.length), JSON.stringify(summary.top.slice(0, 5)));
-    // Uses `keep` after the snapshot, so it is still live when the snapshot is taken.
-    assert.equal(keep.length, 20_000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,8 +14,8 @@ before(async () => {
 });
 after(async () => stack.close());
 
-/** Sends one request on a raw socket and resolves with everything read once the server closes, or with `undefined` after `waitMs`. */
-async function untilServerCloses(body: unknown, headers: string, waitMs: number): Promise<string | undefined> {
+/** Sends one request on a raw socket; resolves with what was read, and whether the server closed the socket within `waitMs`. */
+async function untilServerCloses(body: unknown, headers: string, waitMs: number): Promise<{ text: string; closed: boolean }> {
   const json = JSON.stringify(body);
   const { port } = new URL(stack.url);
   const socket = connect(Number(port), '127.0.0.1');
@@ -28,20 +28,21 @@ async function untilServerCloses(body: unknown, headers: string, waitMs: number)
     new Promise<boolean>((resolve) => setTimeout(() => resolve(false), waitMs)),
   ]);
   socket.destroy();
-  return closed ? text : undefined;
+  return { text, closed };
 }
 
 const ask = { model: 'llama-3-8b', prompt: 'hello', max_tokens: 4 };
 
 test('a streamed completion closes the connection after [DONE] when the client sent Connection: close', async () => {
-  const text = await untilServerCloses({ ...ask, stream: true }, 'Connection: close\r\n', 5_000);
-  assert.ok(text !== undefined, 'the gateway kept the connection open');
+  const { text, closed } = await untilServerCloses({ ...ask, stream: true }, 'Connection: close\r\n', 5_000);
+  assert.ok(closed, 'the gateway kept the connection open');
   assert.match(text, /^HTTP\/1\.1 200/);
   assert.match(text, /\r\nconnection: close\r\n/i);
   assert.match(text, /data: \[DONE\]/);
 });
 
 test('without Connection: close the stream keeps the connection for the next request', async () => {
-  const text = await untilServerCloses({ ...ask, stream: true }, '', 500);
-  assert.equal(text, undefined);
+  const { text, closed } = await untilServerCloses({ ...ask, stream: true }, '', 500);
+  assert.match(text, /data: \[DONE\]/, 'the stream was answered in full');
+  assert.equal(closed, false);
 });

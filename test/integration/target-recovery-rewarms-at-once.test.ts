@@ -25,9 +25,8 @@ test('a model is ready again soon after its target recovers, before its pending 
   await stack.sim.stop();
   await eventually(() => registry.get('qwen3')?.state !== 'ready' && !registry.isTargetUp('primary'), 5000, 'the model to leave service');
   restarted = await startSimulator({ grpcPort: port, httpPort: 0, metricsPort: 0, models: [{ name: 'qwen3-vllm', flavour: 'vllm' }] });
-  const back = Date.now();
+  // The pending backoff is 10-20 s: ready within 8 s means the recovery retried at once.
   await eventually(() => registry.get('qwen3')?.state === 'ready', 8000, 'the model to be ready again');
-  assert.ok(Date.now() - back < 8000);
   const res = await complete(stack.url, { model: 'qwen3', prompt: 'back?', max_tokens: 2 });
   assert.equal(res.status, 200, JSON.stringify(res.body));
 });

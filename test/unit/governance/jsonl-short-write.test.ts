@@ -22,7 +22,7 @@ test('a short write rejects the append; the next record starts on a new line and
   // `trap '' XFSZ`: past the limit write(2) returns short (then EFBIG) instead of killing the process.
   const run = spawnSync('sh', ['-c', `trap '' XFSZ; ulimit -S -f 4; exec "$0" --import tsx "$1" "$2"`, process.execPath, child, path], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(run.status, 0, run.stderr);
-  const steps = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { step?: string; ok?: boolean; error?: string; limit?: number });
+  const steps = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { step?: string; ok?: boolean; error?: string });
   const byName = new Map(steps.map((s) => [s.step, s]));
 
   assert.equal(byName.get('small')?.ok, true);

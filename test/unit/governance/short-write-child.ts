@@ -30,4 +30,3 @@ await step('at the limit', { n: 3 });
 await truncate(path, limit - 100);
 await step('after room was made', { n: 4 });
 await log.close();
-console.log(JSON.stringify({ limit }));

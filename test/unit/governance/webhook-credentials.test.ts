@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { parseConfig } from '../../../src/config.js';
 import { WebhookNotifier } from '../../../src/governance/webhook.js';
+import { freePort } from '../../helpers/free-port.js';
 
 interface Seen {
   url: string;
@@ -68,10 +69,7 @@ test('a request fetch cannot build fails once, and the log line has no part of t
 test('network failures are still retried, and their log line names the origin only', async () => {
   const { lines, log } = recordingLog();
   // Nothing listens on a port just closed.
-  const closed = createServer();
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const port = (closed.address() as AddressInfo).port;
-  await new Promise((resolve) => closed.close(resolve));
+  const port = await freePort();
   const hook = new WebhookNotifier({ url: `http://user:s3cr3t-pass@127.0.0.1:${port}/alerts?token=tok123`, name: 'finance', retries: 2, baseDelayMs: 5, timeoutMs: 2000, log });
   hook.send({ status: 'firing' });
   await hook.idle();

@@ -38,9 +38,8 @@ test("a queued request whose own deadline comes first fails as timed out (504), 
   const a = new AdmissionController({ ...limits, maxInFlight: 1, queueTimeoutMs: 10_000 }, { shed: (r) => shed.push(r) });
   const signal = new AbortController().signal;
   await a.acquire('m', signal);
-  const started = Date.now();
+  // 504 upstream_timeout, not the queue timeout's 429: the deadline ended the wait.
   await assert.rejects(a.acquire('m', signal, Date.now() + 30), (err: unknown) => err instanceof GatewayError && err.code === 'upstream_timeout' && err.status === 504);
-  assert.ok(Date.now() - started < 10_000, 'the deadline, not the queue timeout, ended the wait');
   assert.equal(a.state.queued, 0);
   assert.deepEqual(shed, []);
   // A deadline already past never queues.
