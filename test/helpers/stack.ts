@@ -53,12 +53,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...rest,
   };
   const config = parseConfig(raw, options.env ?? {});
-  const logs = new LogSink();
-  const app = await buildApp(config, { logDestination: logs });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const url = `http://127.0.0.1:${port}`;
+  const { app, url, logs } = await startGateway(config);
   if (options.waitReady !== false) await waitReady(url);
   return {
     sim,
@@ -77,6 +72,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 /** Strict: the plain /readyz turns 200 with the first servable model, before the others warm up. */
+/** A gateway alone on a loopback port, for a config the caller parsed (e.g. a second replica in front of a running simulator). */
+export async function startGateway(config: GatewayConfig): Promise<{ app: FastifyInstance; url: string; logs: LogSink }> {
+  const logs = new LogSink();
+  const app = await buildApp(config, { logDestination: logs });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { app, url: `http://127.0.0.1:${port}`, logs };
+}
+
 export async function waitReady(url: string, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = '';

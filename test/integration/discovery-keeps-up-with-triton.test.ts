@@ -8,14 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { TritonClient } from '../../src/triton/client.js';
 import { startSimulator } from '../../sim/index.js';
 import { freePort } from '../helpers/free-port.js';
-import { LogSink } from '../helpers/log-sink.js';
 import { complete } from '../helpers/openai-http.js';
-import { eventually, startStack } from '../helpers/stack.js';
+import { eventually, startGateway, startStack } from '../helpers/stack.js';
 
 test('a model Triton loads after start-up is discovered and served', async (t) => {
   const stack = await startStack({
@@ -60,11 +58,8 @@ test('with one of two targets down, the pod is ready on the other; the down one 
     models: [],
     governance: { eventLog: join(mkdtempSync(join(tmpdir(), 'gw-discovery-')), 'events.jsonl') },
   }, {});
-  const app = await buildApp(config, { logDestination: new LogSink() });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { app, url } = await startGateway(config);
   t.after(() => app.close());
-  const addr = app.server.address();
-  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
 
   await eventually(async () => (await fetch(`${url}/readyz`)).status === 200, 8000, 'the pod to be ready on the healthy target');
   const strict = (await (await fetch(`${url}/readyz?strict=1`)).json()) as { reasons: string[] };

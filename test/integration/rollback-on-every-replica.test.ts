@@ -10,11 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import type { GovernanceEvent } from '../../src/governance/events.js';
-import { LogSink } from '../helpers/log-sink.js';
-import { startStack, waitReady, type Stack } from '../helpers/stack.js';
+import { startGateway, startStack, waitReady, type Stack } from '../helpers/stack.js';
 
 const TOKEN = 'admin-token-for-rollback-tests';
 const TRITON_MODEL = 'llama-3-8b-trtllm';
@@ -40,15 +38,12 @@ async function twoReplicas(t: TestContext, versions: number[], pin = ''): Promis
     auth: { adminToken: TOKEN },
     governance: { eventLog: join(dir, 'b.jsonl'), enginePollMs: 0 },
   });
-  const app = await buildApp(config, { logDestination: new LogSink() });
+  const b = await startGateway(config);
   t.after(async () => {
-    await app.close();
+    await b.app.close();
     await a.close();
     await rm(dir, { recursive: true, force: true });
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const b = { url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
   await waitReady(b.url);
   return { a, b, readyVersions: () => a.sim.state().models[TRITON_MODEL]!.readyVersions };
 }
