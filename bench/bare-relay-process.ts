@@ -20,7 +20,8 @@ import { channelOptions } from '../src/triton/channel.js';
 import { TritonClient } from '../src/triton/client.js';
 import { decodeResponse, encodeRequest } from '../src/triton/codec.js';
 import { describeModel } from '../src/triton/discovery.js';
-import { GRPCInferenceServiceClient, type ModelStreamInferResponse } from '../src/triton/generated/grpc_service.js';
+import type { ModelStreamInferResponse } from '../src/triton/generated/grpc_service.js';
+import { InferenceServiceClient } from '../src/triton/service-client.js';
 import type { GenerationDelta, ModelSchema } from '../src/triton/types.js';
 
 const { values } = parseArgs({ options: { grpc: { type: 'string' }, model: { type: 'string' } } });
@@ -31,7 +32,7 @@ if (!values.grpc || !values.model) {
 const tritonModel = values.model;
 const admin = new TritonClient({ target: values.grpc });
 const schema: ModelSchema = await describeModel(admin, tritonModel).finally(() => admin.close());
-const stub = new GRPCInferenceServiceClient(values.grpc, credentials.createInsecure(), channelOptions());
+const stub = new InferenceServiceClient(values.grpc, credentials.createInsecure(), channelOptions());
 let ids = 0;
 
 /**

@@ -9,7 +9,8 @@ import { channelOptions } from '../../src/triton/channel.js';
 import { TritonClient } from '../../src/triton/client.js';
 import { encodeRequest } from '../../src/triton/codec.js';
 import { describeModel } from '../../src/triton/discovery.js';
-import { GRPCInferenceServiceClient, type ModelInferRequest, type ModelStreamInferResponse } from '../../src/triton/generated/grpc_service.js';
+import type { ModelInferRequest, ModelStreamInferResponse } from '../../src/triton/generated/grpc_service.js';
+import { InferenceServiceClient } from '../../src/triton/service-client.js';
 import { benchPrompt, promptCount } from './gateway-client.js';
 import type { StreamTimings } from './stream-timings.js';
 
@@ -27,7 +28,7 @@ export interface DirectClient {
 export async function directClient(grpcAddress: string, tritonModel: string, opts: { maxTokens: number; streamTokens: number }): Promise<DirectClient> {
   const admin = new TritonClient({ target: grpcAddress });
   const schema = await describeModel(admin, tritonModel).finally(() => admin.close());
-  const stub = new GRPCInferenceServiceClient(grpcAddress, credentials.createInsecure(), channelOptions());
+  const stub = new InferenceServiceClient(grpcAddress, credentials.createInsecure(), channelOptions());
   const request = (i: number, maxTokens: number, stream: boolean): ModelInferRequest =>
     encodeRequest(schema, { prompt: benchPrompt(i), maxTokens, stream, echo: false }, '');
   // Encoded once per prompt (the gateway encodes per request; the floor should not).

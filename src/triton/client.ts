@@ -17,7 +17,7 @@ import { channelCredentials, createChannels, type ChannelSettings } from './chan
 import { decodeResponse, encodeRequest } from './codec.js';
 import type { DiscoveryClient } from './discovery.js';
 import {
-  GRPCInferenceServiceClient,
+  type GRPCInferenceServiceClient,
   type ModelInferRequest,
   type ModelMetadataResponse,
   type ModelStreamInferResponse,
@@ -30,6 +30,7 @@ import { HealthCheckResponse_ServingStatus, HealthClient } from './generated/hea
 import type { ModelConfig } from './generated/model_config.js';
 import { badResponse } from './output-tensors.js';
 import { fromGrpcError, fromStreamErrorMessage } from './status-map.js';
+import { InferenceServiceClient } from './service-client.js';
 import { StreamMux } from './stream-mux.js';
 import { StreamReader, cancelledError } from './stream-reader.js';
 import type { GenerationDelta, GenerationRequest, InferOptions, ModelSchema } from './types.js';
@@ -96,7 +97,7 @@ export class TritonClient implements DiscoveryClient {
     const creds = channelCredentials(options.tls);
     this.channels = createChannels(options.target, options, creds);
     // Stubs share their channel, so the inference and health calls reuse the same connections.
-    this.stubs = this.channels.map((channel) => new GRPCInferenceServiceClient(channel.getTarget(), creds, { channelOverride: channel }));
+    this.stubs = this.channels.map((channel) => new InferenceServiceClient(channel.getTarget(), creds, { channelOverride: channel }));
     this.healthStubs = this.channels.map((channel) => new HealthClient(channel.getTarget(), creds, { channelOverride: channel }));
   }
 
