@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { DestinationStream } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 import type { Upstream } from './inference/upstream.js';
 import errorHandler, { clientErrorResponder, frameworkErrorSender } from './plugins/error-handler.js';
@@ -24,7 +24,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { modelsRoutes } from './routes/models.js';
 import { buildServices } from './build-services.js';
 import type { GatewayServices } from './services.js';
-import { createLogger } from './telemetry/logger.js';
+import { createLogger, requestChildLogger } from './telemetry/logger.js';
 import { createMetrics } from './telemetry/metrics.js';
 import { debugRoutes } from './routes/debug.js';
 import { createTritonClients, tritonUpstream } from './upstreams.js';
@@ -68,6 +68,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
     // The request observer writes one line per inference request; fastify's own per-request
     // lines would double every log without adding a field.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log without pino's redaction pass over the request id (telemetry/logger.ts).
+    childLoggerFactory: (logger, bindings, options) => requestChildLogger(logger as Logger, bindings, options),
     // Our drain answers 503 in the OpenAI envelope itself (plugins/... and routes check lifecycle).
     return503OnClosing: false,
     // close() drops every connection still open, not only idle ones: by then the shutdown has

@@ -4,7 +4,10 @@
  * request id (fastify's child logger); the request observer adds the trace ids to the lines it
  * writes (nothing sets an active span: spans name their parents explicitly, see tracing-setup.ts).
  */
-import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+
+const SERVICE = 'triton-gateway';
+const COMPLETION_MESSAGE = 'request completed';
 
 const secretPaths = [
   'req.headers.authorization',
@@ -33,14 +36,16 @@ function redactPaths(settings: LoggerSettings): string[] {
 export function loggerOptions(settings: LoggerSettings): LoggerOptions {
   return {
     level: settings.level,
-    base: { service: 'triton-gateway' },
+    base: { service: SERVICE },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactPaths(settings), censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
   };
 }
 
-const roots = new WeakMap<object, { settings: LoggerSettings; flat?: Logger }>();
+type CompletionLine = (fields: object) => void;
+
+const roots = new WeakMap<object, { settings: LoggerSettings; completion?: CompletionLine }>();
 
 export function createLogger(settings: LoggerSettings, destination?: DestinationStream): Logger {
   // stdout written asynchronously: lines logged while a write is in flight go out together in
@@ -52,19 +57,51 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
 }
 
 /**
- * For the one line per request ("request completed"), whose fields are all values the gateway
- * computed and never nested user data: a child of the root logger of `log` (found through
- * pino's child-to-parent prototype chain) with the same redaction minus the `*.` paths. pino
- * runs a `*.` path's redactor on every field of every line, numbers included: ~45 KB of
- * garbage and a few per cent of the CPU per request (bench/). The child has no request
- * bindings, so the caller adds `reqId`. undefined when `log` does not come from createLogger().
+ * The writer of the one line per request ("request completed"): the same line pino would write
+ * (level, time, service, the fields, msg; test/unit/telemetry/logger.test.ts compares the two),
+ * serialized by one JSON.stringify and written to the logger's destination. Through pino the
+ * line cost ~13 KB of garbage per request, the most of any single thing the gateway did
+ * (bench/README.md, allocation): pino quotes every key, escapes every value and concatenates
+ * ~90 strings, and its redactor visits every field. The line's fields are values the gateway
+ * computed, never nested user data, and none is a redacted path (the test checks that too).
+ * undefined when `log` does not come from createLogger().
  */
-export function flatLineLogger(log: object): Logger | undefined {
+export function completionLineWriter(log: object): CompletionLine | undefined {
   for (let at: object | null = log, hops = 0; at !== null && hops < 8; at = Object.getPrototypeOf(at) as object | null, hops++) {
     const root = roots.get(at);
     if (!root) continue;
-    root.flat ??= (at as Logger).child({}, { redact: { paths: redactPaths(root.settings).filter((p) => !p.startsWith('*.')), censor: '[redacted]' } });
-    return root.flat;
+    root.completion ??= writerFor(at as Logger);
+    return root.completion;
   }
   return undefined;
+}
+
+function writerFor(root: Logger): CompletionLine {
+  const stream = (root as unknown as Record<symbol, DestinationStream & Record<symbol, unknown>>)[pino.symbols.streamSym];
+  // A multistream wants each line's level and object alongside it: leave those to pino.
+  if (stream === undefined || stream[pino.symbols.needsMetadataGsym] === true) return (fields) => root.info(fields, COMPLETION_MESSAGE);
+  return (fields) => {
+    if (!root.isLevelEnabled('info')) return;
+    const json = JSON.stringify(fields);
+    const body = json.length > 2 ? `,${json.slice(1, -1)}` : '';
+    stream.write(`{"level":"info","time":"${new Date().toISOString()}","service":"${SERVICE}"${body},"msg":"${COMPLETION_MESSAGE}"}\n`);
+  };
+}
+
+/**
+ * fastify's child logger per request (its `childLoggerFactory`). pino's child() runs the
+ * bindings through every redaction path, `*.` ones included, to write `{"reqId": "<id>"}`:
+ * ~2 KB of garbage per request for a string no path can match. The usual `{ reqId }` binding is
+ * appended as JSON instead; any other bindings or options take pino's own path.
+ */
+export function requestChildLogger(logger: Logger, bindings: Bindings, options: ChildLoggerOptions): Logger {
+  const keys = Object.keys(bindings);
+  const value = keys.length === 1 ? bindings[keys[0]!] : undefined;
+  const chindings = pino.symbols.chindingsSym;
+  if (typeof value !== 'string' || Object.keys(options).length > 0 || typeof (logger as unknown as Record<symbol, unknown>)[chindings] !== 'string') {
+    return logger.child(bindings, options);
+  }
+  const child = logger.child({}) as unknown as Record<symbol, string>;
+  child[chindings] += `,${JSON.stringify(keys[0])}:${JSON.stringify(value)}`;
+  return child as unknown as Logger;
 }

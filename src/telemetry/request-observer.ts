@@ -10,7 +10,7 @@ import { costUsd } from '../inference/completion-accumulator.js';
 import type { ModelEntry } from '../inference/model-registry.js';
 import type { AttemptInfo, AttemptObserver, FallbackReason, InferenceObserver, Usage } from '../inference/observer.js';
 import type { PerfMetrics } from '../triton/types.js';
-import { flatLineLogger } from './logger.js';
+import { completionLineWriter } from './logger.js';
 import type { Metrics } from './metrics.js';
 
 const tracer = trace.getTracer('triton-gateway');
@@ -295,43 +295,42 @@ export class RequestObserver implements InferenceObserver {
 
     const schemaParams = this.entry.schema?.parameters ?? {};
     const engine = this.entry.config.engine;
-    const flat = flatLineLogger(this.log);
+    const writeLine = completionLineWriter(this.log);
     // A plain literal, no spreads: built from spreads, this object cost ~10 KB more garbage per
     // request and a third of the gateway's promotion to the old generation (GC traces, README
-    // Performance). pino leaves out the undefined fields, so the line is the same.
-    (flat ?? this.log).info(
-      {
-        reqId: flat ? this.requestId : undefined,
-        trace_id: this.logFields.trace_id,
-        span_id: this.logFields.span_id,
-        model,
-        served_model: served,
-        stream: this.stream,
-        status,
-        duration_ms: round(totalMs),
-        upstream_ms: round(this.upstreamMs),
-        queue_delay_us: queueDelayUs === undefined ? null : round(queueDelayUs),
-        tokens_in: usage?.promptTokens ?? null,
-        tokens_out: usage?.completionTokens ?? null,
-        kv_cache_reuse: perf && perf.kvCacheReusedBlocks !== undefined
-          ? { hits: perf.kvCacheReusedBlocks, misses: Math.max(0, (perf.kvCacheAllocTotalBlocks ?? 0) - perf.kvCacheReusedBlocks) }
-          : null,
-        speculative: perf && perf.totalDraftTokens !== undefined ? { attempts: perf.totalDraftTokens, accepts: perf.totalAcceptedDraftTokens ?? 0 } : null,
-        schema_id: schemaParams.schema_id ?? null,
-        engine_hash: schemaParams.engine_hash ?? engine?.hash ?? null,
-        quantisation: schemaParams.quantisation ?? schemaParams.quantization ?? engine?.quantisation ?? null,
-        engine_manifest: schemaParams.manifest ?? schemaParams.engine_manifest ?? engine?.manifest ?? null,
-        cost_usd: cost ?? null,
-        queue_delay_budget_overrun: queueOverrun,
-        token_budget_overrun: this.tokenBudgetOverrunFlag,
-        cost_budget_overrun: costOverrun,
-        fallback_reason: this.fallbackReason ?? null,
-        stream_abort: this.streamAbort ?? null,
-        error_code: this.errorCode ?? null,
-        warning: this.warning ?? null,
-      },
-      'request completed',
-    );
+    // Performance). Undefined fields are left out of the line, as pino leaves them out.
+    const line = {
+      reqId: writeLine ? this.requestId : undefined,
+      trace_id: this.logFields.trace_id,
+      span_id: this.logFields.span_id,
+      model,
+      served_model: served,
+      stream: this.stream,
+      status,
+      duration_ms: round(totalMs),
+      upstream_ms: round(this.upstreamMs),
+      queue_delay_us: queueDelayUs === undefined ? null : round(queueDelayUs),
+      tokens_in: usage?.promptTokens ?? null,
+      tokens_out: usage?.completionTokens ?? null,
+      kv_cache_reuse: perf && perf.kvCacheReusedBlocks !== undefined
+        ? { hits: perf.kvCacheReusedBlocks, misses: Math.max(0, (perf.kvCacheAllocTotalBlocks ?? 0) - perf.kvCacheReusedBlocks) }
+        : null,
+      speculative: perf && perf.totalDraftTokens !== undefined ? { attempts: perf.totalDraftTokens, accepts: perf.totalAcceptedDraftTokens ?? 0 } : null,
+      schema_id: schemaParams.schema_id ?? null,
+      engine_hash: schemaParams.engine_hash ?? engine?.hash ?? null,
+      quantisation: schemaParams.quantisation ?? schemaParams.quantization ?? engine?.quantisation ?? null,
+      engine_manifest: schemaParams.manifest ?? schemaParams.engine_manifest ?? engine?.manifest ?? null,
+      cost_usd: cost ?? null,
+      queue_delay_budget_overrun: queueOverrun,
+      token_budget_overrun: this.tokenBudgetOverrunFlag,
+      cost_budget_overrun: costOverrun,
+      fallback_reason: this.fallbackReason ?? null,
+      stream_abort: this.streamAbort ?? null,
+      error_code: this.errorCode ?? null,
+      warning: this.warning ?? null,
+    };
+    if (writeLine) writeLine(line);
+    else this.log.info(line, 'request completed');
     if (this.listeners.length > 0) {
       const summary: CompletionSummary = {
         requestId: this.requestId,

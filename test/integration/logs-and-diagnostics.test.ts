@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { complete, completeStream } from '../helpers/openai-http.js';
+import { loggerOptions } from '../../src/telemetry/logger.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
 const adminToken = 'admin-secret-token-7f3a9c1e';
@@ -49,6 +50,13 @@ test('the completion line has every field; no prompt or completion text is logge
   assert.equal(line.stream, false);
   assert.equal(line.status, 200);
   assert.ok(typeof line.engine_hash === 'string' && line.engine_hash.length > 0);
+  // The line skips pino's redactor (telemetry/logger.ts), so none of its keys, nested ones
+  // included, may be one a redaction path names.
+  const redact = loggerOptions({ level: 'info', logPrompts: false }).redact as { paths: string[] };
+  const redacted = new Set(redact.paths.map((p) => p.replace(/^\*\./, '').split(/[.[]/)[0]));
+  const keys = Object.entries(line).flatMap(([k, v]) => [k, ...(v !== null && typeof v === 'object' ? Object.keys(v) : [])]);
+  for (const key of keys) assert.ok(!redacted.has(key), `'${key}' is a redacted key`);
+  assert.ok(redacted.has('prompt') && redacted.has('authorization'), 'the check reads the real paths');
   const all = stack.logs.text();
   assert.ok(!all.includes('PROMPT-CANARY'), 'no prompt text in any log line');
   assert.ok(!all.includes(completionText.trim()), 'no completion text in any log line');
