@@ -15,6 +15,7 @@ import { RetryBudget } from './inference/retry-budget.js';
 import type { Upstream } from './inference/upstream.js';
 import type { GatewayServices } from './services.js';
 import { AnomalyDetector } from './telemetry/anomaly-detector.js';
+import { AnomalyWarnings } from './telemetry/anomaly-warnings.js';
 import { initModelSeries, type Metrics } from './telemetry/metrics.js';
 import { RecentErrors } from './telemetry/recent-errors.js';
 import { RuntimeSampler } from './telemetry/runtime-sampler.js';
@@ -66,9 +67,12 @@ export function buildServices(
       shed: (reason) => metrics.requestsShed.inc({ reason }),
     },
   );
+  const anomalyWarnings = new AnomalyWarnings(config.anomaly.logIntervalMs, (a, suppressed) =>
+    logger.warn({ model: a.model, signal: a.signal, value: a.value, mean: a.mean, z_score: a.zScore, suppressed }, 'anomaly detected'),
+  );
   const anomalies = new AnomalyDetector(config.anomaly, (a) => {
     metrics.anomalies.inc({ model_name: a.model, signal: a.signal });
-    logger.warn({ model: a.model, signal: a.signal, value: a.value, mean: a.mean, z_score: a.zScore }, 'anomaly detected');
+    anomalyWarnings.report(a);
   });
   return {
     config,

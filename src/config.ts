@@ -268,9 +268,11 @@ export const configSchema = z
         windowSize: z.number().int().min(10).default(100),
         threshold: z.number().positive().default(3),
         minSamples: z.number().int().min(5).default(20),
+        /** At most one "anomaly detected" warning per model and signal in this time (0: every one). */
+        logIntervalMs: z.number().int().min(0).default(10_000),
       })
       .strict()
-      .default({ windowSize: 100, threshold: 3, minSamples: 20 }),
+      .default({ windowSize: 100, threshold: 3, minSamples: 20, logIntervalMs: 10_000 }),
     governance: governanceSchema,
     shutdown: z
       .object({ drainSeconds: z.number().positive().default(30) })

@@ -168,8 +168,8 @@ test('a latency far outside the rolling window is flagged as an anomaly', async 
   stack.sim.clearFaults();
   const m = await scrape(`${stack.url}/metrics`);
   assert.ok(m.value('anomalies_detected_total', { model_name: 'qwen3', signal: 'latency' }) >= 1);
-  const line = stack.logs.find('anomaly detected').at(-1)!;
-  assert.equal(line.model, 'qwen3');
+  // One warning per model and signal per 10 s (anomaly.logIntervalMs): an earlier qwen3 line may stand for this one.
+  assert.ok(stack.logs.find('anomaly detected').some((line) => line.model === 'qwen3' && typeof line.suppressed === 'number'));
   const diag = await admin('GET', '/debug/diagnostics');
   assert.ok(diag.body.anomalies.some((a: { model: string }) => a.model === 'qwen3'));
 });
