@@ -5,6 +5,8 @@
  *
  * Only the error handler turns a GatewayError into a response; everything else throws.
  */
+import type { CancelSignal } from './cancellation.js';
+
 export const errorTable = {
   invalid_request: { status: 400, type: 'invalid_request_error', retryable: false },
   unsupported_parameter: { status: 400, type: 'invalid_request_error', retryable: false },
@@ -92,6 +94,6 @@ export function isGatewayError(err: unknown): err is GatewayError {
  * Why a request's signal was aborted: the GatewayError it was aborted with (the drain's deadline
  * aborts with `shutting_down`, src/shutdown.ts), else the client closing the connection.
  */
-export function abortedError(signal: AbortSignal, detail = 'The client closed the connection'): GatewayError {
+export function abortedError(signal: CancelSignal, detail = 'The client closed the connection'): GatewayError {
   return isGatewayError(signal.reason) ? signal.reason : new GatewayError('client_cancelled', detail);
 }

@@ -2,6 +2,7 @@
  * The objects one gateway instance is made of, built once by buildApp() and handed to the
  * route plugins. Tests build several apps in one process, so nothing here is a module global.
  */
+import type { Cancellation } from './cancellation.js';
 import type { GatewayConfig } from './config.js';
 import type { AdmissionController } from './inference/admission.js';
 import type { BreakerBoard } from './inference/breakers.js';
@@ -47,7 +48,7 @@ export interface GatewayServices {
     draining: boolean;
     startedAt: number;
     /** Each inference request's cancel switch, from admission until its connection closes: the drain's deadline pulls them (src/shutdown.ts). */
-    running: Set<AbortController>;
+    running: Set<Cancellation>;
   };
   tritonMetrics: TritonMetricsPoller;
   runtime: RuntimeSampler;

@@ -5,6 +5,7 @@
  * pile-up of slow requests inside the gateway.
  */
 import { abortedError, GatewayError } from '../errors.js';
+import type { CancelSignal } from '../cancellation.js';
 
 export interface AdmissionLimits {
   maxInFlight: number;
@@ -24,7 +25,7 @@ interface Waiter {
   reject: (err: GatewayError) => void;
   timer: NodeJS.Timeout;
   onAbort: () => void;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 export class AdmissionController {
@@ -51,7 +52,7 @@ export class AdmissionController {
    * epoch) is the request's own deadline: waiting past it fails the request as timed out (504),
    * not as the gateway shedding load.
    */
-  acquire(model: string, signal: AbortSignal, deadlineAt = Number.POSITIVE_INFINITY): Promise<() => void> {
+  acquire(model: string, signal: CancelSignal, deadlineAt = Number.POSITIVE_INFINITY): Promise<() => void> {
     // Waiters are drained on every release, so any still queued are blocked by their model's own
     // limit; a request with room may pass them without breaking FIFO for the global limit.
     if (this.hasRoom(model)) return Promise.resolve(this.take(model));

@@ -6,6 +6,7 @@
  * After the first byte, failures surface to the caller (the SSE relay turns them into an
  * in-band error event). Every attempt runs through its (target, model) circuit breaker.
  */
+import { Cancellation, type CancelSignal } from '../cancellation.js';
 import type { GatewayConfig } from '../config.js';
 import { abortedError, GatewayError, isGatewayError } from '../errors.js';
 import type { GenerationDelta, GenerationRequest } from '../triton/types.js';
@@ -20,7 +21,7 @@ export interface GenerateCall {
   entry: ModelEntry;
   request: GenerationRequest;
   /** Aborted when the client goes away; cancels the Triton call. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   observer: InferenceObserver;
   /** The client's own deadline (ms since the epoch, from x-request-timeout-ms), already bounded by config. */
   requestDeadlineAt?: number;
@@ -176,7 +177,7 @@ export class GenerationRouter {
     const firstMs = stream ? Math.min(deadlines.ttftMs, remaining) : remaining;
     const idleMs = stream ? deadlines.idleMs : remaining;
 
-    const controller = new AbortController();
+    const controller = new Cancellation();
     let relayStarted = false;
     let abandon: (() => void) | undefined;
     const onClientGone = (): void => {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Cancellation, type CancelSignal } from '../cancellation.js';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { engineManifest } from '../governance/engine-identity.js';
 import { CompletionAccumulator } from '../inference/completion-accumulator.js';
@@ -70,7 +71,7 @@ export function requestedDeadline(request: FastifyRequest, entry: ModelEntry): n
 
 export interface InferenceContext {
   observer: RequestObserver;
-  signal: AbortSignal;
+  signal: CancelSignal;
   release: () => void;
 }
 
@@ -97,7 +98,7 @@ export async function beginInference(
   const observer = new RequestObserver(request.id, endpoint, operation, entry, stream, services.metrics, request.log, span, services.completionListeners, traceFields(span));
   request.observer = observer;
 
-  const controller = new AbortController();
+  const controller = new Cancellation();
   // The drain's deadline (src/shutdown.ts) aborts it too, with the error the client is told.
   services.lifecycle.running.add(controller);
   reply.raw.on('close', () => {

@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Metadata, type CallOptions, type Channel, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import type { CancelSignal } from '../cancellation.js';
 import { channelCredentials, createChannels, type ChannelSettings } from './channel.js';
 import { decodeResponse, encodeRequest } from './codec.js';
 import type { DiscoveryClient } from './discovery.js';
@@ -181,7 +182,7 @@ export class TritonClient implements DiscoveryClient {
   }
 
   /** `deadline` absent: no deadline (inference); admin calls always pass one. */
-  private unary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, deadline: number | undefined, metadata = new Metadata(), signal?: AbortSignal): Promise<Res> {
+  private unary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, deadline: number | undefined, metadata = new Metadata(), signal?: CancelSignal): Promise<Res> {
     if (signal?.aborted === true) return Promise.reject(cancelledError());
     return new Promise<Res>((resolve, reject) => {
       let aborted = false;

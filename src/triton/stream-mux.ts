@@ -17,6 +17,7 @@ import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { GatewayError } from '../errors.js';
 import type { ModelInferRequest, ModelStreamInferResponse } from './generated/grpc_service.js';
 import { cancelledError, fromServerStreamError } from './stream-reader.js';
+import type { CancelSignal } from '../cancellation.js';
 
 type Call = ClientDuplexStream<ModelInferRequest, ModelStreamInferResponse>;
 
@@ -91,7 +92,7 @@ export class StreamMux {
    * Writes `request` (its `id` must be unique among requests in flight) to the next stream.
    * Aborting `signal` fails the request with client_cancelled; Triton is not told (see above).
    */
-  submit(request: ModelInferRequest, signal?: AbortSignal): MuxedRequest {
+  submit(request: ModelInferRequest, signal?: CancelSignal): MuxedRequest {
     if (this.closed) throw new GatewayError('upstream_unavailable', 'the Triton client is closed', { upstreamFault: false, retryAfterSeconds: 1 });
     if (signal?.aborted === true) throw cancelledError();
     const index = this.rotation;

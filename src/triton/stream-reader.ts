@@ -12,6 +12,7 @@ import { status as GrpcStatus, type ClientDuplexStream, type ServiceError } from
 import { GatewayError } from '../errors.js';
 import type { ModelInferRequest, ModelStreamInferResponse } from './generated/grpc_service.js';
 import { fromGrpcError } from './status-map.js';
+import type { CancelSignal } from '../cancellation.js';
 
 /** After Triton's final response the RPC itself should finish at once; this bounds a server that does not. */
 const CLOSE_GRACE_MS = 2_000;
@@ -49,7 +50,7 @@ export class StreamReader {
 
   constructor(
     private readonly call: ClientDuplexStream<ModelInferRequest, ModelStreamInferResponse>,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: CancelSignal | undefined,
   ) {
     call.on('data', this.onData);
     call.on('error', this.onError);

@@ -2,6 +2,7 @@
  * The typed boundary between the gateway and Triton. Everything above src/triton speaks
  * these shapes; only src/triton knows tensors, protobuf and gRPC.
  */
+import type { CancelSignal } from '../cancellation.js';
 
 /** How a Triton model expects its request, found from its tensor names (never hard-coded). */
 export type BackendFlavour =
@@ -105,7 +106,7 @@ export interface InferOptions {
   /** Absolute deadline (ms since epoch); becomes the gRPC deadline. */
   deadline?: number;
   /** Aborting cancels the gRPC call (and so the generation on Triton). */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Extra call metadata, e.g. `traceparent` and `tracestate`. */
   metadata?: Record<string, string>;
   /** Model version to pin; empty lets Triton choose. */
