@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const log = progressLogger();
   const workDir = join(repoRoot, '.tmp', `allocation-${Date.now()}`);
   mkdirSync(workDir, { recursive: true });
-  const builds = values.a || values.b ? { A: resolve(values.a ?? 'dist'), ...(values.b ? { B: resolve(values.b) } : {}) } : { A: resolve(repoRoot, 'dist') };
+  const builds = { A: resolve(values.a ?? join(repoRoot, 'dist')), ...(values.b ? { B: resolve(values.b) } : {}) };
   const labels = Object.keys(builds) as Array<'A' | 'B'>;
   const sink = await startOtlpSink();
   const sim = await startSim({ runtime: 'dist', workDir });
@@ -71,7 +71,8 @@ async function main(): Promise<void> {
         await runOpenLoop({ rate, durationMs: 1500, send: (i) => g.client.complete(i), drainTimeoutMs: 5_000 });
         const from = statSync(g.process.logFile).size;
         const run = await runOpenLoop({ rate, durationMs, send: (i) => g.client.complete(i), drainTimeoutMs: 10_000 });
-        const text = readFileSync(g.process.logFile, 'utf8').slice(from);
+        // `from` is a byte offset: slice the bytes, then decode.
+        const text = readFileSync(g.process.logFile).subarray(from).toString('utf8');
         const m: Measured = { ...sumGcTrace(text), requests: run.completed, errors: run.errors + run.dropped, seconds: run.elapsedMs / 1000 };
         results.set(g.label, [...(results.get(g.label) ?? []), m]);
         log(`round ${r + 1} ${g.label}: ${ms(m.allocated / m.requests / 1000, 1)} KB/request allocated, ${ms(m.promoted / m.requests / 1000, 1)} KB promoted, ${m.scavenges} scavenges`);
@@ -86,8 +87,8 @@ async function main(): Promise<void> {
     await sink.close();
   }
   const rows = labels.map((label) => {
-    const ms_ = results.get(label) ?? [];
-    const sum = (f: (m: Measured) => number): number => ms_.reduce((n, m) => n + f(m), 0);
+    const runs = results.get(label) ?? [];
+    const sum = (f: (m: Measured) => number): number => runs.reduce((n, m) => n + f(m), 0);
     const requests = sum((m) => m.requests);
     const scavenges = sum((m) => m.scavenges);
     return [
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
       ms(sum((m) => m.promoted) / requests / 1000, 1),
       ms(scavenges / sum((m) => m.seconds), 1),
       ms(scavenges > 0 ? sum((m) => m.scavengePauseMs) / scavenges : Number.NaN, 2),
-      ms(Math.max(...ms_.map((m) => m.maxPauseMs)), 1),
+      ms(Math.max(...runs.map((m) => m.maxPauseMs)), 1),
       String(sum((m) => m.markCompacts)),
       String(sum((m) => m.errors)),
     ];

@@ -1,11 +1,11 @@
 /**
  * The decoder of ModelStreamInferResponse, the one message the gateway decodes per Triton
  * response (a token, when streaming). It gives the same object as the generated
- * `ModelStreamInferResponse.decode` (generated-decoder.test.ts compares the two on real and
+ * `ModelStreamInferResponse.decode` (stream-response-decoder.test.ts compares the two on real and
  * random messages) with a fraction of the garbage: the generated code turns every tensor shape
  * dimension into a BigInt and then a string, copies every raw output, and decodes strings through
  * a TextDecoder view. A non-streamed TRT-LLM answer carries 13 output tensors, and that decode
- * was a tenth of everything the gateway allocated per request (bench/README.md, allocation).
+ * was a tenth of everything the gateway allocated per request (README, Performance).
  *
  * Written by hand for that reason only: field numbers and wire rules come from
  * proto/grpc_service.proto. The fields the gateway never reads on this path (an output's
@@ -29,27 +29,16 @@ const END_GROUP = 4;
 const FIXED32 = 5;
 const TWO_32 = 4294967296;
 
-/** Triton's datatype names (all ASCII, at most 6 bytes), keyed by their bytes as an integer and their length. */
-const DATATYPES = new Map(
-  ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BF16', 'BYTES'].map((name) => [
-    Buffer.from(name, 'latin1').readUIntLE(0, name.length) * 8 + name.length,
-    name,
-  ]),
-);
-
 class WireReader {
-  pos: number;
+  pos = 0;
+  /** Where the message being read ends; narrowed while a nested message is read (enter()). */
+  end: number;
   /** The last varint read: its low and high 32 bits (unsigned). */
   private lo = 0;
   private hi = 0;
 
-  constructor(
-    readonly buf: Buffer,
-    start: number,
-    /** Where the message being read ends; narrowed while a nested message is read (enter()). */
-    public end: number,
-  ) {
-    this.pos = start;
+  constructor(readonly buf: Buffer) {
+    this.end = buf.length;
   }
 
   /**
@@ -125,10 +114,8 @@ class WireReader {
   }
 
   double(): number {
-    if (this.pos + 8 > this.end) throw new RangeError('premature end of protobuf message');
-    const v = this.buf.readDoubleLE(this.pos);
-    this.pos += 8;
-    return v;
+    this.advance(8);
+    return this.buf.readDoubleLE(this.pos - 8);
   }
 
   /** The bounds of a length-delimited field; the caller moves on to `end`. */
@@ -144,19 +131,6 @@ class WireReader {
     const start = this.pos;
     this.pos = end;
     return this.buf.toString('utf8', start, end);
-  }
-
-  /** A datatype name: the common ones without allocating a string. */
-  datatype(): string {
-    const len = this.pos < this.end ? this.buf[this.pos]! : 0;
-    if (len >= 1 && len <= 6 && this.pos + 1 + len <= this.end) {
-      const name = DATATYPES.get(this.buf.readUIntLE(this.pos + 1, len) * 8 + len);
-      if (name !== undefined) {
-        this.pos += 1 + len;
-        return name;
-      }
-    }
-    return this.string();
   }
 
   /** A view, not a copy: the message buffer is this response's own. */
@@ -212,7 +186,7 @@ function endsMessage(tag: number): boolean {
 
 export function decodeStreamInferResponse(input: Uint8Array): ModelStreamInferResponse {
   const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  const r = new WireReader(buf, 0, buf.length);
+  const r = new WireReader(buf);
   const message: ModelStreamInferResponse = { errorMessage: '', inferResponse: undefined };
   while (r.pos < r.end) {
     const tag = r.uint32();
@@ -319,22 +293,19 @@ function inferParameter(r: WireReader): InferParameter {
   return p;
 }
 
-/**
- * Packed int64 dimensions. Shapes have one or two dimensions; a literal of that size saves the
- * 17-slot backing store an empty array gets on its first push.
- */
+/** Packed int64 dimensions (wire type 2), after any sent unpacked. */
 function packedShape(r: WireReader, shape: number[]): number[] {
-  if (shape.length > 0 || r.pos >= r.end) {
-    while (r.pos < r.end) shape.push(r.int64(true));
-    return shape;
+  // Shapes have one or two dimensions: an array literal of that size, not the 17-slot backing
+  // store an empty array gets on its first push (~1 KB per 13-output answer).
+  if (shape.length === 0 && r.pos < r.end) {
+    const first = r.int64(true);
+    if (r.pos >= r.end) return [first];
+    const second = r.int64(true);
+    if (r.pos >= r.end) return [first, second];
+    shape = [first, second];
   }
-  const first = r.int64(true);
-  if (r.pos >= r.end) return [first];
-  const second = r.int64(true);
-  if (r.pos >= r.end) return [first, second];
-  const more = [first, second];
-  while (r.pos < r.end) more.push(r.int64(true));
-  return more;
+  while (r.pos < r.end) shape.push(r.int64(true));
+  return shape;
 }
 
 function outputTensor(r: WireReader): OutputTensor {
@@ -346,7 +317,7 @@ function outputTensor(r: WireReader): OutputTensor {
         t.name = r.string();
         continue;
       case 18:
-        t.datatype = r.datatype();
+        t.datatype = r.string();
         continue;
       case 24:
         t.shape.push(r.int64(true));
