@@ -31,7 +31,7 @@ type FinanceRouting = EventOf<'llm_observability_alert'>['finance_webhook'];
 
 export class Governance {
   readonly tracker = new EngineTracker();
-  readonly waivers = new WaiverBook();
+  readonly waivers: WaiverBook;
   readonly busy = new Set<string>();
   readonly watch: EngineWatch;
   readonly policy: ReadinessPolicy;
@@ -45,24 +45,29 @@ export class Governance {
     private readonly config: GatewayConfig,
     readonly recorder: GovernanceRecorder,
     private readonly logger: Logger,
+    now: () => number,
   ) {
     const g = config.governance;
+    this.waivers = new WaiverBook(now);
     this.watch = new EngineWatch(recorder, this.tracker, logger, this.busy);
     this.finance = g.financeWebhookUrl
       ? new WebhookNotifier({ url: g.financeWebhookUrl, name: 'finance', retries: g.webhookRetries, baseDelayMs: g.webhookBackoffMs, timeoutMs: g.webhookTimeoutMs, log: logger })
       : undefined;
-    this.policy = new ReadinessPolicy(g.policy, (model) => this.thresholds(model), (t) => void this.alert(t));
+    this.policy = new ReadinessPolicy(g.policy, (model) => this.thresholds(model), (t) => void this.alert(t), now);
   }
 
-  /** Opens (and creates) the event log and rebuilds the engine tracker and waivers from it. */
-  static async create(config: GatewayConfig, logger: Logger): Promise<Governance> {
+  /**
+   * Opens (and creates) the event log and rebuilds the engine tracker and waivers from it. `now`
+   * is the clock of waiver expiry and the policy windows (tests step it).
+   */
+  static async create(config: GatewayConfig, logger: Logger, now: () => number = Date.now): Promise<Governance> {
     const g = config.governance;
     const webhook = g.webhookUrl
       ? new WebhookNotifier({ url: g.webhookUrl, name: 'governance', retries: g.webhookRetries, baseDelayMs: g.webhookBackoffMs, timeoutMs: g.webhookTimeoutMs, log: logger })
       : undefined;
     const recorder = new GovernanceRecorder(new EventLog(g.eventLog), logger, webhook);
     await recorder.open();
-    const governance = new Governance(config, recorder, logger);
+    const governance = new Governance(config, recorder, logger, now);
     const history = await recorder.log.read();
     if (history.problems.length > 0) {
       logger.warn({ path: g.eventLog, problems: history.problems.slice(0, 5), count: history.problems.length }, 'governance event log has unreadable lines; they are skipped');

@@ -17,6 +17,8 @@ import type { GovernanceEvent } from '../../../src/governance/events.js';
 import { Governance } from '../../../src/governance/governance.js';
 
 const WINDOW_MS = 300;
+/** The clock of waiver expiry and the cost window: stepped by the tests, never waited for. */
+let clock = Date.now();
 let dir: string;
 let receiver: Server;
 const received: Array<{ status: string; alert_id: string }> = [];
@@ -48,7 +50,7 @@ async function governance(model: string): Promise<Governance> {
       policy: { evaluateIntervalMs: 60_000, cost: { windowMs: WINDOW_MS, minRequests: 1 } },
     },
   });
-  return Governance.create(config, pino({ level: 'silent' }));
+  return Governance.create(config, pino({ level: 'silent' }), () => clock);
 }
 
 type Alert = Extract<GovernanceEvent, { event: 'llm_observability_alert' }>;
@@ -61,9 +63,9 @@ async function alerts(g: Governance, count: number): Promise<Alert[]> {
   assert.fail(`expected ${count} alert events`);
 }
 
-/** Lets the cost window drain, so the next evaluation resolves the alert. */
-async function drain(g: Governance): Promise<void> {
-  await new Promise((r) => setTimeout(r, WINDOW_MS + 100));
+/** Moves the clock past the cost window, so the next evaluation resolves the alert. */
+function drain(g: Governance): void {
+  clock += WINDOW_MS + 100;
   g.policy.evaluate();
 }
 
@@ -73,8 +75,8 @@ test('a waiver recorded while a cost alert fires does not keep its resolve from 
   const [firing] = await alerts(g, 1);
   assert.equal(firing!.finance_webhook, 'queued');
 
-  await g.recordWaiver({ model: 'waived-meanwhile', signal: 'cost', reason: 'accepted spend', actor: 'alice', expiresAt: new Date(Date.now() + 3_600_000) });
-  await drain(g);
+  await g.recordWaiver({ model: 'waived-meanwhile', signal: 'cost', reason: 'accepted spend', actor: 'alice', expiresAt: new Date(clock + 3_600_000) });
+  drain(g);
   const [, resolved] = await alerts(g, 2);
   assert.equal(resolved!.status, 'resolved');
   assert.equal(resolved!.finance_webhook, 'queued', 'the resolve follows its firing');
@@ -86,18 +88,17 @@ test('a waiver recorded while a cost alert fires does not keep its resolve from 
 
 test('a waiver that expires while a cost alert fires does not send finance a resolve it never had the firing of', async () => {
   const g = await governance('waiver-expired');
-  await g.recordWaiver({ model: 'waiver-expired', signal: 'cost', reason: 'accepted spend', actor: 'alice', expiresAt: new Date(Date.now() + 150) });
+  await g.recordWaiver({ model: 'waiver-expired', signal: 'cost', reason: 'accepted spend', actor: 'alice', expiresAt: new Date(clock + 150) });
   g.policy.observe({ model: 'waiver-expired', costUsd: 2 });
   const [firing] = await alerts(g, 1);
   assert.equal(firing!.finance_webhook, 'waived');
 
-  await drain(g);
+  drain(g); // the waiver (150 ms) expires with the window
   const [, resolved] = await alerts(g, 2);
   assert.equal(resolved!.status, 'resolved');
   assert.equal(resolved!.waiver_id, null, 'the waiver had expired');
   assert.equal(resolved!.finance_webhook, 'waived');
-  // Give a (wrong) delivery time to happen before asserting it did not.
-  await new Promise((r) => setTimeout(r, 200));
+  // close() waits for the finance webhook's queue to drain: a (wrong) delivery would have landed.
   await g.close();
 
   assert.deepEqual(received.filter((r) => r.alert_id === firing!.alert_id), []);
