@@ -78,12 +78,12 @@ async function main(): Promise<void> {
   let idle: GatewayRuntimeStats | undefined;
   let snapshot: HeapSnapshotSummary | undefined;
   try {
-    await Promise.all(Array.from({ length: 50 }, (_, i) => client.stream(i, performance.now(), new StreamTimings(50), 8)));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => client.stream(i, performance.now(), new StreamTimings(), 8)));
     await sleep(2_000);
     idle = await gatewayRuntimeStats(gw.url);
     log(`idle after warm-up: RSS ${((idle?.rssBytes ?? Number.NaN) / MB).toFixed(0)} MB, heap used ${((idle?.heapUsedBytes ?? Number.NaN) / MB).toFixed(0)} MB`);
     for (let run = 1; run <= runs; run++) {
-      const timings = new StreamTimings(streams);
+      const timings = new StreamTimings();
       let rssPeakBytes = rssBytes(gw.pid);
       const sampler = setInterval(() => {
         rssPeakBytes = Math.max(rssPeakBytes, rssBytes(gw.pid));

@@ -15,22 +15,14 @@ export class StreamTimings {
   readonly arrivals: number[] = [];
   open = 0;
   peakOpen = 0;
-  /** When `peakOpen` was first reached, and when the first stream closed after that. */
-  peakAt: number | undefined;
-  firstCloseAfterPeak: number | undefined;
   /** Streams closed so far. */
   closed = 0;
   /** The fewest streams open since markWindow(). */
   private windowMinOpen: number | undefined;
 
-  constructor(private readonly target: number) {}
-
   begin(scheduledAt: number): StreamHandle {
     this.open += 1;
-    if (this.open > this.peakOpen) {
-      this.peakOpen = this.open;
-      if (this.open >= this.target) this.peakAt = performance.now();
-    }
+    if (this.open > this.peakOpen) this.peakOpen = this.open;
     let last: number | undefined;
     let closed = false;
     return {
@@ -43,7 +35,6 @@ export class StreamTimings {
       close: () => {
         if (closed) return;
         closed = true;
-        if (this.peakAt !== undefined && this.firstCloseAfterPeak === undefined) this.firstCloseAfterPeak = performance.now();
         this.open -= 1;
         this.closed += 1;
         if (this.windowMinOpen !== undefined && this.open < this.windowMinOpen) this.windowMinOpen = this.open;
@@ -67,22 +58,5 @@ export class StreamTimings {
     let n = 0;
     for (const t of this.arrivals) if (t >= from && t < to) n++;
     return (n / (to - from)) * 1000;
-  }
-
-  /** Tokens per second over the plateau (all target streams open), or over all arrivals when there was none. */
-  relayedTokensPerSecond(): { rate: number; windowMs: number } {
-    const a = this.arrivals;
-    if (a.length < 2) return { rate: 0, windowMs: 0 };
-    let from = this.peakAt;
-    let to = this.firstCloseAfterPeak;
-    if (from === undefined || to === undefined || to - from < 500) {
-      // Arrivals are pushed in arrival order.
-      from = a[0]!;
-      to = a[a.length - 1]!;
-    }
-    let n = 0;
-    for (const t of a) if (t >= from && t < to) n++;
-    const windowMs = to - from;
-    return { rate: windowMs > 0 ? (n / windowMs) * 1000 : 0, windowMs };
   }
 }

@@ -80,8 +80,8 @@ export interface StreamRunHooks {
 /** One streaming run through `send` (also used by bench/relay-floor.ts). */
 export async function runStreams(path: string, shape: StreamingShape, send: Send, cpuPid: number, simPid: number, hooks: StreamRunHooks = {}): Promise<StreamRun> {
   const { onPlateau = () => undefined, atPlateauEnd = async () => undefined, gatewayUrl } = hooks;
-  const background = new StreamTimings(shape.streams);
-  const probes = new StreamTimings(Number.POSITIVE_INFINITY);
+  const background = new StreamTimings();
+  const probes = new StreamTimings();
   const backgroundRun = runOpenLoop({
     rate: (shape.streams * 1000) / shape.rampMs,
     durationMs: shape.rampMs,

@@ -16,7 +16,9 @@ import { CliError, EXIT, UsageError, line, note, type CliIo } from './io.js';
 const RECORD_USAGE = `Usage: triton-gateway backup record <model-repo> --to <dest> [--to <dest> ...] [options]
 
 Backs up a Triton model repository: lists every file (engine plan files, tokenizer files,
-schema registry files, config.pbtxt, ...), hashes each one (sha256) and the manifest as a whole
+schema registry files, config.pbtxt, ...) and every empty folder, following symlinks (a broken
+link, a link loop or a special file such as a FIFO fails the backup), hashes each file (sha256)
+while it is copied (a file that changes meanwhile fails the backup) and the manifest as a whole
 (the verification hash), copies them to each destination under <backup-id>/, and records
 llm_backup_recorded in the governance event log.
 
@@ -39,7 +41,8 @@ const VERIFY_USAGE = `Usage: triton-gateway backup verify <copy> [options]
 
 Re-hashes every file of one backup copy (the <dest>/<backup-id> that 'backup record' printed)
 and reports every mismatch: missing files, sizes or sha256 hashes that differ, files the
-manifest does not list, and a manifest whose verification hash no longer matches it.
+manifest does not list, empty folders missing or not listed, and a manifest whose verification
+hash no longer matches it.
 
 Options:
   --s3-endpoint <url>     S3 endpoint for s3:// copies (default from the environment)

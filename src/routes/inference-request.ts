@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Cancellation, type CancelSignal } from '../cancellation.js';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { abortedError, GatewayError, isGatewayError } from '../errors.js';
 import { engineManifest } from '../governance/engine-identity.js';
 import { CompletionAccumulator } from '../inference/completion-accumulator.js';
 import type { Generation } from '../inference/generation.js';
@@ -207,9 +207,9 @@ async function pumpFrames(
     out.end(render.end(acc) + sseDone);
   } catch (err) {
     // The drain's deadline aborts with the error the client is to be told; a plain abort is the client gone.
-    const endedByShutdown = ctx.signal.aborted && isGatewayError(ctx.signal.reason) ? ctx.signal.reason : undefined;
-    const error = endedByShutdown ?? (isGatewayError(err) ? err : new GatewayError('internal_error', 'Unexpected error while streaming', { cause: err }));
-    if (out.closed || (ctx.signal.aborted && !endedByShutdown)) {
+    const aborted = ctx.signal.aborted ? abortedError(ctx.signal) : undefined;
+    const error = aborted ?? (isGatewayError(err) ? err : new GatewayError('internal_error', 'Unexpected error while streaming', { cause: err }));
+    if (out.closed || aborted?.code === 'client_cancelled') {
       observer.streamAborted('client_disconnect', undefined);
       out.destroy();
       return;

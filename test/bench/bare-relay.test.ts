@@ -45,7 +45,7 @@ test('answers a non-streamed completion with the text the simulator generated', 
 
 test('relays each token of a stream as its own chunk and ends with [DONE]', async () => {
   const client = completionClient(relay.url, 'm', { maxTokens: 6, streamTokens: 8 });
-  const timings = new StreamTimings(1);
+  const timings = new StreamTimings();
   try {
     await client.stream(0, performance.now(), timings, 8);
   } finally {

@@ -54,7 +54,7 @@ after(async () => {
 test('counts each relayed token once and measures time to first token from the scheduled start', async () => {
   withDone = true;
   const client = completionClient(base, 'm', { maxTokens: 4, streamTokens: 4 });
-  const timings = new StreamTimings(2);
+  const timings = new StreamTimings();
   const scheduledAt = performance.now() - 5;
   try {
     await Promise.all([client.stream(0, scheduledAt, timings), client.stream(1, scheduledAt, timings)]);
@@ -74,7 +74,7 @@ test('a stream that ends without [DONE] is an error', async () => {
   withDone = false;
   const client = completionClient(base, 'm', { maxTokens: 4, streamTokens: 4 });
   try {
-    await assert.rejects(client.stream(0, performance.now(), new StreamTimings(1)), /without \[DONE\]/);
+    await assert.rejects(client.stream(0, performance.now(), new StreamTimings()), /without \[DONE\]/);
   } finally {
     client.close();
   }

@@ -62,16 +62,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     config,
     logs,
     async close() {
-      // A client that aborted can leave a connection that never sent a request; app.close() would
-      // wait for the server's headers timeout (~60 s) on it. The test is over: cut them all.
-      app.server.closeAllConnections();
+      // app.close() cuts every connection still open (forceCloseConnections in src/app.ts).
       await app.close();
       await sim.stop();
     },
   };
 }
 
-/** Strict: the plain /readyz turns 200 with the first servable model, before the others warm up. */
 /** A gateway alone on a loopback port, for a config the caller parsed (e.g. a second replica in front of a running simulator). */
 export async function startGateway(config: GatewayConfig): Promise<{ app: FastifyInstance; url: string; logs: LogSink }> {
   const logs = new LogSink();
@@ -82,6 +79,7 @@ export async function startGateway(config: GatewayConfig): Promise<{ app: Fastif
   return { app, url: `http://127.0.0.1:${port}`, logs };
 }
 
+/** Strict: the plain /readyz turns 200 with the first servable model, before the others warm up. */
 export async function waitReady(url: string, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = '';

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { complete } from '../helpers/openai-http.js';
 import { eventually, startStack } from '../helpers/stack.js';
 
 test('one failed ModelReady keeps the model ready; consecutive failures take it out', async (t) => {
@@ -20,7 +21,7 @@ test('one failed ModelReady keeps the model ready; consecutive failures take it 
   // The failed check, then three more health sweeps (200 ms apart) that succeed.
   await eventually(() => modelReadyCalls() >= 4, 5000, 'the failed health check and three good ones');
   assert.ok(states.every((s) => s === 'ready'), `the model left traffic: ${[...new Set(states)].join(', ')}`);
-  assert.equal((await fetch(`${stack.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'qwen3', prompt: 'hi', max_tokens: 2 }) })).status, 200);
+  assert.equal((await complete(stack.url, { model: 'qwen3', prompt: 'hi', max_tokens: 2 })).status, 200);
 
   stack.sim.setFault('qwen3-vllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: 'connection reset by peer', firstN: 3 });
   await eventually(() => entry.state !== 'ready', 5000, 'three failed health checks to take the model out');

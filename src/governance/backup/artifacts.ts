@@ -15,6 +15,7 @@
 import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { byPath } from './manifest.js';
 
 export type ArtifactKind = 'engine_plan' | 'tokenizer' | 'schema' | 'model_config' | 'other';
 
@@ -58,10 +59,6 @@ export class UnbackableEntriesError extends Error {
     super(`cannot back up ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} under ${root}, nothing was copied: ${entries.map((e) => `${e.path} (${e.reason})`).join('; ')}`);
     this.name = 'UnbackableEntriesError';
   }
-}
-
-function byPath(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function identity(s: Stats): string {

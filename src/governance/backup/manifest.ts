@@ -42,7 +42,8 @@ export type BackupManifest = z.infer<typeof backupManifestSchema>;
 
 export const MANIFEST_SCHEMA_VERSION = 2 as const;
 
-function byPath(a: string, b: string): number {
+/** Code-point order of paths: the manifest's order, the same on every platform and locale. */
+export function byPath(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -85,7 +85,7 @@ export async function verifyBackup(options: {
       if (!present.has(d)) result.mismatches.push({ path: `${d}/`, problem: 'missing', expected: 'an empty folder', actual: null });
       result.checkedDirectories += 1;
     }
-    const expectedFolders = new Set([...emptyDirectories, ...[...listed, ...emptyDirectories.map((d) => `${d}/`)].flatMap(ancestors)]);
+    const expectedFolders = new Set([...listed, ...emptyDirectories.map((d) => `${d}/`)].flatMap(ancestors));
     for (const path of keys) {
       if (path.endsWith('/')) {
         const folder = path.slice(0, -1);
