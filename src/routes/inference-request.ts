@@ -249,10 +249,12 @@ export async function withResponseCache(
     cache.set(key, body, servedModel, engineOf(services, servedModel));
     return body;
   } catch (err) {
-    // Only when upstreams failed (5xx), never for the client's own errors.
+    // Only when upstreams failed (5xx), never for the client's own errors, nor for the gateway
+    // stopping (the drain's deadline ends the request with shutting_down, which the client is told).
     const entry = services.registry.get(model);
     const operatorRefused = entry === undefined || entry.disabled || entry.forceFallback;
-    const hit = isGatewayError(err) && err.status >= 500 && !operatorRefused ? cache.get(key) : undefined;
+    const upstreamsFailed = isGatewayError(err) && err.status >= 500 && err.code !== 'shutting_down';
+    const hit = upstreamsFailed && !operatorRefused ? cache.get(key) : undefined;
     if (!hit || hit.engine !== engineOf(services, hit.servedModel)) throw err;
     observer.warn('served from the response cache: every upstream unavailable');
     observer.event('degraded_cached');

@@ -124,3 +124,21 @@ test('a request queued for an admission slot at the drain deadline gets a 503 sh
   assert.deepEqual(completed.map((l) => [l.status, l.error_code]).sort(), [[200, 'shutting_down'], [503, 'shutting_down']]);
   assert.equal(stack.logs.find('request failed').length, 0, 'a stop is not logged as a failure');
 });
+
+test('a non-streamed request ended at the drain deadline gets 503 shutting_down, not an answer from the degraded cache', async (t) => {
+  const stack = await startStack({ config: { resilience: { cache: { enabled: true, maxEntries: 10, ttlMs: 60_000 } } } });
+  t.after(() => stack.close());
+  const body = JSON.stringify({ model: 'llama-3-8b', prompt: 'cached before the stop', max_tokens: 4, temperature: 0 });
+  const post = (): Promise<Response> => fetch(`${stack.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  assert.equal((await post()).status, 200, 'the answer the cache keeps');
+
+  stack.sim.setFault('llama-3-8b-trtllm', { kind: 'slow-tokens', msPerToken: 500 });
+  const inFlight = post();
+  await eventually(() => stack.app.services.active.size === 1, 3000, 'the request to reach Triton');
+  await drainAndClose(stack.app, 200);
+
+  const res = await inFlight;
+  assert.equal(res.headers.get('x-degraded'), null, 'a stop is not an upstream failure');
+  assert.equal(res.status, 503);
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'shutting_down');
+});
