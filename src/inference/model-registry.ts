@@ -248,6 +248,8 @@ export class ModelRegistry {
       if (!outcome.passed) throw new GatewayError('model_not_ready', `warm-up failed: ${outcome.reason}`);
       this.setState(entry, 'ready', undefined);
       this.backoff.delete(name);
+      // Its ModelReady just answered: failed health checks before this warm-up no longer count.
+      this.healthFailures.delete(name);
       return outcome;
     } catch (err) {
       const message = describe(err);
@@ -262,28 +264,29 @@ export class ModelRegistry {
     for (const entry of this.entries.values()) {
       if (entry.state !== 'ready' || this.inflight.has(entry.config.name)) continue;
       const name = entry.config.name;
+      let ready: boolean;
       try {
-        let ready: boolean;
-        try {
-          ready = await entry.upstream.modelReady(entry.tritonModel, entry.servedVersion || undefined);
-        } catch (err) {
-          // A deadline or connection reset is no answer: only a run of them takes the model out.
-          const failures = (this.healthFailures.get(name) ?? 0) + 1;
-          this.healthFailures.set(name, failures);
-          if (failures < HEALTH_FAILURES_TO_LEAVE) continue;
-          throw err;
-        }
-        this.healthFailures.delete(name);
-        if (!ready) throw new Error('Triton reports the model not ready');
+        ready = await entry.upstream.modelReady(entry.tritonModel, entry.servedVersion || undefined);
       } catch (err) {
-        this.healthFailures.delete(name);
-        this.log.warn({ model: entry.config.name, err: describe(err) }, 'model left service');
-        // A warm-up may have started while ModelReady was on the wire; it decides the state.
-        if (this.inflight.has(entry.config.name)) continue;
-        this.setState(entry, 'unavailable', describe(err));
-        this.retryLater(entry, this.nextBackoff(entry.config.name));
+        // A deadline or connection reset is no answer: only a run of them takes the model out.
+        const failures = (this.healthFailures.get(name) ?? 0) + 1;
+        if (failures < HEALTH_FAILURES_TO_LEAVE) this.healthFailures.set(name, failures);
+        else this.leaveService(entry, err);
+        continue;
       }
+      this.healthFailures.delete(name);
+      if (!ready) this.leaveService(entry, new Error('Triton reports the model not ready'));
     }
+  }
+
+  private leaveService(entry: ModelEntry, err: unknown): void {
+    const name = entry.config.name;
+    this.healthFailures.delete(name);
+    this.log.warn({ model: name, err: describe(err) }, 'model left service');
+    // A warm-up may have started while ModelReady was on the wire; it decides the state.
+    if (this.inflight.has(name)) return;
+    this.setState(entry, 'unavailable', describe(err));
+    this.retryLater(entry, this.nextBackoff(name));
   }
 
   private async checkTarget(name: string): Promise<void> {
