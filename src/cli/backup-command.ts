@@ -205,10 +205,10 @@ async function verify(io: CliIo, argv: string[]): Promise<number> {
   }
   const ms = performance.now() - started;
   if (parsed.values.json) {
-    line(io, JSON.stringify({ ok: result.ok, location: copy, backup_id: result.manifest?.backup_id ?? null, checked: result.checked, bytes: result.bytes, mismatches: result.mismatches, ms: Math.round(ms) }, null, 2));
+    line(io, JSON.stringify({ ok: result.ok, location: copy, backup_id: result.manifest?.backup_id ?? null, checked: result.checked, empty_folders: result.checkedDirectories, bytes: result.bytes, mismatches: result.mismatches, ms: Math.round(ms) }, null, 2));
   } else {
     line(io, `${result.ok ? 'OK' : 'MISMATCH'} ${copy}`);
-    if (result.manifest) line(io, `  backup ${result.manifest.backup_id}, ${result.checked} files, ${size(result.bytes)} re-hashed in ${secs(ms)}${rate(result.bytes, ms)}`);
+    if (result.manifest) line(io, `  backup ${result.manifest.backup_id}, ${result.checked} files${result.checkedDirectories > 0 ? ` and ${result.checkedDirectories} empty folders` : ''}, ${size(result.bytes)} re-hashed in ${secs(ms)}${rate(result.bytes, ms)}`);
     for (const m of result.mismatches) {
       const detail = m.problem === 'unexpected' ? 'not listed in the manifest' : `expected ${m.expected ?? '-'}, found ${m.actual ?? 'nothing'}`;
       line(io, `  ${m.problem.padEnd(10)} ${m.path}: ${detail}`);

@@ -37,7 +37,7 @@ export function parseTime(value: string, now: Date, what: string): Date {
   const iso = ISO.exec(v);
   if (iso) {
     const d = new Date(v);
-    if (!exists(iso) || Number.isNaN(d.getTime())) throw new CliError(`${what}: '${value}' is not a date and time that exists (a day, month, hour, minute or second out of range)`, EXIT.usage);
+    if (!exists(iso)) throw new CliError(`${what}: '${value}' is not a date and time that exists (a day, month, hour, minute or second out of range)`, EXIT.usage);
     return d;
   }
   throw new CliError(`${what}: '${value}' is not a time: ${FORMS}`, EXIT.usage);

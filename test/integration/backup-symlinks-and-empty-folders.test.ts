@@ -88,7 +88,7 @@ test('linked engine and tokenizer files and the empty ensemble/1/ are in both co
   for (const copy of [local, remote]) {
     const v = await cli(['backup', 'verify', copy, '--s3-endpoint', endpoint, '--json'], { env: env(), cwd: dir });
     assert.equal(v.code, 0, v.stdout + v.stderr);
-    assert.equal((JSON.parse(v.stdout) as { checked: number }).checked, 5);
+    assert.deepEqual((({ checked, empty_folders }) => ({ checked, empty_folders }))(JSON.parse(v.stdout) as { checked: number; empty_folders: number }), { checked: 5, empty_folders: 1 });
   }
 });
 
