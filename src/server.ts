@@ -11,6 +11,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
 import { drainAndClose } from './shutdown.js';
+import { installLeanAsyncResourceBind } from './triton/lean-async-resource-bind.js';
 import { shutdownTracing } from './telemetry/tracing-setup.js';
 
 /** The longest the last spans may take to export: a collector that is down must not hold the exit. */
@@ -31,6 +32,9 @@ async function flushTraces(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Before the first gRPC call: Node's AsyncResource#bind makes every HTTP/2 request's objects
+  // outlive their request until a full GC (src/triton/lean-async-resource-bind.ts).
+  installLeanAsyncResourceBind();
   let config: GatewayConfig;
   try {
     config = loadConfig();
