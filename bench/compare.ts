@@ -7,6 +7,8 @@
  *   npx tsx bench/compare.ts --a /tmp/before --b /tmp/after [--rate 500] [--rounds 4] [--seconds 4] [--observability on|off]
  *
  * --a and --b are dist directories (each with src/server.js and src/telemetry/tracing.js).
+ * `--a-node-flags` / `--b-node-flags` add Node flags to one gateway (a runtime setting A/B'd on
+ * one build: `--a dist --b dist --b-node-flags=--v8-pool-size=1`; the `=` form, as the value starts with `--`).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -28,10 +30,12 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '4' },
     observability: { type: 'string', default: 'on' },
+    'a-node-flags': { type: 'string', default: '' },
+    'b-node-flags': { type: 'string', default: '' },
   },
 });
 if (!values.a || !values.b) {
-  process.stderr.write('usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off]\n');
+  process.stderr.write('usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--a-node-flags=FLAGS] [--b-node-flags=FLAGS]\n');
   process.exit(2);
 }
 const rate = Number(values.rate);
@@ -47,13 +51,15 @@ async function main(): Promise<void> {
   const sim = await startSim({ runtime: 'tsx', workDir });
   const direct = await directClient(sim.grpcAddress, 'llama-3-8b-trtllm', { maxTokens: 16, streamTokens: 16 });
   const builds = { A: resolve(values.a!), B: resolve(values.b!) };
+  const nodeFlags = { A: values['a-node-flags'].split(/\s+/).filter(Boolean), B: values['b-node-flags'].split(/\s+/).filter(Boolean) };
   const gateways = await Promise.all(
     (['A', 'B'] as const).map(async (label) => {
-      const process = await startGateway({ runtime: 'dist', distDir: builds[label], workDir, label, sim, observability, otlpEndpoint: sink.endpoint });
+      const process = await startGateway({ runtime: 'dist', distDir: builds[label], workDir, label, sim, observability, otlpEndpoint: sink.endpoint, nodeFlags: nodeFlags[label] });
       return { label, process, client: completionClient(process.url, benchModel, { maxTokens: 16, streamTokens: 16 }) };
     }),
   );
-  log(`A = ${builds.A}, B = ${builds.B}; ${rate} req/s, ${rounds} rounds of ${durationMs / 1000} s, observability ${observability}`);
+  const described = (label: 'A' | 'B'): string => `${builds[label]}${nodeFlags[label].length > 0 ? ` (${nodeFlags[label].join(' ')})` : ''}`;
+  log(`A = ${described('A')}, B = ${described('B')}; ${rate} req/s, ${rounds} rounds of ${durationMs / 1000} s, observability ${observability}`);
   const results: Array<Record<'direct' | 'A' | 'B', PhaseResult>> = [];
   try {
     for (let r = 0; r < rounds; r++) {
@@ -82,7 +88,7 @@ async function main(): Promise<void> {
     await sink.close();
   }
   const row = (label: 'A' | 'B'): string[] => [
-    `${label} (${builds[label]})`,
+    `${label} (${described(label)})`,
     ms(median(results.map((r) => r[label].latency.p50 - r.direct.latency.p50))),
     ms(median(results.map((r) => r[label].latency.p99 - r.direct.latency.p99))),
     ms(median(results.map((r) => r[label].latency.mean - r.direct.latency.mean))),
