@@ -10,7 +10,7 @@
  * stream, its listeners, the grpc-js call and whatever the caller hung on it. Those survive two
  * scavenges and are promoted. Measured at 500 calls/s (bench/README.md, "Promotion"): a bare
  * node:http2 client promoted 3.6-4.0 KB per call with scavenge pauses of 7-12 ms; with this
- * bind, 0.1 KB and 1.3-2 ms. The gateway's own promotion roughly halved with it.
+ * bind, 0.1 KB and 1.3-2 ms. The gateway's went from ~14 to 6-8 KB per request in most runs.
  *
  * The replacement does what Node's bind does (runs `fn` in the resource's async scope, keeps
  * `fn.length`, exposes `asyncResource`) except that reading `asyncResource` no longer prints
@@ -28,7 +28,7 @@ const nodeBind = AsyncResource.prototype.bind as unknown as Bind;
 /** Whether this Node's AsyncResource#bind builds its `asyncResource` accessor with util.deprecate. */
 export function nodeBindPromotesCallers(): boolean {
   const probe = new AsyncResource('triton-gateway.bind-probe', { requireManualDestroy: true });
-  const bound = nodeBind.call(probe, function probe() {});
+  const bound = nodeBind.call(probe, () => undefined);
   const getter = Object.getOwnPropertyDescriptor(bound, 'asyncResource')?.get;
   // A deprecate() wrapper has the wrapped function, not Function.prototype, as its prototype.
   return getter !== undefined && Object.getPrototypeOf(getter) !== Function.prototype;
