@@ -19,7 +19,7 @@ import { completionClient } from './lib/gateway-client.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { median } from './lib/percentiles.js';
 import { measurePhase, type PhaseResult } from './lib/phase.js';
-import { benchModel, repoRoot, startGateway, startSim } from './lib/processes.js';
+import { benchModel, nodeFlagList, repoRoot, startGateway, startSim } from './lib/processes.js';
 import { table } from './lib/report.js';
 
 const { values } = parseArgs({
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const sim = await startSim({ runtime: 'tsx', workDir });
   const direct = await directClient(sim.grpcAddress, 'llama-3-8b-trtllm', { maxTokens: 16, streamTokens: 16 });
   const builds = { A: resolve(values.a!), B: resolve(values.b!) };
-  const nodeFlags = { A: values['a-node-flags'].split(/\s+/).filter(Boolean), B: values['b-node-flags'].split(/\s+/).filter(Boolean) };
+  const nodeFlags = { A: nodeFlagList(values['a-node-flags']), B: nodeFlagList(values['b-node-flags']) };
   const gateways = await Promise.all(
     (['A', 'B'] as const).map(async (label) => {
       const process = await startGateway({ runtime: 'dist', distDir: builds[label], workDir, label, sim, observability, otlpEndpoint: sink.endpoint, nodeFlags: nodeFlags[label] });

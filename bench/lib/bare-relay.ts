@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot, spawnNodeUntilReady, stopChild, type ChildHandle } from './processes.js';
+import { nodeFlagList, repoRoot, spawnNodeUntilReady, stopChild, type ChildHandle } from './processes.js';
 
 export interface BareRelay extends ChildHandle {
   url: string;
@@ -29,7 +29,7 @@ function entry(compileTo: string | undefined): string[] {
 
 export async function startBareRelay(grpcAddress: string, tritonModel: string, opts: { compileTo?: string } = {}): Promise<BareRelay> {
   // Experiments without code changes, as for the gateway: BENCH_RELAY_NODE_FLAGS="--cpu-prof --cpu-prof-dir /tmp/p"
-  const flags = process.env.BENCH_RELAY_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const flags = nodeFlagList(process.env.BENCH_RELAY_NODE_FLAGS);
   const { child, fields, stderrTail } = await spawnNodeUntilReady([...flags, ...entry(opts.compileTo), '--grpc', grpcAddress, '--model', tritonModel], 'bare relay', ['url']);
   const url = fields.url!;
   return { pid: child.pid!, child, url, stderrTail, stop: () => stopChild(child, 5_000) };

@@ -35,6 +35,11 @@ export function keepTail(child: ChildProcess, limit = 8_000): () => string {
   return () => tail;
 }
 
+/** Node flags given as one string (`BENCH_GATEWAY_NODE_FLAGS="--cpu-prof --cpu-prof-dir /tmp/p"`). */
+export function nodeFlagList(text: string | undefined): string[] {
+  return text?.split(/\s+/).filter(Boolean) ?? [];
+}
+
 export async function stopChild(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -270,7 +275,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   const nodeArgs = [
     ...(options.nodeFlags ?? []),
     // Experiments without code changes: BENCH_GATEWAY_NODE_FLAGS="--trace-gc" npm run bench …
-    ...(process.env.BENCH_GATEWAY_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
+    ...nodeFlagList(process.env.BENCH_GATEWAY_NODE_FLAGS),
     ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),
     ...(options.runtime === 'tsx' ? ['--import', 'tsx'] : []),
     '--import',

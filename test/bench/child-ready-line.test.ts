@@ -5,7 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { spawnNodeUntilReady } from '../../bench/lib/processes.js';
+import { nodeFlagList, spawnNodeUntilReady } from '../../bench/lib/processes.js';
+
+test('node flags given as one string become argv entries (BENCH_*_NODE_FLAGS, compare.ts)', () => {
+  assert.deepEqual(nodeFlagList(' --cpu-prof  --cpu-prof-dir /tmp/p\t--trace-gc '), ['--cpu-prof', '--cpu-prof-dir', '/tmp/p', '--trace-gc']);
+  assert.deepEqual(nodeFlagList(''), []);
+  assert.deepEqual(nodeFlagList(undefined), []);
+});
 
 test('returns the asked-for fields of the first stdout line', async () => {
   const { child, fields } = await spawnNodeUntilReady(['-e', 'console.log("x ready url=http://127.0.0.1:1 other=2"); setInterval(() => {}, 1000)'], 'x', ['url', 'other']);

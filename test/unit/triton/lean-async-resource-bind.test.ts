@@ -79,6 +79,9 @@ describe('lean AsyncResource#bind', () => {
     const installedBind = AsyncResource.prototype.bind;
     assert.equal(installLeanAsyncResourceBind(), needed);
     assert.equal(AsyncResource.prototype.bind, installedBind);
+    // The static AsyncResource.bind (what Node's own modules call) gets it too: no deprecate() getter.
+    const getter = Object.getOwnPropertyDescriptor(AsyncResource.bind(() => undefined), 'asyncResource')?.get;
+    assert.equal(getter === undefined, needed);
   });
 
   it("stops HTTP/2 requests from promoting their caller's objects into old space", async (t) => {
