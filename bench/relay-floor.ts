@@ -6,7 +6,10 @@
  * what any Node gateway pays here for HTTP, gRPC and the sockets; the gateway's budgets
  * (DESIGN §9) are only meetable where that floor is well under them.
  *
- *   npx tsx bench/relay-floor.ts [--rate 500] [--rounds 3] [--seconds 4] [--streams 1000] [--stream-rounds 2] [--parts non-streamed,streaming] [--no-build]
+ *   npx tsx bench/relay-floor.ts [--rate 500] [--rounds 3] [--seconds 4] [--streams 1000] [--stream-rounds 2] [--parts non-streamed,streaming] [--observability on|off] [--no-build]
+ *
+ * `--observability off` runs the non-streamed gateway with tracing, metrics and logs off, to set
+ * the gateway's request path alone against the relay.
  *
  * Prints markdown tables and writes bench/results/relay-floor-<timestamp>.json.
  */
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     streams: { type: 'string', default: '1000' },
     'stream-rounds': { type: 'string', default: '2' },
     parts: { type: 'string', default: 'non-streamed,streaming' },
+    observability: { type: 'string', default: 'on' },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -44,13 +48,15 @@ const parts = new Set(values.parts.split(',').map((p) => p.trim()));
 for (const [name, n] of Object.entries({ rate, rounds, seconds: durationMs, streams, 'stream-rounds': streamRounds })) {
   if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--${name} expects a positive number`);
 }
+if (values.observability !== 'on' && values.observability !== 'off') throw new Error(`--observability expects on or off, not '${values.observability}'`);
+const observability = values.observability;
 for (const p of parts) if (p !== 'non-streamed' && p !== 'streaming') throw new Error(`--parts: unknown part '${p}' (non-streamed, streaming)`);
 
 type Path = 'direct' | 'bare relay' | 'gateway';
 
 async function nonStreamed(ctx: BenchContext, stack: BenchStack, relays: BareRelay[]): Promise<{ markdown: string; data: unknown }> {
   const sim = await stack.sim('zero');
-  const gw = await stack.gateway('gateway-on', 'zero', 'on');
+  const gw = await stack.gateway('gateway-on', 'zero', observability);
   const relay = await startBareRelay(sim.process.grpcAddress, tritonModel, { compileTo: join(ctx.workDir, 'bare-relay') });
   relays.push(relay);
   const relayClient = completionClient(relay.url, benchModel, { maxTokens: nonStreamedTokens, streamTokens: nonStreamedTokens });
@@ -94,7 +100,7 @@ async function nonStreamed(ctx: BenchContext, stack: BenchStack, relays: BareRel
   const markdown = [
     `### Non-streamed at ${rate} req/s`,
     '',
-    `${rounds} round(s) of direct, bare relay and gateway phases (${durationMs / 1000} s each after 0.75 s of warm-up), medians over the rounds; overhead is paired with the round's direct phase. ` +
+    `${rounds} round(s) of direct, bare relay and gateway (observability ${observability}) phases (${durationMs / 1000} s each after 0.75 s of warm-up), medians over the rounds; overhead is paired with the round's direct phase. ` +
       `${nonStreamedTokens} tokens per completion, zero model latency.`,
     '',
     table(

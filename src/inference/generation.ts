@@ -6,16 +6,16 @@
  * After the first byte, failures surface to the caller (the SSE relay turns them into an
  * in-band error event). Every attempt runs through its (target, model) circuit breaker.
  */
-import { Cancellation, type CancelSignal } from '../cancellation.js';
+import type { CancelSignal } from '../cancellation.js';
 import type { GatewayConfig } from '../config.js';
-import { abortedError, GatewayError, isGatewayError } from '../errors.js';
+import { abortedError, GatewayError } from '../errors.js';
+import { Attempt, toGatewayError } from './attempt.js';
 import type { GenerationDelta, GenerationRequest } from '../triton/types.js';
 import { BreakerOpenError, type BreakerBoard } from './breakers.js';
 import type { ChaosMonkey } from './chaos.js';
 import type { ModelEntry, ModelRegistry } from './model-registry.js';
 import type { FallbackReason, InferenceObserver } from './observer.js';
 import type { RetryBudget } from './retry-budget.js';
-import { Watchdog } from './watchdog.js';
 
 export interface GenerateCall {
   entry: ModelEntry;
@@ -177,115 +177,21 @@ export class GenerationRouter {
     const firstMs = stream ? Math.min(deadlines.ttftMs, remaining) : remaining;
     const idleMs = stream ? deadlines.idleMs : remaining;
 
-    const controller = new Cancellation();
-    let relayStarted = false;
-    let abandon: (() => void) | undefined;
-    const onClientGone = (): void => {
-      controller.abort();
-      // A client gone between the first response and the relay's start: nobody will drain it.
-      if (!relayStarted) abandon?.();
-    };
-    call.signal.addEventListener('abort', onClientGone, { once: true });
-    let phase: 'first' | 'next' = 'first';
-    let expired: GatewayError | undefined;
-    const watchdog = new Watchdog(() => {
-      expired =
-        phase === 'next'
-          ? new GatewayError('upstream_idle_timeout', `No token from Triton for ${idleMs} ms`, { upstreamFault: true })
-          : stream && firstMs < remaining
-            ? new GatewayError('upstream_ttft_timeout', `No first token from Triton within ${firstMs} ms`, { upstreamFault: true })
-            : new GatewayError('upstream_timeout', `Triton did not answer within ${firstMs} ms`, { upstreamFault: true });
-      controller.abort();
-    });
-    const cleanup = (): void => {
-      watchdog.clear();
-      call.signal.removeEventListener('abort', onClientGone);
-    };
-
     const attemptObs = call.observer.attemptStarted({ target: route.upstream.name, tritonModel: route.tritonModel, servedModel: route.config.name, attempt });
+    const upstreamAttempt = new Attempt(call, attemptObs, { firstMs, idleMs, firstIsTtft: stream && firstMs < remaining });
     const upstream = route.upstream.infer(route.schema!, request, {
       deadline: deadlineAt,
-      signal: controller.signal,
+      signal: upstreamAttempt.controller.signal,
       metadata: attemptObs.metadata ? { ...call.metadata, ...attemptObs.metadata } : call.metadata,
       version: route.servedVersion || undefined,
       multiplex: route.config.multiplex && !request.stream,
     });
-
-    watchdog.arm(firstMs);
-    let first: IteratorResult<GenerationDelta>;
-    try {
-      first = await upstream.next();
-      watchdog.pause();
-      if (first.done) throw new GatewayError('upstream_bad_response', 'Triton ended the call without a response', { upstreamFault: true });
-    } catch (err) {
-      cleanup();
-      const gErr = expired ?? toGatewayError(err);
-      attemptObs.end(gErr);
-      throw gErr;
-    }
-    attemptObs.firstResponse();
+    await upstreamAttempt.first(upstream);
     call.observer.served(route.config.name);
-    const firstDelta = first.value;
-
-    let settle!: { resolve: () => void; reject: (err: GatewayError) => void };
-    const ended = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    // Awaited by the breaker; the no-op catch keeps an unobserved failure from being "unhandled".
-    ended.catch(() => undefined);
-
-    abandon = () => {
-      cleanup();
-      void upstream.return(undefined).catch(() => undefined);
-      attemptObs.end(abortedError(call.signal));
-      settle.resolve();
-    };
-    async function* relay(): AsyncGenerator<GenerationDelta> {
-      relayStarted = true;
-      let failure: GatewayError | undefined;
-      // Triton finished the request: its call ends by itself, so nothing is cancelled (aborting
-      // here cost an AbortError, a GatewayError and an RST_STREAM on every request).
-      let complete = firstDelta.final;
-      try {
-        yield firstDelta;
-        if (firstDelta.final) return;
-        phase = 'next';
-        while (true) {
-          watchdog.arm(idleMs);
-          let next: IteratorResult<GenerationDelta>;
-          try {
-            next = await upstream.next();
-          } catch (err) {
-            throw expired ?? toGatewayError(err);
-          }
-          // Paused while the consumer holds the token: a slow reader is not a silent Triton (the
-          // total deadline still bounds the call).
-          watchdog.pause();
-          if (next.done) return;
-          complete = next.value.final;
-          yield next.value;
-          if (next.value.final) return;
-        }
-      } catch (err) {
-        failure = toGatewayError(err);
-        throw failure;
-      } finally {
-        cleanup();
-        // Stops the Triton call when the consumer left early (client gone, mid-stream error).
-        if (!complete && !controller.signal.aborted) controller.abort();
-        await upstream.return(undefined).catch(() => undefined);
-        attemptObs.end(failure);
-        if (failure) settle.reject(failure);
-        else settle.resolve();
-      }
-    }
-    return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: relay(), ended };
+    return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: upstreamAttempt.relay(), ended: upstreamAttempt.ended };
   }
 }
 
 function deadlinePassed(): GatewayError {
   return new GatewayError('upstream_timeout', 'The request deadline passed before Triton answered', { upstreamFault: false });
-}
-
-export function toGatewayError(err: unknown): GatewayError {
-  if (isGatewayError(err)) return err;
-  return new GatewayError('internal_error', 'Unexpected error while calling Triton', { cause: err });
 }
