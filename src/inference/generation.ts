@@ -9,8 +9,8 @@
 import type { CancelSignal } from '../cancellation.js';
 import type { GatewayConfig } from '../config.js';
 import { abortedError, GatewayError } from '../errors.js';
-import { Attempt, toGatewayError } from './attempt.js';
 import type { GenerationDelta, GenerationRequest } from '../triton/types.js';
+import { Attempt, toGatewayError } from './attempt.js';
 import { BreakerOpenError, type BreakerBoard } from './breakers.js';
 import type { ChaosMonkey } from './chaos.js';
 import type { ModelEntry, ModelRegistry } from './model-registry.js';
