@@ -3,8 +3,10 @@
  *
  * `ClientHttp2Session.request()` (every call grpc-js makes) binds its connect callback with
  * `AsyncResource#bind`, which gives the bound function a deprecated `asyncResource` getter and
- * setter. `util.deprecate` makes each of the two with `Object.setPrototypeOf(wrapper, fn)`, so
- * V8 makes a new map for each, in old space, whose prototype is the young `fn`. The maps die with
+ * setter. Node 20's `util.deprecate` makes each of the two with `Object.setPrototypeOf(wrapper,
+ * fn)`, so V8 makes a new map for each, in old space, whose prototype is the young `fn` (Node
+ * 22.23 skips the setPrototypeOf, but a getter and setter of the call's own still need a map of
+ * their own, which holds them: the same effect, see nodeBindPromotesCallers). The maps die with
  * the request, but old space is only swept by a full GC; until then a scavenge takes the map's
  * prototype slot for a live reference, keeps `fn` alive, and through `fn`'s closure the HTTP/2
  * stream, its listeners, the grpc-js call and whatever the caller hung on it. Those survive two
@@ -14,8 +16,9 @@
  *
  * The replacement does what Node's bind does (runs `fn` in the resource's async scope, keeps
  * `fn.length`, exposes `asyncResource`) except that reading `asyncResource` no longer prints
- * the DEP0172 warning: it is a plain property. It is installed only where Node's own bind has the
- * deprecated accessor built that way, so a Node release that fixes it keeps its own.
+ * the DEP0172 warning: it is a plain property. It is installed only where Node's own bind still
+ * gives each bound function accessors of its own (Node 20 and 22 both; see
+ * nodeBindPromotesCallers), so a Node release that fixes it keeps its own.
  */
 import { AsyncResource } from 'node:async_hooks';
 
@@ -25,13 +28,20 @@ type Bind = (this: AsyncResource, fn: unknown, thisArg?: unknown) => AnyFunction
 
 const nodeBind = AsyncResource.prototype.bind as unknown as Bind;
 
-/** Whether this Node's AsyncResource#bind builds its `asyncResource` accessor with util.deprecate. */
+/**
+ * Whether this Node's AsyncResource#bind gives each bound function accessors of its own. Node 20
+ * makes them with `util.deprecate`, which sets each wrapper's prototype to a new function; Node
+ * 22.23 no longer does, but still defines a new getter and setter per call, and a property
+ * defined with accessors no other object shares needs a map of its own, in old space, holding
+ * them: the same promotion (10.1 KB per request with Node 22's bind, 1.0 with the lean one, in
+ * `bench/allocation.ts` on Node 22.23.3). Shared accessors, or a data property, would not.
+ */
 export function nodeBindPromotesCallers(): boolean {
   const probe = new AsyncResource('triton-gateway.bind-probe', { requireManualDestroy: true });
-  const bound = nodeBind.call(probe, () => undefined);
-  const getter = Object.getOwnPropertyDescriptor(bound, 'asyncResource')?.get;
-  // A deprecate() wrapper has the wrapped function, not Function.prototype, as its prototype.
-  return getter !== undefined && Object.getPrototypeOf(getter) !== Function.prototype;
+  const getterOf = (bound: AnyFunction): unknown => Object.getOwnPropertyDescriptor(bound, 'asyncResource')?.get;
+  const first = getterOf(nodeBind.call(probe, () => undefined));
+  const second = getterOf(nodeBind.call(probe, () => undefined));
+  return first !== undefined && first !== second;
 }
 
 function leanBind(this: AsyncResource, fn: AnyFunction, thisArg?: unknown): AnyFunction {
