@@ -8,13 +8,13 @@
  * own initial map the first time it is called. Maps live in the old generation, and that map's
  * constructor slot pointed at the young closure, so every scavenge kept the closure, the request
  * it captured and everything hanging off it alive until the next full GC: with observability off,
- * ~2.8 KB promoted per request and scavenge pauses twice as long (README, Performance). `relay()`
+ * ~2.7 KB promoted per request and scavenge pauses twice as long (README, Performance). `relay()`
  * as a method is one function, with one map, for every attempt.
  */
 import { Cancellation, type CancelSignal } from '../cancellation.js';
 import { abortedError, GatewayError, isGatewayError } from '../errors.js';
 import type { GenerationDelta } from '../triton/types.js';
-import type { AttemptObserver, InferenceObserver } from './observer.js';
+import type { AttemptObserver } from './observer.js';
 import { Watchdog } from './watchdog.js';
 
 export interface AttemptTimeouts {
@@ -24,13 +24,6 @@ export interface AttemptTimeouts {
   idleMs: number;
   /** Whether a first-response timeout is a time-to-first-token timeout (streams with a TTFT budget below the total). */
   firstIsTtft: boolean;
-}
-
-/** What an attempt needs of the request it serves. */
-export interface AttemptCall {
-  /** Aborted when the client goes away. */
-  signal: CancelSignal;
-  observer: InferenceObserver;
 }
 
 type Upstream = AsyncGenerator<GenerationDelta, void, undefined>;
@@ -49,7 +42,8 @@ export class Attempt {
   private relayStarted = false;
 
   constructor(
-    private readonly call: AttemptCall,
+    /** The request's own signal: aborted when the client goes away. */
+    private readonly clientSignal: CancelSignal,
     private readonly obs: AttemptObserver,
     private readonly timeouts: AttemptTimeouts,
   ) {
@@ -57,7 +51,7 @@ export class Attempt {
     // Awaited by the breaker; the no-op catch keeps an unobserved failure from being "unhandled".
     this.ended.catch(() => undefined);
     this.watchdog = new Watchdog(this.onSilence);
-    call.signal.addEventListener('abort', this.onClientGone, { once: true });
+    clientSignal.addEventListener('abort', this.onClientGone, { once: true });
   }
 
   /**
@@ -146,13 +140,13 @@ export class Attempt {
   private abandon(): void {
     this.cleanup();
     void this.upstream!.return(undefined).catch(() => undefined);
-    this.obs.end(abortedError(this.call.signal));
+    this.obs.end(abortedError(this.clientSignal));
     this.settle.resolve();
   }
 
   private cleanup(): void {
     this.watchdog.clear();
-    this.call.signal.removeEventListener('abort', this.onClientGone);
+    this.clientSignal.removeEventListener('abort', this.onClientGone);
   }
 }
 

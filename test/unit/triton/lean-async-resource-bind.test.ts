@@ -79,7 +79,7 @@ describe('lean AsyncResource#bind', () => {
     const installedBind = AsyncResource.prototype.bind;
     assert.equal(installLeanAsyncResourceBind(), needed);
     assert.equal(AsyncResource.prototype.bind, installedBind);
-    // The static AsyncResource.bind (what Node's own modules call) gets it too: no deprecate() getter.
+    // The static AsyncResource.bind (what Node's own modules call) gets it too: no getter of its own.
     const getter = Object.getOwnPropertyDescriptor(AsyncResource.bind(() => undefined), 'asyncResource')?.get;
     assert.equal(getter === undefined, needed);
   });
