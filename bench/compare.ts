@@ -93,13 +93,14 @@ async function main(): Promise<void> {
     ms(median(results.map((r) => r[label].latency.p99 - r.direct.latency.p99))),
     ms(median(results.map((r) => r[label].latency.mean - r.direct.latency.mean))),
     ms(median(results.map((r) => r[label].gatewayCpuUsPerRequest ?? Number.NaN)), 0),
+    ms(median(results.map((r) => ((r[label].gatewayTime?.mainThreadCpuMsPerS ?? Number.NaN) * 1000) / rate)), 0),
     ms(median(results.map((r) => r[label].gatewayTime?.gcMsPerS ?? Number.NaN)), 1),
     ms(median(results.map((r) => r[label].gatewayTime?.runQueueMsPerS ?? Number.NaN)), 1),
     String(results.reduce((n, r) => n + r[label].errors + r[label].dropped, 0)),
   ];
   process.stdout.write(
     `\n${rate} req/s, observability ${observability}, medians of ${rounds} rounds (direct p50 ${ms(median(results.map((r) => r.direct.latency.p50)))} ms)\n\n` +
-      `${table(['build', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'GC pauses (ms/s)', 'waiting for a core (ms/s)', 'errors'], [row('A'), row('B')])}\n`,
+      `${table(['build', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'main thread CPU/req (µs)', 'GC pauses (ms/s)', 'waiting for a core (ms/s)', 'errors'], [row('A'), row('B')])}\n`,
   );
 }
 

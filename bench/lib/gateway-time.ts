@@ -67,6 +67,8 @@ export async function gatewayGcTotals(gatewayUrl: string): Promise<GcTotals | un
 }
 
 export interface GatewayTime {
+  /** Milliseconds per second of wall time the main thread ran on a core (the process's other threads excluded). */
+  mainThreadCpuMsPerS?: number;
   /** Milliseconds per second of wall time the main thread waited for a core. */
   runQueueMsPerS?: number;
   /** Mean run-queue wait each time it was scheduled (µs). */
@@ -95,6 +97,7 @@ export async function startGatewayTimeWindow(pid: number, gatewayUrl: string | u
       if (sched0 && sched1 && wallS > 0) {
         const waitNs = sched1.runQueueNs - sched0.runQueueNs;
         const slices = sched1.slices - sched0.slices;
+        time.mainThreadCpuMsPerS = (sched1.onCpuNs - sched0.onCpuNs) / 1e6 / wallS;
         time.runQueueMsPerS = waitNs / 1e6 / wallS;
         time.runQueueUsPerSlice = slices > 0 ? waitNs / 1e3 / slices : 0;
       }

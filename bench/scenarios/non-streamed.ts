@@ -108,13 +108,15 @@ export function rateTable(points: RatePoint[]): string {
  */
 export function stallTable(points: RatePoint[]): string {
   return table(
-    ['rate (req/s)', 'gateway p99', 'overhead p99', 'main thread waiting for a core (ms/s)', 'mean wait when scheduled (µs)', 'GC pauses (ms/s)', 'GC pauses', 'GC pauses > 10 ms'],
+    ['rate (req/s)', 'gateway p99', 'overhead p99', 'main thread CPU/req (µs)', 'main thread waiting for a core (ms/s)', 'mean wait when scheduled (µs)', 'GC pauses (ms/s)', 'GC pauses', 'GC pauses > 10 ms'],
     points.map((p) => {
       const t = p.gateway.gatewayTime ?? {};
       return [
         p.multiplex ? `${p.rate} (shared streams)` : String(p.rate),
         ms(p.gateway.latency.p99),
         ms(p.overhead.p99),
+        // The event loop's own thread: the process's CPU also counts the span export worker and GC helpers.
+        ms(t.mainThreadCpuMsPerS === undefined ? undefined : (t.mainThreadCpuMsPerS * 1000) / p.rate, 0),
         ms(t.runQueueMsPerS, 1),
         ms(t.runQueueUsPerSlice, 0),
         ms(t.gcMsPerS, 1),

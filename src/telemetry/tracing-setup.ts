@@ -9,7 +9,8 @@
  *   also accepts OTLP directly, which is the better choice for new deployments.
  * - OTEL_TRACES_EXPORTER=console: spans on stdout, for debugging.
  * OTEL_SERVICE_NAME names the service (default triton-gateway); sampling follows
- * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG as the SDK reads them.
+ * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG as the SDK reads them. The exporter and the
+ * SDK's BatchSpanProcessor (OTEL_BSP_*) run in a worker thread (worker-span-processor.ts).
  */
 import { ROOT_CONTEXT, type ContextManager } from '@opentelemetry/api';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
@@ -77,13 +78,22 @@ const explicitContextOnly: ContextManager = {
 
 export async function startTracing(env: Env = process.env): Promise<NodeSDK | undefined> {
   if (sdk) return sdk;
-  const exporter = await createTraceExporter(env);
-  if (!exporter) return undefined;
-  const [{ NodeSDK }, { BatchSpanProcessor }, { resourceFromAttributes }] = await Promise.all([
+  // The exporter itself is made in the export worker; a bad OTEL_* value still stops start-up here.
+  if (exporterKind(env) === 'none') return undefined;
+  if (exporterKind(env) === 'otlp') otlpProtocol(env);
+  const [{ NodeSDK }, { resourceFromAttributes }, { WorkerSpanProcessor }] = await Promise.all([
     import('@opentelemetry/sdk-node'),
-    import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/resources'),
+    import('./worker-span-processor.js'),
   ]);
+  // Spans are serialised and sent by a worker thread, not between requests (worker-span-processor.ts).
+  const processor = new WorkerSpanProcessor({ env });
+  try {
+    await processor.ready;
+  } catch (err) {
+    await processor.shutdown().catch(() => undefined);
+    throw err;
+  }
   const build = buildInfo();
   sdk = new NodeSDK({
     resource: resourceFromAttributes({
@@ -91,10 +101,7 @@ export async function startTracing(env: Env = process.env): Promise<NodeSDK | un
       [ATTR_SERVICE_VERSION]: build.version,
       ...(build.commit ? { 'vcs.ref.head.revision': build.commit } : {}),
     }),
-    // Batches of 64 spans (not the SDK's 512): serialising a batch blocks the event loop, and
-    // 512 spans took ~8 ms, a visible p99 step for requests in flight (bench/). The standard
-    // OTEL_BSP_MAX_EXPORT_BATCH_SIZE still wins.
-    spanProcessors: [new BatchSpanProcessor(exporter, { maxExportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE === undefined ? 64 : undefined })],
+    spanProcessors: [processor],
     // Spans are made by the gateway itself (request, admission, Triton attempts); automatic
     // http/grpc instrumentation would add a second, less useful set on the hot path.
     instrumentations: [],

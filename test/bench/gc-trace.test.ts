@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sumGcTrace } from '../../bench/lib/gc-trace.js';
+import { sumGcTrace, sumGcTraceByIsolate } from '../../bench/lib/gc-trace.js';
 
 const log = [
   '[23485:0xee2de90]       81 ms: pause=1.5 mutator=76.3 gc=s reduce_memory=0 scavenge=1.28 scavenge.parallel=1.12 allocated=14234672 promoted=1967224 new_space_survived=2144848 nodes_promoted=10',
@@ -23,6 +23,17 @@ test('sums scavenges and mark-compacts separately, ignoring the JSON log lines',
     maxPauseMs: 12.2,
     markCompacts: 1,
   });
+});
+
+test("only the isolate that allocated the most is summed: a worker thread's GCs stay out", () => {
+  const worker = [
+    '[23485:0x7f00a8000b70]      600 ms: pause=0.4 mutator=10.0 gc=s reduce_memory=0 allocated=2000000 promoted=500000',
+    '[23485:0x7f00a8000b70]      640 ms: pause=0.3 mutator=10.0 gc=s reduce_memory=0 allocated=2000000 promoted=400000',
+  ];
+  const lines = log.split('\n');
+  const mixed = [lines[0], worker[0], lines[1], lines[2], worker[1], lines[3]].join('\n');
+  assert.deepEqual(sumGcTrace(mixed), sumGcTrace(log));
+  assert.equal(sumGcTraceByIsolate(mixed).get('0x7f00a8000b70')?.scavenges, 2);
 });
 
 test('an empty or GC-free log sums to zero', () => {

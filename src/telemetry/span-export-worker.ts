@@ -1,0 +1,56 @@
+/**
+ * The span export worker: a worker thread that runs the SDK's BatchSpanProcessor and the
+ * exporter the OTEL_* variables choose (createTraceExporter), fed with the batches the event
+ * loop's WorkerSpanProcessor posts. Serialising spans and sending them is all done here, away
+ * from the thread that serves requests.
+ */
+import { parentPort } from 'node:worker_threads';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { readableSpans } from './span-batch.js';
+import { createTraceExporter } from './tracing-setup.js';
+import type { ToWorker, FromWorker } from './span-export-messages.js';
+
+const port = parentPort;
+if (!port) throw new Error('span-export-worker.ts runs as a worker thread');
+
+function send(message: FromWorker): void {
+  port!.postMessage(message);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+let processor: BatchSpanProcessor;
+try {
+  // The worker's process.env is the env the processor was given (its Worker `env` option): the
+  // exporters read their OTEL_EXPORTER_* variables from it themselves.
+  const exporter = await createTraceExporter(process.env);
+  if (!exporter) throw new Error('OTEL_TRACES_EXPORTER selects no exporter');
+  // Batches of 64 spans (not the SDK's 512) keep each export's burst of CPU short; the standard
+  // OTEL_BSP_MAX_EXPORT_BATCH_SIZE still wins.
+  processor = new BatchSpanProcessor(exporter, { maxExportBatchSize: process.env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE === undefined ? 64 : undefined });
+  send({ type: 'ready' });
+} catch (err) {
+  send({ type: 'failed', message: errorText(err) });
+  process.exit(1);
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'spans': {
+      for (const span of readableSpans(message.batch)) processor.onEnd(span);
+      send({ type: 'taken', spans: message.batch.spans.length });
+      return;
+    }
+    case 'flush':
+    case 'shutdown': {
+      const done = message.type === 'flush' ? processor.forceFlush() : processor.shutdown();
+      done.then(
+        () => send({ type: 'done', id: message.id }),
+        (err: unknown) => send({ type: 'done', id: message.id, error: errorText(err) }),
+      );
+      return;
+    }
+  }
+});
