@@ -21,6 +21,7 @@ import { TritonClient } from '../src/triton/client.js';
 import { decodeResponse, encodeRequest } from '../src/triton/codec.js';
 import { describeModel } from '../src/triton/discovery.js';
 import type { ModelStreamInferResponse } from '../src/triton/generated/grpc_service.js';
+import { installFlatCallTables } from '../src/triton/flat-call-tables.js';
 import { installLeanAsyncResourceBind } from '../src/triton/lean-async-resource-bind.js';
 import { InferenceServiceClient } from '../src/triton/service-client.js';
 import type { GenerationDelta, ModelSchema } from '../src/triton/types.js';
@@ -33,6 +34,7 @@ if (!values.grpc || !values.model) {
 const tritonModel = values.model;
 // As the gateway does (src/server.ts), so the floor and the gateway run on the same Node.
 installLeanAsyncResourceBind();
+installFlatCallTables();
 const admin = new TritonClient({ target: values.grpc });
 const schema: ModelSchema = await describeModel(admin, tritonModel).finally(() => admin.close());
 const stub = new InferenceServiceClient(values.grpc, credentials.createInsecure(), channelOptions());

@@ -11,6 +11,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type GatewayConfig } from './config.js';
 import { drainAndClose } from './shutdown.js';
+import { installFlatCallTables } from './triton/flat-call-tables.js';
 import { installLeanAsyncResourceBind } from './triton/lean-async-resource-bind.js';
 import { shutdownTracing } from './telemetry/tracing-setup.js';
 
@@ -35,6 +36,9 @@ async function main(): Promise<void> {
   // Before the first gRPC call: Node's AsyncResource#bind makes every HTTP/2 request's objects
   // outlive their request until a full GC (src/triton/lean-async-resource-bind.ts).
   installLeanAsyncResourceBind();
+  // And the hash tables of calls in flight on each connection do the same, some runs, for the
+  // process's whole life (src/triton/flat-call-tables.ts).
+  installFlatCallTables();
   let config: GatewayConfig;
   try {
     config = loadConfig();

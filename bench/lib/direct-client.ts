@@ -10,6 +10,7 @@ import { TritonClient } from '../../src/triton/client.js';
 import { encodeRequest } from '../../src/triton/codec.js';
 import { describeModel } from '../../src/triton/discovery.js';
 import type { ModelInferRequest, ModelStreamInferResponse } from '../../src/triton/generated/grpc_service.js';
+import { installFlatCallTables } from '../../src/triton/flat-call-tables.js';
 import { installLeanAsyncResourceBind } from '../../src/triton/lean-async-resource-bind.js';
 import { InferenceServiceClient } from '../../src/triton/service-client.js';
 import { benchPrompt, promptCount } from './gateway-client.js';
@@ -29,6 +30,7 @@ export interface DirectClient {
 export async function directClient(grpcAddress: string, tritonModel: string, opts: { maxTokens: number; streamTokens: number }): Promise<DirectClient> {
   // The floor gets the gateway's workaround too, or its own scavenge pauses would hide the gateway's.
   installLeanAsyncResourceBind();
+  installFlatCallTables();
   const admin = new TritonClient({ target: grpcAddress });
   const schema = await describeModel(admin, tritonModel).finally(() => admin.close());
   const stub = new InferenceServiceClient(grpcAddress, credentials.createInsecure(), channelOptions());
