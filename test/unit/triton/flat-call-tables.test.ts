@@ -78,7 +78,10 @@ test('an HTTP/2 client session with flat tables serves concurrent streams and de
   const server = http2.createServer();
   server.on('stream', (stream, headers) => {
     if (headers[':path'] === '/hang') return;
-    setTimeout(() => stream.respond({ ':status': 200 }) || stream.end(`ok ${headers[':path']}`), 5);
+    setTimeout(() => {
+      stream.respond({ ':status': 200 });
+      stream.end(`ok ${headers[':path']}`);
+    }, 5);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
