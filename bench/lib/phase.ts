@@ -135,7 +135,7 @@ export function combineRounds(phases: PhaseResult[]): PhaseStats {
   }
   if (first.gatewayTime) {
     const time: GatewayTime = {};
-    for (const key of ['runQueueMsPerS', 'runQueueUsPerSlice', 'gcMsPerS', 'gcPauses', 'gcPausesOver10ms'] as const) {
+    for (const key of ['mainThreadCpuMsPerS', 'runQueueMsPerS', 'runQueueUsPerSlice', 'gcMsPerS', 'gcPauses', 'gcPausesOver10ms'] as const) {
       const value = mid((p) => p.gatewayTime?.[key]);
       if (!Number.isNaN(value)) time[key] = value;
     }

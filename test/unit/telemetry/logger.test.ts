@@ -1,9 +1,11 @@
 /**
  * The two shortcuts past pino on the request path (telemetry/logger.ts) must write exactly what
  * pino writes: the "request completed" line, and the request id of fastify's per-request child
- * logger, with redaction intact for everything else.
+ * logger, with redaction intact for everything else. And stdout, written in 4 KB chunks, still
+ * gets a lone line within the flush interval and every line at exit.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import pino from 'pino';
 import { completionLineWriter, createLogger, requestChildLogger } from '../../../src/telemetry/logger.js';
@@ -100,4 +102,20 @@ test('the per-request child logger takes pino’s own path for other bindings or
       { reqId: 7, route: undefined, msg: 'a number id' },
     ],
   );
+});
+
+test('stdout gets a lone line within the flush interval, and the last line at an immediate exit', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/stdout-logger-child.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stdoutAtCheckpoint: string | undefined;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    if (chunk.includes('checkpoint')) stdoutAtCheckpoint ??= stdout;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0);
+  assert.match(stdoutAtCheckpoint ?? '', /"msg":"first line"/, 'the first line was written before the checkpoint, though far short of 4 KB');
+  assert.doesNotMatch(stdoutAtCheckpoint ?? '', /last line/);
+  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; n: number });
+  assert.deepEqual(lines.map((l) => [l.msg, l.n]), [['first line', 1], ['last line', 2]], 'nothing lost at exit');
 });
