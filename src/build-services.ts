@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { buildInfo } from './build-info.js';
 import type { GatewayConfig } from './config.js';
+import { InFlightSet } from './in-flight-table.js';
 import { AdmissionController } from './inference/admission.js';
 import { BreakerBoard } from './inference/breakers.js';
 import { ChaosMonkey } from './inference/chaos.js';
@@ -82,8 +83,8 @@ export function buildServices(
     breakers,
     admission,
     controls: { maxPromptChars: config.server.maxPromptChars, maxTokensCap: undefined, rateLimitPerMinute: config.rateLimit.perMinute },
-    active: new Set(),
-    lifecycle: { draining: false, startedAt: Date.now(), running: new Set() },
+    active: new InFlightSet(),
+    lifecycle: { draining: false, startedAt: Date.now(), running: new InFlightSet() },
     tritonMetrics: new TritonMetricsPoller(config.triton.targets, config.triton.metricsIntervalMs, metrics, logger, () => new Set(registry.list().map((e) => e.tritonModel))),
     runtime: new RuntimeSampler(),
     recentErrors: new RecentErrors(),

@@ -4,6 +4,7 @@
  */
 import type { Cancellation } from './cancellation.js';
 import type { GatewayConfig } from './config.js';
+import type { InFlightSet } from './in-flight-table.js';
 import type { AdmissionController } from './inference/admission.js';
 import type { BreakerBoard } from './inference/breakers.js';
 import type { GenerationRouter } from './inference/generation.js';
@@ -42,13 +43,13 @@ export interface GatewayServices {
   breakers: BreakerBoard;
   admission: AdmissionController;
   controls: RuntimeControls;
-  /** In-flight inference requests, for /debug/active-requests and the drain. */
-  active: Set<RequestObserver>;
+  /** In-flight inference requests, for /debug/active-requests and the drain (not a Set: src/in-flight-table.ts). */
+  active: InFlightSet<RequestObserver>;
   lifecycle: {
     draining: boolean;
     startedAt: number;
     /** Each inference request's cancel switch, from admission until its connection closes: the drain's deadline pulls them (src/shutdown.ts). */
-    running: Set<Cancellation>;
+    running: InFlightSet<Cancellation>;
   };
   tritonMetrics: TritonMetricsPoller;
   runtime: RuntimeSampler;

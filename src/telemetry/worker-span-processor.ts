@@ -37,7 +37,7 @@ export interface WorkerSpanProcessorOptions {
 const workerFile = new URL(import.meta.url.endsWith('.ts') ? './span-export-worker.ts' : './span-export-worker.js', import.meta.url);
 
 /**
- * Built, the worker is a .js file. Under tsx (tests, `npm run dev`) it is a .ts file, which a
+ * Built, the worker is a .js file. Under tsx (the tests) it is a .ts file, which a
  * worker on Node 20 cannot load by itself: a small script registers tsx in the worker first.
  */
 function startWorker(url: URL | undefined, options: WorkerOptions): Worker {
@@ -163,10 +163,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
     // them all, so the first spans wait for them as the SDK's own processor makes them wait.
     const pending = this.builder.pendingResources();
     if (pending.length > 0) {
-      this.resourceWait = Promise.all(pending.map((resource) => resource.waitForAsyncAttributes?.())).then(
-        () => undefined,
-        () => undefined,
-      ).then(() => {
+      this.resourceWait = Promise.allSettled(pending.map((resource) => resource.waitForAsyncAttributes?.())).then(() => {
         this.resourceWait = undefined;
         return this.post();
       });

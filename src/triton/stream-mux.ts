@@ -15,6 +15,7 @@
  */
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { GatewayError } from '../errors.js';
+import { InFlightMap } from '../in-flight-table.js';
 import type { ModelInferRequest, ModelStreamInferResponse } from './generated/grpc_service.js';
 import { cancelledError, fromServerStreamError } from './stream-reader.js';
 import type { CancelSignal } from '../cancellation.js';
@@ -67,7 +68,8 @@ export class MuxedRequest {
 
 interface Slot {
   call: Call;
-  pending: Map<string, MuxedRequest>;
+  /** Not a Map: one entry per request comes and goes (src/in-flight-table.ts). */
+  pending: InFlightMap<string, MuxedRequest>;
   dead: boolean;
 }
 
@@ -120,7 +122,7 @@ export class StreamMux {
 
   private openSlot(index: number): Slot {
     const call = this.open(index);
-    const slot: Slot = { call, pending: new Map(), dead: false };
+    const slot: Slot = { call, pending: new InFlightMap(), dead: false };
     this.slots[index] = slot;
     const retire = (err: GatewayError): void => {
       if (slot.dead) return;
