@@ -13,7 +13,6 @@
  */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { progressLogger, ms } from './lib/context.js';
 import { completionClient } from './lib/gateway-client.js';
 import { sumGcTrace, type GcSums } from './lib/gc-trace.js';
@@ -21,8 +20,9 @@ import { runOpenLoop } from './lib/open-loop.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { benchModel, repoRoot, startGateway, startSim } from './lib/processes.js';
 import { table } from './lib/report.js';
+import { parseCommandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({
+const { values } = parseCommandLine({
   options: {
     a: { type: 'string' },
     b: { type: 'string' },
@@ -31,7 +31,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     observability: { type: 'string', default: 'on' },
   },
-});
+}, 'usage: tsx bench/allocation.ts [--a DIST] [--b DIST] [--rate N] [--seconds N] [--rounds N] [--observability on|off]');
 const rate = Number(values.rate);
 const durationMs = Number(values.seconds) * 1000;
 const rounds = Number(values.rounds);

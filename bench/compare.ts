@@ -12,7 +12,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { progressLogger, ms } from './lib/context.js';
 import { directClient } from './lib/direct-client.js';
 import { completionClient } from './lib/gateway-client.js';
@@ -21,8 +20,9 @@ import { median } from './lib/percentiles.js';
 import { measurePhase, type PhaseResult } from './lib/phase.js';
 import { benchModel, nodeFlagList, repoRoot, startGateway, startSim } from './lib/processes.js';
 import { table } from './lib/report.js';
+import { parseCommandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({
+const { values } = parseCommandLine({
   options: {
     a: { type: 'string' },
     b: { type: 'string' },
@@ -33,7 +33,7 @@ const { values } = parseArgs({
     'a-node-flags': { type: 'string', default: '' },
     'b-node-flags': { type: 'string', default: '' },
   },
-});
+}, 'usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--a-node-flags=FLAGS] [--b-node-flags=FLAGS]');
 if (!values.a || !values.b) {
   process.stderr.write('usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--a-node-flags=FLAGS] [--b-node-flags=FLAGS]\n');
   process.exit(2);

@@ -11,12 +11,12 @@ import { once } from 'node:events';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { ms } from './lib/context.js';
 import { runOpenLoop } from './lib/open-loop.js';
 import { summarize } from './lib/percentiles.js';
 import { cpuSeconds, machineInfo } from './lib/proc-stats.js';
 import { table } from './lib/report.js';
+import { parseCommandLine } from './lib/command-line.js';
 
 if (process.argv.includes('--serve')) {
   const server = createServer((req, res) => {
@@ -28,7 +28,7 @@ if (process.argv.includes('--serve')) {
   });
   server.listen(0, '127.0.0.1', () => process.send?.((server.address() as AddressInfo).port));
 } else {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rates: { type: 'string', default: '50,200,500,1000' } } });
+  const { values } = parseCommandLine({ options: { seconds: { type: 'string', default: '4' }, rates: { type: 'string', default: '50,200,500,1000' } } }, 'usage: tsx bench/node-http-floor.ts [--seconds N] [--rates 50,200,500,1000]');
   const durationMs = Number(values.seconds) * 1000;
   const rates = values.rates.split(',').map(Number);
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: ['--import', 'tsx'] });

@@ -5,13 +5,13 @@
  *
  * `--since-ms` skips the first N ms of the profile (start-up and module loading).
  */
-import { parseArgs } from 'node:util';
 import { profileMarkdown, readProfile, summarizeProfile } from './lib/cpu-profile.js';
+import { parseCommandLine } from './lib/command-line.js';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = parseCommandLine({
   options: { 'since-ms': { type: 'string', default: '0' }, top: { type: 'string', default: '25' }, json: { type: 'boolean', default: false } },
   allowPositionals: true,
-});
+}, 'usage: tsx bench/profile-summary.ts FILE.cpuprofile [--since-ms N] [--top N] [--json]');
 if (positionals.length === 0) {
   process.stderr.write('usage: tsx bench/profile-summary.ts FILE.cpuprofile [--since-ms N] [--top N] [--json]\n');
   process.exit(2);

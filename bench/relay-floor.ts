@@ -15,7 +15,6 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startBareRelay, type BareRelay } from './lib/bare-relay.js';
 import { BenchStack, nonStreamedTokens, tritonModel } from './lib/bench-stack.js';
 import { ms, progressLogger, type BenchContext } from './lib/context.js';
@@ -26,8 +25,9 @@ import { machineInfo, rssBytes } from './lib/proc-stats.js';
 import { benchModel, buildDist, repoRoot } from './lib/processes.js';
 import { table } from './lib/report.js';
 import { cpuUsPerRelayedToken, runStreams, type StreamingShape, type StreamRun } from './scenarios/streaming.js';
+import { parseCommandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({
+const { values } = parseCommandLine({
   options: {
     rate: { type: 'string', default: '500' },
     rounds: { type: 'string', default: '3' },
@@ -38,7 +38,7 @@ const { values } = parseArgs({
     observability: { type: 'string', default: 'on' },
     'no-build': { type: 'boolean', default: false },
   },
-});
+}, 'usage: tsx bench/relay-floor.ts [--rate N] [--rounds N] [--seconds N] [--streams N] [--stream-rounds N] [--parts non-streamed,streaming] [--observability on|off] [--no-build]');
 const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const durationMs = Number(values.seconds) * 1000;

@@ -16,7 +16,6 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BenchStack } from './lib/bench-stack.js';
 import { progressLogger, type BenchContext } from './lib/context.js';
 import { machineInfo } from './lib/proc-stats.js';
@@ -26,32 +25,28 @@ import { maxRateScenario } from './scenarios/max-rate.js';
 import { nonStreamedScenario, type RatePoint } from './scenarios/non-streamed.js';
 import { observabilityScenario } from './scenarios/observability.js';
 import { streamingScenario } from './scenarios/streaming.js';
+import { parseCommandLine } from './lib/command-line.js';
 
 const scenarioNames: Record<string, number> = { '1': 1, 'non-streamed': 1, '2': 2, 'max-rate': 2, '3': 3, streaming: 3, '4': 4, observability: 4 };
 
 function parse() {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      scenarios: { type: 'string', default: '1,2,3,4' },
-      runtime: { type: 'string', default: 'dist' },
-      'cpu-prof': { type: 'boolean', default: false },
-      'no-build': { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      rates: { type: 'string' },
-      dist: { type: 'string' },
-
-      help: { type: 'boolean', short: 'h', default: false },
+  const { values } = parseCommandLine(
+    {
+      options: {
+        quick: { type: 'boolean', default: false },
+        scenarios: { type: 'string', default: '1,2,3,4' },
+        runtime: { type: 'string', default: 'dist' },
+        'cpu-prof': { type: 'boolean', default: false },
+        'no-build': { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
+        rates: { type: 'string' },
+        dist: { type: 'string' },
+      },
+      strict: true,
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(
-      'usage: npm run bench -- [--quick] [--scenarios 1,2,3,4] [--rates 200,500] [--runtime dist|tsx] [--no-build] [--dist DIR] [--cpu-prof] [--keep]\n' +
-        '  scenarios: 1 non-streamed, 2 max-rate, 3 streaming, 4 observability\n',
-    );
-    process.exit(0);
-  }
+    'usage: npm run bench -- [--quick] [--scenarios 1,2,3,4] [--rates 200,500] [--runtime dist|tsx] [--no-build] [--dist DIR] [--cpu-prof] [--keep]\n' +
+      '  scenarios: 1 non-streamed, 2 max-rate, 3 streaming, 4 observability',
+  );
   const selected = new Set<number>();
   for (const name of values.scenarios.split(',').map((s) => s.trim()).filter(Boolean)) {
     const n = scenarioNames[name];

@@ -13,7 +13,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import {
   GRPCInferenceServiceClient,
@@ -21,8 +20,9 @@ import {
   type ModelStreamInferResponse,
 } from '../src/triton/generated/grpc_service.js';
 import { encodeBytesTensor } from '../src/triton/bytes-tensor.js';
+import { parseCommandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '2.5' } } });
+const { values } = parseCommandLine({ options: { seconds: { type: 'string', default: '2.5' } } }, 'usage: tsx bench/sim-throughput.ts [--seconds N]');
 const PHASE_MS = Math.max(0.5, Number(values.seconds)) * 1000;
 
 function scalar(datatype: 'INT32' | 'BOOL', v: number): Buffer {

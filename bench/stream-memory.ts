@@ -13,7 +13,6 @@
  */
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ms, progressLogger } from './lib/context.js';
 import { completionClient } from './lib/gateway-client.js';
 import { readHeapSnapshot, type HeapSnapshotSummary } from './lib/heap-snapshot.js';
@@ -22,8 +21,9 @@ import { machineInfo, rssBytes } from './lib/proc-stats.js';
 import { benchModel, buildDist, gatewayRuntimeStats, repoRoot, startGateway, startSim, type GatewayRuntimeStats } from './lib/processes.js';
 import { table } from './lib/report.js';
 import { StreamTimings } from './lib/stream-timings.js';
+import { parseCommandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({
+const { values } = parseCommandLine({
   options: {
     runs: { type: 'string', default: '4' },
     streams: { type: 'string', default: '1000' },
@@ -31,7 +31,7 @@ const { values } = parseArgs({
     tpot: { type: 'string', default: '50' },
     'no-build': { type: 'boolean', default: false },
   },
-});
+}, 'usage: tsx bench/stream-memory.ts [--runs N] [--streams N] [--tokens N] [--tpot MS] [--no-build]');
 const runs = Number(values.runs);
 const streams = Number(values.streams);
 const tokens = Number(values.tokens);
