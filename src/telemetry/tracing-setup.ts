@@ -10,11 +10,12 @@
  * - OTEL_TRACES_EXPORTER=console: spans on stdout, for debugging.
  * OTEL_SERVICE_NAME names the service (default triton-gateway); sampling follows
  * OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG as the SDK reads them. The exporter and the
- * SDK's BatchSpanProcessor (OTEL_BSP_*) run in a worker thread (worker-span-processor.ts).
+ * SDK's BatchSpanProcessor (OTEL_BSP_*) run in a worker thread (worker-span-processor.ts), or on
+ * the event loop with GATEWAY_SPAN_EXPORT=inline (spanExport below).
  */
 import { ROOT_CONTEXT, type ContextManager } from '@opentelemetry/api';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { buildInfo } from '../build-info.js';
 
@@ -76,17 +77,30 @@ const explicitContextOnly: ContextManager = {
   },
 };
 
-export async function startTracing(env: Env = process.env): Promise<NodeSDK | undefined> {
-  if (sdk) return sdk;
-  // The exporter itself is made in the export worker; a bad OTEL_* value still stops start-up here.
-  if (exporterKind(env) === 'none') return undefined;
-  if (exporterKind(env) === 'otlp') otlpProtocol(env);
-  const [{ NodeSDK }, { resourceFromAttributes }, { WorkerSpanProcessor }] = await Promise.all([
-    import('@opentelemetry/sdk-node'),
-    import('@opentelemetry/resources'),
-    import('./worker-span-processor.js'),
-  ]);
-  // Spans are serialised and sent by a worker thread, not between requests (worker-span-processor.ts).
+export type SpanExport = 'worker' | 'inline';
+
+/**
+ * Where spans are serialised and sent (GATEWAY_SPAN_EXPORT): `worker`, the default, in a worker
+ * thread (worker-span-processor.ts); `inline`, the SDK's BatchSpanProcessor on the event loop,
+ * for a gateway confined to one core, where the worker's thread would compete with the event
+ * loop, or short of the worker's ~15 MB (README, Performance, has both measured).
+ */
+export function spanExport(env: Env): SpanExport {
+  const value = (env.GATEWAY_SPAN_EXPORT ?? 'worker').trim().toLowerCase();
+  if (value === 'worker' || value === 'inline') return value;
+  throw new Error(`GATEWAY_SPAN_EXPORT=${value} is not supported (worker, inline)`);
+}
+
+export async function createSpanProcessor(env: Env): Promise<SpanProcessor> {
+  if (spanExport(env) === 'inline') {
+    const exporter = await createTraceExporter(env);
+    const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+    // Batches of 64 spans (not the SDK's 512): serialising a batch blocks the event loop, and
+    // 512 spans took ~8 ms. The standard OTEL_BSP_MAX_EXPORT_BATCH_SIZE still wins.
+    return new BatchSpanProcessor(exporter!, { maxExportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE === undefined ? 64 : undefined });
+  }
+  // The exporter itself is made in the worker, which reports a bad OTEL_* value through `ready`.
+  const { WorkerSpanProcessor } = await import('./worker-span-processor.js');
   const processor = new WorkerSpanProcessor({ env });
   try {
     await processor.ready;
@@ -94,6 +108,17 @@ export async function startTracing(env: Env = process.env): Promise<NodeSDK | un
     await processor.shutdown().catch(() => undefined);
     throw err;
   }
+  return processor;
+}
+
+export async function startTracing(env: Env = process.env): Promise<NodeSDK | undefined> {
+  if (sdk) return sdk;
+  if (exporterKind(env) === 'none') return undefined;
+  // Bad values stop start-up before any thread or module is started for them.
+  if (exporterKind(env) === 'otlp') otlpProtocol(env);
+  spanExport(env);
+  const [{ NodeSDK }, { resourceFromAttributes }] = await Promise.all([import('@opentelemetry/sdk-node'), import('@opentelemetry/resources')]);
+  const processor = await createSpanProcessor(env);
   const build = buildInfo();
   sdk = new NodeSDK({
     resource: resourceFromAttributes({

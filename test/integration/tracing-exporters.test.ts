@@ -1,7 +1,8 @@
 /**
  * The production preload (`node --import …/tracing`) exports spans over OTLP/HTTP (protobuf
- * unless OTEL_EXPORTER_OTLP_PROTOCOL says http/json) to a local receiver, the Jaeger exporter
- * starts from the OTEL_* variables, and a bad exporter name or protocol is refused.
+ * unless OTEL_EXPORTER_OTLP_PROTOCOL says http/json) to a local receiver, from its worker thread
+ * or, with GATEWAY_SPAN_EXPORT=inline, from the event loop; the Jaeger exporter starts from the
+ * OTEL_* variables, and a bad exporter name, protocol or export mode is refused.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -9,8 +10,9 @@ import { test } from 'node:test';
 import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
-import { createTraceExporter } from '../../src/telemetry/tracing-setup.js';
+import { BatchSpanProcessor, ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createSpanProcessor, createTraceExporter, spanExport, startTracing } from '../../src/telemetry/tracing-setup.js';
+import { WorkerSpanProcessor } from '../../src/telemetry/worker-span-processor.js';
 import { startSimulator } from '../../sim/index.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
 
@@ -29,6 +31,22 @@ test('the exporter follows OTEL_TRACES_EXPORTER', async () => {
   await assert.rejects(() => createTraceExporter({ OTEL_TRACES_EXPORTER: 'carrier-pigeon' }), /not supported/);
 });
 
+test('spans are exported from a worker thread unless GATEWAY_SPAN_EXPORT=inline', async () => {
+  assert.equal(spanExport({}), 'worker');
+  assert.equal(spanExport({ GATEWAY_SPAN_EXPORT: ' Inline ' }), 'inline');
+  assert.throws(() => spanExport({ GATEWAY_SPAN_EXPORT: 'carrier-pigeon' }), /GATEWAY_SPAN_EXPORT=carrier-pigeon is not supported \(worker, inline\)/);
+  await assert.rejects(() => startTracing({ GATEWAY_SPAN_EXPORT: 'threads' }), /GATEWAY_SPAN_EXPORT=threads is not supported/);
+  const env = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:9/v1/traces' };
+  const inline = await createSpanProcessor({ ...env, GATEWAY_SPAN_EXPORT: 'inline' });
+  const worker = await createSpanProcessor(env);
+  try {
+    assert.ok(inline instanceof BatchSpanProcessor, 'inline: the SDK processor on the event loop');
+    assert.ok(worker instanceof WorkerSpanProcessor, 'by default: the worker');
+  } finally {
+    await Promise.all([inline.shutdown(), worker.shutdown()]);
+  }
+});
+
 async function runGateway(env: Record<string, string>, simAddress: string, work: (url: string) => Promise<void>): Promise<{ code: number | null; output: string }> {
   const gw = await startGatewayProcess({ simGrpc: simAddress, drainSeconds: 2, preload: ['./src/telemetry/tracing.ts'], env });
   try {
@@ -40,43 +58,45 @@ async function runGateway(env: Record<string, string>, simAddress: string, work:
   }
 }
 
-test('spans reach a local OTLP/HTTP receiver from the preloaded SDK', async (t) => {
-  const sim = await startSimulator({ grpcPort: 0, httpPort: 0, metricsPort: 0 });
-  t.after(() => sim.stop());
-  const bodies: string[] = [];
-  const contentTypes = new Set<string>();
-  const receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      if (req.url === '/v1/traces') {
-        bodies.push(body);
-        contentTypes.add(req.headers['content-type'] ?? '');
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+for (const mode of ['worker', 'inline'] as const) {
+  test(`spans reach a local OTLP/HTTP receiver from the preloaded SDK (GATEWAY_SPAN_EXPORT=${mode})`, async (t) => {
+    const sim = await startSimulator({ grpcPort: 0, httpPort: 0, metricsPort: 0 });
+    t.after(() => sim.stop());
+    const bodies: string[] = [];
+    const contentTypes = new Set<string>();
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') {
+          bodies.push(body);
+          contentTypes.add(req.headers['content-type'] ?? '');
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
     });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  t.after(() => receiver.close());
-  const addr = receiver.address();
-  const receiverUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v1/traces`;
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    t.after(() => receiver.close());
+    const addr = receiver.address();
+    const receiverUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v1/traces`;
 
-  const { code, output } = await runGateway({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiverUrl, OTEL_SERVICE_NAME: 'gw-under-test' }, sim.grpcAddress, async (url) => {
-    const res = await fetch(`${url}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'llama-3-8b', prompt: 'export me', max_tokens: 2 }),
+    const { code, output } = await runGateway({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiverUrl, OTEL_SERVICE_NAME: 'gw-under-test', GATEWAY_SPAN_EXPORT: mode }, sim.grpcAddress, async (url) => {
+      const res = await fetch(`${url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'llama-3-8b', prompt: 'export me', max_tokens: 2 }),
+      });
+      assert.equal(res.status, 200);
     });
-    assert.equal(res.status, 200);
+    assert.equal(code, 0, output);
+    assert.deepEqual([...contentTypes], ['application/x-protobuf'], 'OTLP/HTTP protobuf by default, as the specification says');
+    // Protobuf keeps strings as they are, so the names can be found in the raw bytes.
+    const all = bodies.join('\n');
+    assert.ok(all.includes('gw-under-test'), 'the resource names the service');
+    assert.ok(all.includes('POST /v1/completions'), 'the request span was exported');
+    assert.ok(all.includes('gen_ai.request.model'));
   });
-  assert.equal(code, 0, output);
-  assert.deepEqual([...contentTypes], ['application/x-protobuf'], 'OTLP/HTTP protobuf by default, as the specification says');
-  // Protobuf keeps strings as they are, so the names can be found in the raw bytes.
-  const all = bodies.join('\n');
-  assert.ok(all.includes('gw-under-test'), 'the resource names the service');
-  assert.ok(all.includes('POST /v1/completions'), 'the request span was exported');
-  assert.ok(all.includes('gen_ai.request.model'));
-});
+}
 
 test('the Jaeger exporter starts from the OTEL_* variables without error', async (t) => {
   const sim = await startSimulator({ grpcPort: 0, httpPort: 0, metricsPort: 0 });
