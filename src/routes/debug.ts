@@ -119,7 +119,8 @@ export function debugRoutes(services: GatewayServices) {
 
     app.get('/debug/active-requests', { onRequest: guard }, async () => ({
       count: services.active.size,
-      requests: [...services.active].map((o) => ({
+      // Oldest first: the in-flight table keeps no insertion order.
+      requests: [...services.active].sort((a, b) => a.startedAt - b.startedAt).map((o) => ({
         requestId: o.requestId,
         model: o.model,
         servedModel: o.servedModelName ?? null,

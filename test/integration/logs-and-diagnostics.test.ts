@@ -111,6 +111,26 @@ test('diagnostics has the documented shape, the simulator GPU numbers and no sec
   assert.ok(elapsed < 1000, `answered in ${elapsed.toFixed(0)} ms`);
 });
 
+test('active requests are listed oldest first, also after one that came before them has finished', async () => {
+  stack.sim.setFault('llama-3-8b-trtllm', { kind: 'slow-tokens', msPerToken: 30 });
+  const inFlight = (n: number) => eventually(() => stack.app.services.active.size === n, 2000, `${n} in flight`);
+  const first = completeStream(stack.url, { model: 'llama-3-8b', prompt, max_tokens: 8 }, headers);
+  await inFlight(1);
+  await new Promise((resolve) => setTimeout(resolve, 25));
+  const second = completeStream(stack.url, { model: 'llama-3-8b', prompt, max_tokens: 24 }, headers);
+  await inFlight(2);
+  await new Promise((resolve) => setTimeout(resolve, 25));
+  const third = completeStream(stack.url, { model: 'llama-3-8b', prompt, max_tokens: 24 }, headers);
+  await inFlight(3);
+  await first;
+  await inFlight(2);
+  const body = (await (await fetch(`${stack.url}/debug/active-requests`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { count: number; requests: Array<{ ageMs: number }> };
+  assert.equal(body.count, 2);
+  assert.ok(body.requests[0]!.ageMs > body.requests[1]!.ageMs, `oldest first: ${JSON.stringify(body.requests)}`);
+  await Promise.all([second, third]);
+  stack.sim.clearFaults();
+});
+
 test('active requests list in-flight requests without prompt text', async () => {
   stack.sim.setFault('llama-3-8b-trtllm', { kind: 'slow-tokens', msPerToken: 30 });
   const pending = completeStream(stack.url, { model: 'llama-3-8b', prompt, max_tokens: 10 }, headers);
