@@ -9,8 +9,8 @@
  * pauses and the overhead p99 (README, Performance). Here a span is copied once and dropped.
  *
  * Bounded like the SDK's processor: spans posted but not yet taken by the worker count against
- * `maxQueueSize` and later spans are dropped (counted in `dropped`) until it catches up. If the
- * worker dies, spans are dropped from then on and the gateway keeps serving.
+ * `maxQueueSize` and later spans are dropped (counted in `dropped`, said once on stderr) until it
+ * catches up. If the worker dies, spans are dropped from then on and the gateway keeps serving.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -30,7 +30,7 @@ export interface WorkerSpanProcessorOptions {
   timeoutMs?: number;
   /** Another worker script (tests). */
   workerUrl?: URL;
-  /** Where the one message about a failed worker goes. */
+  /** Where the messages about a failed or overrun worker go (each said once). */
   warn?: (message: string) => void;
 }
 
@@ -63,6 +63,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
   /** Spans posted and not yet taken by the worker. */
   private queued = 0;
   private started = false;
+  private warnedFull = false;
   private failed = false;
   private closed = false;
   private nextId = 1;
@@ -126,8 +127,16 @@ export class WorkerSpanProcessor implements SpanProcessor {
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (this.failed || this.closed || this.queued + this.builder.size >= this.maxQueueSize) {
+    if (this.failed || this.closed) {
       this.dropped += 1;
+      return;
+    }
+    if (this.queued + this.builder.size >= this.maxQueueSize) {
+      this.dropped += 1;
+      if (!this.warnedFull) {
+        this.warnedFull = true;
+        this.warn(`span export worker is ${this.maxQueueSize} spans behind; spans are dropped until it catches up (said once)`);
+      }
       return;
     }
     this.builder.add(span);
@@ -177,8 +186,8 @@ export class WorkerSpanProcessor implements SpanProcessor {
 
   /** Asks the worker to flush or shut down; resolves when it has, or after `timeoutMs`. */
   private async request(type: 'flush' | 'shutdown'): Promise<void> {
-    if (this.failed) return;
     await this.ready.catch(() => undefined);
+    if (this.failed) return;
     const id = this.nextId++;
     const error = await new Promise<string | undefined>((resolve) => {
       const timer = setTimeout(() => {

@@ -65,7 +65,7 @@ interface Connector {
   prototype: { createSession: CreateSession & { flattensCallTables?: true } };
 }
 
-/** Transports whose tables were replaced since start-up, and the last one's result (diagnostics, tests). */
+/** Transports whose tables were replaced since start-up, and the last one's result (for tests). */
 export const flattened = { transports: 0, last: undefined as FlattenedTables | undefined };
 
 /**

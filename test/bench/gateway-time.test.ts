@@ -49,7 +49,7 @@ test('prom-client default metrics still export the GC histogram the parser reads
   assert.ok(totals && totals.pauses > 0, 'the exposition has no nodejs_gc_duration_seconds_count');
 });
 
-test('a gateway time window reports run-queue wait and GC pauses between start and stop', { skip: process.platform !== 'linux' }, async () => {
+test('a gateway time window reports the main thread\'s CPU, its run-queue wait and GC pauses between start and stop', { skip: process.platform !== 'linux' }, async () => {
   let gcCount = 3;
   let gcSum = 0.01;
   // Stands in for the gateway's /metrics: a real HTTP endpoint whose GC totals grow.
@@ -71,6 +71,8 @@ test('a gateway time window reports run-queue wait and GC pauses between start a
     assert.equal(time.gcPausesOver10ms, 0);
     assert.ok(time.gcMsPerS !== undefined && time.gcMsPerS > 0);
     assert.ok(time.runQueueMsPerS !== undefined && time.runQueueMsPerS >= 0, 'no schedstat for this process');
+    // The busy loop ran on this thread: some CPU, and never more than one thread's worth of the window.
+    assert.ok(time.mainThreadCpuMsPerS !== undefined && time.mainThreadCpuMsPerS > 0 && time.mainThreadCpuMsPerS <= 1000, `main thread ${time.mainThreadCpuMsPerS} ms/s`);
     const withoutMetrics = await (await startGatewayTimeWindow(process.pid, undefined)).stop();
     assert.equal(withoutMetrics.gcPauses, undefined);
   } finally {

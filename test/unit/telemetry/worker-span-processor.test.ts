@@ -97,13 +97,15 @@ test('an exporter the worker cannot make rejects ready with the reason', async (
   await processor.shutdown();
 });
 
-test('spans beyond maxQueueSize are dropped while the worker does not take them', async (t) => {
-  const processor = new WorkerSpanProcessor({ env: {}, workerUrl: new URL('../../helpers/span-workers/stalled.mjs', import.meta.url), batchSize: 5, maxQueueSize: 10, timeoutMs: 200 });
+test('spans beyond maxQueueSize are dropped, and said once, while the worker does not take them', async (t) => {
+  const warnings: string[] = [];
+  const processor = new WorkerSpanProcessor({ env: {}, workerUrl: new URL('../../helpers/span-workers/stalled.mjs', import.meta.url), batchSize: 5, maxQueueSize: 10, timeoutMs: 200, warn: (m) => warnings.push(m) });
   t.after(() => processor.shutdown().catch(() => undefined));
   await processor.ready;
   const tracer = tracerFor(processor);
   for (let i = 0; i < 30; i++) tracer.startSpan(`span ${i}`).end();
   assert.equal(processor.dropped, 20, 'two batches of 5 are posted and untaken: the queue is full');
+  assert.deepEqual(warnings, ['span export worker is 10 spans behind; spans are dropped until it catches up (said once)']);
   await assert.rejects(processor.forceFlush(), /did not flush within 200 ms/);
 });
 
