@@ -4,7 +4,7 @@
  * each token as an SSE frame (with the gateway's own one-write SseFrameWriter). No validation,
  * admission, breaker, metrics, tracing or logs. `bench/relay-floor.ts` runs it next to the
  * gateway to show what of the gateway's overhead is Node, HTTP and gRPC on this machine and what
- * is the gateway (README, Performance).
+ * is the gateway (bench/HISTORY.md, the floor: a bare relay).
  *
  *   npx tsx bench/bare-relay-process.ts --grpc 127.0.0.1:8001 --model llama-3-8b-trtllm
  *

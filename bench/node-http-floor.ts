@@ -1,8 +1,8 @@
 /**
  * What any Node HTTP server costs on this machine: a bare `node:http` server in its own process
  * answering a small JSON POST, driven open-loop from this one like scenario 1 drives the gateway.
- * Its CPU per request and p99 are the floor under the gateway's own HTTP side (README,
- * Performance: why the non-streamed budgets fail).
+ * Its CPU per request and p99 are the floor under the gateway's own HTTP side (bench/HISTORY.md,
+ * why the failing budgets fail).
  *
  *   npx tsx bench/node-http-floor.ts [--seconds 4] [--rates 50,200,500,1000]
  */

@@ -3,8 +3,8 @@
  * was ready to run but waited for a core (the kernel's run queue, from
  * /proc/<pid>/task/<pid>/schedstat), and how long V8 stopped it to collect garbage (prom-client's
  * `nodejs_gc_duration_seconds` on the gateway's own /metrics). On a 2-core machine that also
- * runs the simulator and the load generator, these two are what the p99 is made of (README,
- * Performance), so the tables print them next to it.
+ * runs the simulator and the load generator, these two are what the p99 is made of (bench/HISTORY.md,
+ * waiting for a core and GC pauses), so the tables print them next to it.
  */
 import { readFile } from 'node:fs/promises';
 

@@ -149,6 +149,7 @@ export async function startSim(options: SimOptions): Promise<SimProcess> {
   const modelsFile = join(options.workDir, `sim-models-${options.ttftMs ?? 0}-${options.tpotMs ?? 0}.yaml`);
   writeFileSync(modelsFile, simModelsYaml(options));
   const entry = options.runtime === 'tsx' ? ['--import', 'tsx', join(repoRoot, 'sim/bin.ts')] : [join(repoRoot, 'dist/sim/bin.js')];
+  entry.unshift(...nodeFlagList(process.env.BENCH_SIM_NODE_FLAGS));
   const { child, fields, stderrTail } = await spawnNodeUntilReady(
     [...entry, '--grpc-port', '0', '--http-port', '0', '--metrics-port', '0', '--models', modelsFile],
     'triton-sim',

@@ -270,7 +270,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
       ],
     ),
     '',
-    `What relaying ${expectedRate.toFixed(0)} tokens/s asks of this ${capacity.machineCores}-core machine, and where the gateway stalled over the plateau (README, Performance):`,
+    `What relaying ${expectedRate.toFixed(0)} tokens/s asks of this ${capacity.machineCores}-core machine, and where the gateway stalled over the plateau (bench/HISTORY.md, waiting for a core and TTFT with 1,000 open streams):`,
     '',
     table(
       ['gateway CPU per relayed token (µs)', `gateway cores for ${expectedRate.toFixed(0)} tokens/s`, 'simulator + load generator (direct run, cores)', 'total asked (cores)', "gateway's main thread waiting for a core (ms/s)", 'GC pauses (ms/s)'],

@@ -8,7 +8,7 @@
  * own initial map the first time it is called. Maps live in the old generation, and that map's
  * constructor slot pointed at the young closure, so every scavenge kept the closure, the request
  * it captured and everything hanging off it alive until the next full GC: with observability off,
- * ~2.7 KB promoted per request and scavenge pauses twice as long (README, Performance). `relay()`
+ * ~2.7 KB promoted per request and scavenge pauses twice as long (bench/HISTORY.md, a generator function per request). `relay()`
  * as a method is one function, with one map, for every attempt.
  */
 import { Cancellation, type CancelSignal } from '../cancellation.js';

@@ -4,7 +4,7 @@
  * res.write on a chunked response corks the socket, queues the chunk as four pieces (size, CRLF,
  * data, CRLF) and uncorks on the next tick: a nextTick, a writev of four buffers and the Writable
  * bookkeeping for each token. Writing the framed chunk to the socket ourselves is one string and
- * one write (README, Performance, has the A/B at 1,000 open streams). The bytes on the wire are
+ * one write (bench/HISTORY.md, SSE frames as one write, has the A/B at 1,000 open streams). The bytes on the wire are
  * the same; when the response is not chunked (an HTTP/1.0 client) frames go through res.write.
  */
 import type { ServerResponse } from 'node:http';

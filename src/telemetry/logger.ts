@@ -54,7 +54,7 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
   // stdout written asynchronously and in chunks of at least 4 KB, pino's documented way to log
   // asynchronously: one write per ~6 completion lines instead of one per request, each of which
   // was a round trip through libuv's thread pool (~40 µs of the gateway's CPU per request at
-  // 500 req/s, README Performance). A line waits at most `flushEveryMs`; pino flushes what is
+  // 500 req/s, bench/HISTORY.md, stdout in chunks of 4 KB). A line waits at most `flushEveryMs`; pino flushes what is
   // left when the process exits. A SIGKILL can lose the last `flushEveryMs` of lines.
   const logger = pino(loggerOptions(settings), destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: flushEveryMs }));
   roots.set(logger, {});
@@ -66,7 +66,7 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
  * (level, time, service, the fields, msg; test/unit/telemetry/logger.test.ts compares the two),
  * serialized by one JSON.stringify and written to the logger's destination. Through pino the
  * line cost ~13 µs and ~8 KB of garbage per request, the most of any single thing the gateway
- * did (README, Performance): pino quotes every key, escapes every value and concatenates
+ * did (bench/HISTORY.md, four cuts on the request path): pino quotes every key, escapes every value and concatenates
  * ~90 strings, and its redactor visits every field. The line's fields are values the gateway
  * computed, never nested user data, and none is a redacted path (the test checks that too).
  * undefined when `log` does not come from createLogger().

@@ -297,8 +297,8 @@ export class RequestObserver implements InferenceObserver {
     const engine = this.entry.config.engine;
     const writeLine = completionLineWriter(this.log);
     // A plain literal, no spreads: built from spreads, this object cost ~10 KB more garbage per
-    // request and a third of the gateway's promotion to the old generation (GC traces, README
-    // Performance). Undefined fields are left out of the line, as pino leaves them out.
+    // request and a third of the gateway's promotion to the old generation (GC traces,
+    // bench/HISTORY.md, the completion log line as a plain literal). Undefined fields are left out of the line, as pino leaves them out.
     const line = {
       reqId: writeLine ? this.requestId : undefined,
       trace_id: this.logFields.trace_id,

@@ -49,7 +49,7 @@ export async function createTraceExporter(env: Env): Promise<SpanExporter | unde
     case 'otlp':
       // Protobuf by default: a JSON export is 2.5× the bytes, and at 500 req/s with every
       // request traced its strings and writes cost the event loop more than protobuf's slightly
-      // slower encoding (A/B in README, Performance).
+      // slower encoding (A/B in bench/HISTORY.md, OTLP as protobuf by default).
       return otlpProtocol(env) === 'http/json'
         ? new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter()
         : new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
@@ -83,7 +83,7 @@ export type SpanExport = 'worker' | 'inline';
  * Where spans are serialised and sent (GATEWAY_SPAN_EXPORT): `worker`, the default, in a worker
  * thread (worker-span-processor.ts); `inline`, the SDK's BatchSpanProcessor on the event loop,
  * for a gateway confined to one core, where the worker's thread would compete with the event
- * loop, or short of the worker's ~15 MB (README, Performance, has both measured).
+ * loop, or short of the worker's ~15 MB (bench/HISTORY.md, span export in a worker thread, has both measured).
  */
 export function spanExport(env: Env): SpanExport {
   const value = (env.GATEWAY_SPAN_EXPORT ?? 'worker').trim().toLowerCase();

@@ -6,7 +6,7 @@
  * Why not the BatchSpanProcessor here: serialising and sending a batch ran on the event loop,
  * between requests, and the spans stayed alive until their export had been answered, so they
  * outlived young-generation GCs. With every request traced at 500 req/s that doubled the GC
- * pauses and the overhead p99 (README, Performance). Here a span is copied once and dropped.
+ * pauses and the overhead p99 (bench/HISTORY.md, span export in a worker thread). Here a span is copied once and dropped.
  *
  * Bounded like the SDK's processor: spans posted but not yet taken by the worker count against
  * `maxQueueSize` and later spans are dropped (counted in `dropped`, said once on stderr) until it

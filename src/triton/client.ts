@@ -17,6 +17,7 @@ import type { CancelSignal } from '../cancellation.js';
 import { channelCredentials, createChannels, type ChannelSettings } from './channel.js';
 import { decodeResponse, encodeRequest } from './codec.js';
 import type { DiscoveryClient } from './discovery.js';
+import { withoutCallerStack } from './without-caller-stack.js';
 import {
   type GRPCInferenceServiceClient,
   type ModelInferRequest,
@@ -133,7 +134,9 @@ export class TritonClient implements DiscoveryClient {
       yield* this.inferMultiplexed(schema, request, opts);
       return;
     }
-    const call = this.stubs[this.index()]!.modelStreamInfer(this.metadataFor(opts), opts.deadline === undefined ? {} : { deadline: opts.deadline });
+    const stub = this.stubs[this.index()]!;
+    const metadata = this.metadataFor(opts);
+    const call = withoutCallerStack(() => stub.modelStreamInfer(metadata, opts.deadline === undefined ? {} : { deadline: opts.deadline }));
     const reader = new StreamReader(call, opts.signal);
     let complete = false;
     try {
@@ -191,12 +194,12 @@ export class TritonClient implements DiscoveryClient {
         call.cancel();
         reject(cancelledError());
       };
-      const call = method(request, metadata, deadline === undefined ? {} : { deadline }, (err, res) => {
+      const call = withoutCallerStack(() => method(request, metadata, deadline === undefined ? {} : { deadline }, (err, res) => {
         signal?.removeEventListener('abort', onAbort);
         if (aborted) return;
         if (err !== null) reject(fromGrpcError(err));
         else resolve(res);
-      });
+      }));
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

@@ -5,7 +5,7 @@
  * random messages) with a fraction of the garbage: the generated code turns every tensor shape
  * dimension into a BigInt and then a string, copies every raw output, and decodes strings through
  * a TextDecoder view. A non-streamed TRT-LLM answer carries 13 output tensors, and that decode
- * was a tenth of everything the gateway allocated per request (README, Performance).
+ * was a tenth of everything the gateway allocated per request (bench/HISTORY.md, four cuts on the request path).
  *
  * Written by hand for that reason only: field numbers and wire rules come from
  * proto/grpc_service.proto. The fields the gateway never reads on this path (an output's
