@@ -14,6 +14,7 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { progressLogger, ms } from './lib/context.js';
+import { warmUp } from './lib/warm-up.js';
 import { completionClient } from './lib/gateway-client.js';
 import { sumGcTrace, type GcSums } from './lib/gc-trace.js';
 import { runOpenLoop } from './lib/open-loop.js';
@@ -63,11 +64,12 @@ async function main(): Promise<void> {
   );
   log(`${labels.map((l) => `${l} = ${builds[l]}`).join(', ')}; ${rate} req/s, ${rounds} round(s) of ${durationMs / 1000} s each, observability ${observability}`);
   const results = new Map<string, Measured[]>();
+  for (const g of gateways) await warmUp({ quick: false, log }, `gateway ${g.label}`, (i) => g.client.complete(i));
   try {
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? gateways : [...gateways].reverse();
       for (const g of order) {
-        // Warm-up at the same rate first: the JIT and the connection pool settle outside the sums.
+        // The JIT was warmed above (lib/warm-up.ts); this settles connections and queues at the phase's rate.
         await runOpenLoop({ rate, durationMs: 1500, send: (i) => g.client.complete(i), drainTimeoutMs: 5_000 });
         const from = statSync(g.process.logFile).size;
         const run = await runOpenLoop({ rate, durationMs, send: (i) => g.client.complete(i), drainTimeoutMs: 10_000 });

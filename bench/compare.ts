@@ -13,6 +13,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { progressLogger, ms } from './lib/context.js';
+import { warmUp } from './lib/warm-up.js';
 import { directClient } from './lib/direct-client.js';
 import { completionClient } from './lib/gateway-client.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
@@ -60,6 +61,8 @@ async function main(): Promise<void> {
   );
   const described = (label: 'A' | 'B'): string => `${builds[label]}${nodeFlags[label].length > 0 ? ` (${nodeFlags[label].join(' ')})` : ''}`;
   log(`A = ${described('A')}, B = ${described('B')}; ${rate} req/s, ${rounds} rounds of ${durationMs / 1000} s, observability ${observability}`);
+  await warmUp({ quick: false, log }, 'the direct path', (i) => direct.complete(i));
+  for (const gw of gateways) await warmUp({ quick: false, log }, `gateway ${gw.label}`, (i) => gw.client.complete(i));
   const results: Array<Record<'direct' | 'A' | 'B', PhaseResult>> = [];
   try {
     for (let r = 0; r < rounds; r++) {

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { startBareRelay, type BareRelay } from './lib/bare-relay.js';
 import { BenchStack, nonStreamedTokens, tritonModel } from './lib/bench-stack.js';
 import { ms, progressLogger, type BenchContext } from './lib/context.js';
+import { warmUp } from './lib/warm-up.js';
 import { completionClient, type CompletionClient } from './lib/gateway-client.js';
 import { median } from './lib/percentiles.js';
 import { measurePhase, type PhaseResult } from './lib/phase.js';
@@ -67,9 +68,8 @@ async function nonStreamed(ctx: BenchContext, stack: BenchStack, relays: BareRel
   };
   const phase = (path: Path, phaseMs: number, warmupMs: number): Promise<PhaseResult> =>
     measurePhase({ path, send: send[path].send, gatewayPid: send[path].pid, gatewayUrl: send[path].url, simPid: sim.process.pid }, rate, phaseMs, warmupMs);
-  ctx.log(`non-streamed: warming up the bare relay and the gateway at ${rate} req/s`);
-  await phase('bare relay', 1_500, 0);
-  await phase('gateway', 1_500, 0);
+  // The direct path and the gateway were warmed when the stack started them (lib/warm-up.ts).
+  await warmUp(ctx, 'the bare relay', (i) => relayClient.complete(i));
   const results: Array<Record<Path, PhaseResult>> = [];
   for (let r = 0; r < rounds; r++) {
     const order: Path[] = r % 2 === 0 ? ['direct', 'bare relay', 'gateway'] : ['direct', 'gateway', 'bare relay'];

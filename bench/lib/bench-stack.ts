@@ -10,6 +10,7 @@ import { directClient, type DirectClient } from './direct-client.js';
 import { completionClient, type CompletionClient } from './gateway-client.js';
 import { startOtlpSink, type OtlpSink } from './otlp-sink.js';
 import { benchModel, startGateway, startSim, type GatewayProcess, type SimProcess } from './processes.js';
+import { warmUp } from './warm-up.js';
 
 export const tritonModel = 'llama-3-8b-trtllm';
 /** Tokens per non-streamed completion. */
@@ -18,6 +19,8 @@ export const nonStreamedTokens = 16;
 export interface GatewayUnderTest {
   process: GatewayProcess;
   client: CompletionClient;
+  /** From spawn to the end of start-up and warm-up: where its CPU profile starts to count. */
+  measuredFromMs: number;
 }
 
 export interface SimUnderTest {
@@ -62,6 +65,9 @@ export class BenchStack {
     const sim = { process, direct };
     this.sims.set(kind, sim);
     this.ctx.log(`simulator '${kind}' ready (pid ${process.pid}, ${latency} ms/token) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    // The zero-latency simulator serves the non-streamed scenarios: its direct path is measured
+    // as the floor, so it is brought to the same steady state as the gateways (warm-up.ts).
+    if (kind === 'zero') await warmUp(this.ctx, 'the direct path', (i) => direct.complete(i));
     return sim;
   }
 
@@ -84,9 +90,13 @@ export class BenchStack {
       multiplex: opts.multiplex,
     });
     const client = completionClient(process.url, benchModel, { maxTokens: nonStreamedTokens, streamTokens: opts.streamTokens ?? 128 });
-    const gw = { process, client };
+    const gw: GatewayUnderTest = { process, client, measuredFromMs: process.readyAfterMs };
     this.gateways.set(label, gw);
     this.ctx.log(`gateway '${label}' ready (pid ${process.pid}, observability ${observability}${opts.multiplex ? ', shared streams' : ''}, ${this.ctx.runtime}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    if (simKind === 'zero') {
+      await warmUp(this.ctx, `gateway '${label}'`, (i) => client.complete(i));
+      gw.measuredFromMs = performance.now() - t0;
+    }
     return gw;
   }
 
@@ -105,7 +115,7 @@ export class BenchStack {
         .sort((a, b) => statSync(b).size - statSync(a).size)[0];
       if (file) {
         // Skip start-up, module loading and warm-up: the hot path is what matters.
-        const summary = summarizeProfile(readProfile(file), { sinceMs: gw.process.readyAfterMs + 500, top: 30 });
+        const summary = summarizeProfile(readProfile(file), { sinceMs: gw.measuredFromMs + 500, top: 30 });
         const markdown = profileMarkdown(summary, `CPU profile of gateway '${label}'`);
         this.profiles.push({ label, file, summary, markdown });
         this.ctx.log(`profile of '${label}': ${file}`);
