@@ -68,7 +68,8 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
   const extraP99 = extraOver((r) => r.on.latency.p99 - r.off.latency.p99, summary.off.overheadP99);
   const extraCpu = stat((r) => ((r.on.gatewayCpuUsPerRequest ?? Number.NaN) / (r.off.gatewayCpuUsPerRequest ?? Number.NaN) - 1) * 100);
 
-  const signed = (n: number): string => `${n >= 0 ? '+' : ''}${n.toFixed(0)}%`;
+  // A percentage of an off side at or below the direct path's (a negative p99 overhead) means nothing.
+  const signed = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(0)}%` : 'n/a (off ≤ 0)');
   // All three must hold: the budget names the overhead, and its median alone hides what
   // observability adds to the slow requests (the mean carries them; the p99 is printed too, but
   // is decided by stalls that hit both sides); CPU per request is what observability spends.
@@ -90,7 +91,9 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
     '',
     table(['observability', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'errors'], [row('off', summary.off), row('on', summary.on)]),
     '',
-    `Extra cost of observability: overhead p50 ${signed(extraP50)}, mean ${signed(extraMean)}, p99 ${signed(extraP99)}, CPU per request ${signed(extraCpu)}.`,
+    `Extra cost of observability: overhead p50 ${signed(extraP50)}, mean ${signed(extraMean)}, p99 ${signed(extraP99)}, CPU per request ${signed(extraCpu)}` +
+      ` (paired medians: ${ms(stat((r) => r.on.latency.p50 - r.off.latency.p50))} ms p50, ${ms(stat((r) => r.on.latency.mean - r.off.latency.mean))} ms mean, ` +
+      `${ms(stat((r) => (r.on.gatewayCpuUsPerRequest ?? Number.NaN) - (r.off.gatewayCpuUsPerRequest ?? Number.NaN)), 0)} µs CPU per request).`,
     '',
     table(
       ['round', 'order', 'overhead p50 off / on (ms)', 'overhead mean off / on (ms)', 'CPU/req off / on (µs)'],
