@@ -287,7 +287,9 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   // Logs go to a file, as they would to a log shipper: the write cost stays in the measurement.
   const logFd = openSync(logFile, 'w');
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, nodeArgs, { cwd: repoRoot, env, stdio: ['ignore', logFd, 'pipe'] });
+  // BENCH_GATEWAY_NODE runs the gateway on another Node binary than the load generator's, to tell
+  // which side a runtime difference is on (bench/README.md).
+  const child = spawn(process.env.BENCH_GATEWAY_NODE ?? process.execPath, nodeArgs, { cwd: repoRoot, env, stdio: ['ignore', logFd, 'pipe'] });
   closeSync(logFd);
   const stderrTail = keepTail(child);
   const url = `http://127.0.0.1:${port}`;
