@@ -148,8 +148,10 @@ export async function startSim(options: SimOptions): Promise<SimProcess> {
   mkdirSync(options.workDir, { recursive: true });
   const modelsFile = join(options.workDir, `sim-models-${options.ttftMs ?? 0}-${options.tpotMs ?? 0}.yaml`);
   writeFileSync(modelsFile, simModelsYaml(options));
-  const entry = options.runtime === 'tsx' ? ['--import', 'tsx', join(repoRoot, 'sim/bin.ts')] : [join(repoRoot, 'dist/sim/bin.js')];
-  entry.unshift(...nodeFlagList(process.env.BENCH_SIM_NODE_FLAGS));
+  const entry = [
+    ...nodeFlagList(process.env.BENCH_SIM_NODE_FLAGS),
+    ...(options.runtime === 'tsx' ? ['--import', 'tsx', join(repoRoot, 'sim/bin.ts')] : [join(repoRoot, 'dist/sim/bin.js')]),
+  ];
   const { child, fields, stderrTail } = await spawnNodeUntilReady(
     [...entry, '--grpc-port', '0', '--http-port', '0', '--metrics-port', '0', '--models', modelsFile],
     'triton-sim',

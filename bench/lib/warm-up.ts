@@ -2,7 +2,7 @@
  * Brings a path to its steady state before anything on it is measured. V8 compiles a function
  * with its optimising compiler only after enough calls, and the gateway's request path is
  * hundreds of functions: a fresh gateway at 500 req/s spent 1,867 µs of CPU per request over
- * its first 1,500 requests, 1,213, 867 and 840 over the next three thousands and ~755 from
+ * its first 1,500 requests, 1,213, 867 and 840 over each of the next three 1,500 and ~755 from
  * ~6,000 on, and `--trace-opt` still counted 142 optimisations in its third 2,000 requests and
  * 42 in its fourth (bench/HISTORY.md, JIT warm-up). A gateway in production serves millions of
  * requests; its budgets are about that state, so every non-streamed path (the gateway, and the

@@ -62,11 +62,18 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
   });
   const summary = { off: side((r) => r.off), on: side((r) => r.on) };
   // Paired within each round: the median of the rounds' differences, against the off side's median.
-  const extraOver = (diff: (r: Round) => number, base: number): number => (base > 0 ? (stat(diff) / base) * 100 : Number.NaN);
-  const extraP50 = extraOver((r) => r.on.latency.p50 - r.off.latency.p50, summary.off.overheadP50);
-  const extraMean = extraOver((r) => r.on.latency.mean - r.off.latency.mean, summary.off.overheadMean);
-  const extraP99 = extraOver((r) => r.on.latency.p99 - r.off.latency.p99, summary.off.overheadP99);
-  const extraCpu = stat((r) => ((r.on.gatewayCpuUsPerRequest ?? Number.NaN) / (r.off.gatewayCpuUsPerRequest ?? Number.NaN) - 1) * 100);
+  const cpu = (p: PhaseResult): number => p.gatewayCpuUsPerRequest ?? Number.NaN;
+  const paired = {
+    p50: stat((r) => r.on.latency.p50 - r.off.latency.p50),
+    mean: stat((r) => r.on.latency.mean - r.off.latency.mean),
+    p99: stat((r) => r.on.latency.p99 - r.off.latency.p99),
+    cpuUs: stat((r) => cpu(r.on) - cpu(r.off)),
+  };
+  const percentOf = (extra: number, base: number): number => (base > 0 ? (extra / base) * 100 : Number.NaN);
+  const extraP50 = percentOf(paired.p50, summary.off.overheadP50);
+  const extraMean = percentOf(paired.mean, summary.off.overheadMean);
+  const extraP99 = percentOf(paired.p99, summary.off.overheadP99);
+  const extraCpu = stat((r) => (cpu(r.on) / cpu(r.off) - 1) * 100);
 
   // A percentage of an off side at or below the direct path's (a negative p99 overhead) means nothing.
   const signed = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(0)}%` : 'n/a (off ≤ 0)');
@@ -92,8 +99,7 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
     table(['observability', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'errors'], [row('off', summary.off), row('on', summary.on)]),
     '',
     `Extra cost of observability: overhead p50 ${signed(extraP50)}, mean ${signed(extraMean)}, p99 ${signed(extraP99)}, CPU per request ${signed(extraCpu)}` +
-      ` (paired medians: ${ms(stat((r) => r.on.latency.p50 - r.off.latency.p50))} ms p50, ${ms(stat((r) => r.on.latency.mean - r.off.latency.mean))} ms mean, ` +
-      `${ms(stat((r) => (r.on.gatewayCpuUsPerRequest ?? Number.NaN) - (r.off.gatewayCpuUsPerRequest ?? Number.NaN)), 0)} µs CPU per request).`,
+      ` (paired medians: ${ms(paired.p50)} ms p50, ${ms(paired.mean)} ms mean, ${ms(paired.cpuUs, 0)} µs CPU per request).`,
     '',
     table(
       ['round', 'order', 'overhead p50 off / on (ms)', 'overhead mean off / on (ms)', 'CPU/req off / on (µs)'],

@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { readableSpans } from './span-batch.js';
-import { createTraceExporter } from './tracing-setup.js';
+import { batchSpanProcessorConfig, createTraceExporter } from './tracing-setup.js';
 import type { ToWorker, FromWorker } from './span-export-messages.js';
 
 const port = parentPort;
@@ -27,9 +27,7 @@ try {
   // exporters read their OTEL_EXPORTER_* variables from it themselves.
   const exporter = await createTraceExporter(process.env);
   if (!exporter) throw new Error('OTEL_TRACES_EXPORTER selects no exporter');
-  // Batches of 64 spans (not the SDK's 512) keep each export's burst of CPU short; the standard
-  // OTEL_BSP_MAX_EXPORT_BATCH_SIZE still wins.
-  processor = new BatchSpanProcessor(exporter, { maxExportBatchSize: process.env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE === undefined ? 64 : undefined });
+  processor = new BatchSpanProcessor(exporter, batchSpanProcessorConfig(process.env));
   send({ type: 'ready' });
 } catch (err) {
   send({ type: 'failed', message: errorText(err) });

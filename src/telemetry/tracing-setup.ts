@@ -77,6 +77,15 @@ const explicitContextOnly: ContextManager = {
   },
 };
 
+/**
+ * The gateway's BatchSpanProcessor settings, inline or in the worker: batches of 64 spans, not
+ * the SDK's 512, because serialising 512 took ~8 ms (on the event loop that is a p99 step; in the
+ * worker, a burst of CPU on a shared core). The standard OTEL_BSP_MAX_EXPORT_BATCH_SIZE still wins.
+ */
+export function batchSpanProcessorConfig(env: Env): { maxExportBatchSize?: number } {
+  return env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE === undefined ? { maxExportBatchSize: 64 } : {};
+}
+
 export type SpanExport = 'worker' | 'inline';
 
 /**
@@ -95,9 +104,7 @@ export async function createSpanProcessor(env: Env): Promise<SpanProcessor> {
   if (spanExport(env) === 'inline') {
     const exporter = await createTraceExporter(env);
     const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
-    // Batches of 64 spans (not the SDK's 512): serialising a batch blocks the event loop, and
-    // 512 spans took ~8 ms. The standard OTEL_BSP_MAX_EXPORT_BATCH_SIZE still wins.
-    return new BatchSpanProcessor(exporter!, { maxExportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE === undefined ? 64 : undefined });
+    return new BatchSpanProcessor(exporter!, batchSpanProcessorConfig(env));
   }
   // The exporter itself is made in the worker, which reports a bad OTEL_* value through `ready`.
   const { WorkerSpanProcessor } = await import('./worker-span-processor.js');

@@ -8,16 +8,15 @@ test('a full run warms with 10,000 requests, a quick one with 2,000', () => {
   assert.deepEqual(warmUpPlan({ quick: true }), { requests: 2_000, rate: 1_000 });
 });
 
-test('sends every planned request once, open-loop at the planned rate, and says how it went', async () => {
+// The open-loop driver schedules rate × duration requests (its pacing is tested in
+// open-loop-driver.test.ts), so the count checks the duration warmUp asks of it.
+test('sends every planned request once and says how it went', async () => {
   const lines: string[] = [];
   const seen: number[] = [];
-  const started = performance.now();
   await warmUp({ quick: true, log: (l) => lines.push(l) }, 'the test path', async (i) => {
     seen.push(i);
   }, { requests: 300, rate: 1_000 });
-  const elapsed = performance.now() - started;
   assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 300 }, (_, i) => i));
-  assert.ok(elapsed >= 250, `300 requests at 1,000 req/s are spread over ~0.3 s, not sent at once (${elapsed.toFixed(0)} ms)`);
   assert.match(lines[0]!, /^warming up the test path: 300 requests at 1,000 req\/s$/);
   assert.match(lines[1]!, /the test path warm in \d+\.\d s \(300 answered\)$/);
 });

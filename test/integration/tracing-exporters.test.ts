@@ -11,7 +11,7 @@ import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
-import { createSpanProcessor, createTraceExporter, spanExport, startTracing } from '../../src/telemetry/tracing-setup.js';
+import { batchSpanProcessorConfig, createSpanProcessor, createTraceExporter, spanExport, startTracing } from '../../src/telemetry/tracing-setup.js';
 import { WorkerSpanProcessor } from '../../src/telemetry/worker-span-processor.js';
 import { startSimulator } from '../../sim/index.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
@@ -45,6 +45,12 @@ test('spans are exported from a worker thread unless GATEWAY_SPAN_EXPORT=inline'
   } finally {
     await Promise.all([inline.shutdown(), worker.shutdown()]);
   }
+});
+
+test('both span processors export batches of 64 spans unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise', () => {
+  assert.deepEqual(batchSpanProcessorConfig({}), { maxExportBatchSize: 64 });
+  // Left to the SDK, which reads the variable itself.
+  assert.deepEqual(batchSpanProcessorConfig({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '256' }), {});
 });
 
 async function runGateway(env: Record<string, string>, simAddress: string, work: (url: string) => Promise<void>): Promise<{ code: number | null; output: string }> {
