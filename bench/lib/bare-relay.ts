@@ -30,7 +30,11 @@ function entry(compileTo: string | undefined): string[] {
 export async function startBareRelay(grpcAddress: string, tritonModel: string, opts: { compileTo?: string } = {}): Promise<BareRelay> {
   // Experiments without code changes, as for the gateway: BENCH_RELAY_NODE_FLAGS="--cpu-prof --cpu-prof-dir /tmp/p"
   const flags = nodeFlagList(process.env.BENCH_RELAY_NODE_FLAGS);
-  const { child, fields, stderrTail } = await spawnNodeUntilReady([...flags, ...entry(opts.compileTo), '--grpc', grpcAddress, '--model', tritonModel], 'bare relay', ['url']);
+  // The relay stands in for the gateway, so it runs on the gateway's Node (BENCH_GATEWAY_NODE) too:
+  // the floor of the runtime that is being measured.
+  const { child, fields, stderrTail } = await spawnNodeUntilReady([...flags, ...entry(opts.compileTo), '--grpc', grpcAddress, '--model', tritonModel], 'bare relay', ['url'], {
+    node: process.env.BENCH_GATEWAY_NODE,
+  });
   const url = fields.url!;
   return { pid: child.pid!, child, url, stderrTail, stop: () => stopChild(child, 5_000) };
 }

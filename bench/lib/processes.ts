@@ -60,10 +60,11 @@ export interface ReadyChild {
  * Runs `node <args>` from the repository root (where `--import tsx` resolves) and waits for its
  * first stdout line: each of the benchmark's child programs prints one ready line of `key=value`
  * fields. An exit before it, or a line without every field in `expect`, stops the child and
- * throws with the end of its stderr. `stdin: 'pipe'` for children that exit when it closes.
+ * throws with the end of its stderr. `stdin: 'pipe'` for children that exit when it closes;
+ * `node` for another Node binary than this process's.
  */
-export async function spawnNodeUntilReady(args: string[], name: string, expect: string[], opts: { stdin?: 'pipe' | 'ignore' } = {}): Promise<ReadyChild> {
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
+export async function spawnNodeUntilReady(args: string[], name: string, expect: string[], opts: { stdin?: 'pipe' | 'ignore'; node?: string } = {}): Promise<ReadyChild> {
+  const child = spawn(opts.node ?? process.execPath, args, { cwd: repoRoot, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
   const stderrTail = keepTail(child);
   const lines = createInterface({ input: child.stdout! });
   try {

@@ -1,16 +1,19 @@
 /**
  * The benchmark's runtime overrides reach the processes they name: BENCH_GATEWAY_NODE is the
- * program the gateway is started with (a wrapper here, that records it ran and execs Node), and
- * BENCH_SIM_NODE_FLAGS are on the simulator's command line.
+ * program the gateway and the bare relay standing in for it are started with (a wrapper here,
+ * that records what it ran and execs Node), and BENCH_SIM_NODE_FLAGS are on the simulator's
+ * command line.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { startBareRelay } from '../../bench/lib/bare-relay.js';
+import { tritonModel } from '../../bench/lib/bench-stack.js';
 import { startGateway, startSim } from '../../bench/lib/processes.js';
 
-test('BENCH_GATEWAY_NODE starts the gateway and BENCH_SIM_NODE_FLAGS reach the simulator', async (t) => {
+test('BENCH_GATEWAY_NODE starts the gateway and the bare relay, and BENCH_SIM_NODE_FLAGS reach the simulator', async (t) => {
   const workDir = mkdtempSync(join(tmpdir(), 'bench-overrides-'));
   t.after(() => rmSync(workDir, { recursive: true, force: true }));
   const mark = join(workDir, 'wrapper-ran');
@@ -34,4 +37,10 @@ test('BENCH_GATEWAY_NODE starts the gateway and BENCH_SIM_NODE_FLAGS reach the s
   assert.ok(existsSync(mark), 'the gateway was started through BENCH_GATEWAY_NODE');
   assert.match(readFileSync(mark, 'utf8'), /src\/server\.ts/);
   assert.equal((await fetch(`${gw.url}/readyz`)).status, 200);
+
+  rmSync(mark);
+  const relay = await startBareRelay(sim.grpcAddress, tritonModel);
+  t.after(() => relay.stop());
+  assert.ok(existsSync(mark), 'the bare relay was started through BENCH_GATEWAY_NODE');
+  assert.match(readFileSync(mark, 'utf8'), /bare-relay-process\.ts/);
 });
