@@ -24,7 +24,7 @@ import { median } from './lib/percentiles.js';
 import { measurePhase, type PhaseResult } from './lib/phase.js';
 import { machineInfo, rssBytes } from './lib/proc-stats.js';
 import { benchModel, buildDist, repoRoot } from './lib/processes.js';
-import { table } from './lib/report.js';
+import { machineLine, table } from './lib/report.js';
 import { cpuUsPerRelayedToken, runStreams, type StreamingShape, type StreamRun } from './scenarios/streaming.js';
 import { parseCommandLine } from './lib/command-line.js';
 
@@ -207,7 +207,7 @@ async function main(): Promise<void> {
   }
   const file = join(ctx.resultsDir, `relay-floor-${startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({ startedAt, command: `npx tsx bench/relay-floor.ts ${process.argv.slice(2).join(' ')}`.trim(), machine, sections }, null, 2)}\n`);
-  process.stdout.write(`\n## Relay floor (${startedAt}; ${machine.cores} × ${machine.cpuModel}, Node ${process.version})\n\n${Object.values(sections).map((s) => s.markdown).join('\n\n')}\n`);
+  process.stdout.write(`\n## Relay floor (${startedAt}; ${machineLine(machine)})\n\n${Object.values(sections).map((s) => s.markdown).join('\n\n')}\n`);
   log(`wrote ${file} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 

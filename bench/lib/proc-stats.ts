@@ -60,13 +60,17 @@ export interface MachineInfo {
   cores: number;
   memoryGiB: number;
   node: string;
+  /** The version BENCH_GATEWAY_NODE runs the gateway (and the bare relay) on, when it is set. */
+  gatewayNode?: string;
   platform: string;
   loadAverage: number[];
 }
 
 export function machineInfo(): MachineInfo {
   const list = cpus();
+  const gatewayNode = process.env.BENCH_GATEWAY_NODE;
   return {
+    ...(gatewayNode ? { gatewayNode: execFileSync(gatewayNode, ['--version'], { encoding: 'utf8' }).trim() } : {}),
     cpuModel: list[0]?.model ?? 'unknown',
     cores: list.length,
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,

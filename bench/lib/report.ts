@@ -45,7 +45,8 @@ export function budgetTable(budgets: BudgetCheck[]): string {
 }
 
 export function machineLine(m: MachineInfo): string {
-  return `${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}`;
+  const gateway = m.gatewayNode ? ` (the gateway and the bare relay on Node ${m.gatewayNode}, BENCH_GATEWAY_NODE)` : '';
+  return `${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}${gateway}`;
 }
 
 export function runMarkdown(outcomes: ScenarioOutcome[], meta: RunMeta, extra: string[] = []): string {

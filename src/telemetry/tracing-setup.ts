@@ -134,6 +134,13 @@ export async function startTracing(env: Env = process.env): Promise<NodeSDK | un
       ...(build.commit ? { 'vcs.ref.head.revision': build.commit } : {}),
     }),
     spanProcessors: [processor],
+    // Traces only. Given no readers and no log processors, NodeSDK makes its own from
+    // OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER, and when those are unset it defaults to
+    // OTLP: a MeterProvider polled every 60 s and a batching LoggerProvider, each exporting to
+    // OTEL_EXPORTER_OTLP_ENDPOINT (localhost:4318 when unset, the Jaeger exporter's case too).
+    // The gateway's metrics are prom-client's on /metrics and its logs pino's on stdout.
+    metricReaders: [],
+    logRecordProcessors: [],
     // Spans are made by the gateway itself (request, admission, Triton attempts); automatic
     // http/grpc instrumentation would add a second, less useful set on the hot path.
     instrumentations: [],

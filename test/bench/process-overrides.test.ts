@@ -2,7 +2,7 @@
  * The benchmark's runtime overrides reach the processes they name: BENCH_GATEWAY_NODE is the
  * program the gateway and the bare relay standing in for it are started with (a wrapper here,
  * that records what it ran and execs Node), and BENCH_SIM_NODE_FLAGS are on the simulator's
- * command line.
+ * command line. The report names the gateway's Node when it is not the load generator's.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,8 @@ import { test } from 'node:test';
 import { startBareRelay } from '../../bench/lib/bare-relay.js';
 import { tritonModel } from '../../bench/lib/bench-stack.js';
 import { startGateway, startSim } from '../../bench/lib/processes.js';
+import { machineInfo } from '../../bench/lib/proc-stats.js';
+import { machineLine } from '../../bench/lib/report.js';
 
 test('BENCH_GATEWAY_NODE starts the gateway and the bare relay, and BENCH_SIM_NODE_FLAGS reach the simulator', async (t) => {
   const workDir = mkdtempSync(join(tmpdir(), 'bench-overrides-'));
@@ -43,4 +45,10 @@ test('BENCH_GATEWAY_NODE starts the gateway and the bare relay, and BENCH_SIM_NO
   t.after(() => relay.stop());
   assert.ok(existsSync(mark), 'the bare relay was started through BENCH_GATEWAY_NODE');
   assert.match(readFileSync(mark, 'utf8'), /bare-relay-process\.ts/);
+
+  const machine = machineInfo();
+  assert.equal(machine.gatewayNode, process.version, 'the version of the program BENCH_GATEWAY_NODE names');
+  assert.ok(machineLine(machine).includes(`the gateway and the bare relay on Node ${process.version}, BENCH_GATEWAY_NODE`));
+  delete process.env.BENCH_GATEWAY_NODE;
+  assert.equal(machineInfo().gatewayNode, undefined);
 });

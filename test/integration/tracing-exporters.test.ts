@@ -2,16 +2,20 @@
  * The production preload (`node --import …/tracing`) exports spans over OTLP/HTTP (protobuf
  * unless OTEL_EXPORTER_OTLP_PROTOCOL says http/json) to a local receiver, from its worker thread
  * or, with GATEWAY_SPAN_EXPORT=inline, from the event loop; the Jaeger exporter starts from the
- * OTEL_* variables, and a bad exporter name, protocol or export mode is refused.
+ * OTEL_* variables, and a bad exporter name, protocol or export mode is refused. The SDK runs
+ * traces only: no OTLP metric or log export of its own.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { metrics, trace } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
 import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
 import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
-import { batchSpanProcessorConfig, createSpanProcessor, createTraceExporter, spanExport, startTracing } from '../../src/telemetry/tracing-setup.js';
+import { batchSpanProcessorConfig, createSpanProcessor, createTraceExporter, shutdownTracing, spanExport, startTracing } from '../../src/telemetry/tracing-setup.js';
 import { WorkerSpanProcessor } from '../../src/telemetry/worker-span-processor.js';
 import { startSimulator } from '../../sim/index.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
@@ -51,6 +55,44 @@ test('both span processors export batches of 64 spans unless OTEL_BSP_MAX_EXPORT
   assert.deepEqual(batchSpanProcessorConfig({}), { maxExportBatchSize: 64 });
   // Left to the SDK, which reads the variable itself.
   assert.deepEqual(batchSpanProcessorConfig({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '256' }), {});
+});
+
+test('the SDK exports traces only, no OTLP metrics or logs of its own (NodeSDK defaults both to OTLP)', async (t) => {
+  const paths: string[] = [];
+  const receiver = createServer((req, res) => {
+    paths.push(req.url ?? '');
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  t.after(() => receiver.close());
+  const addr = receiver.address();
+  // NodeSDK reads these from process.env itself; short intervals so a metric reader or log
+  // processor, if one were running, would export within the wait below.
+  const vars: Record<string, string> = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
+    OTEL_METRIC_EXPORT_INTERVAL: '100',
+    OTEL_BLRP_SCHEDULE_DELAY: '50',
+    GATEWAY_SPAN_EXPORT: 'inline',
+  };
+  const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, vars);
+  t.after(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  await startTracing(process.env);
+  trace.getTracer('probe').startSpan('probe').end();
+  metrics.getMeter('probe').createCounter('probe_total').add(1);
+  logs.getLogger('probe').emit({ body: 'probe' });
+  await sleep(400);
+  await shutdownTracing();
+
+  assert.ok(paths.includes('/v1/traces'), `the span reached the receiver (got ${JSON.stringify(paths)})`);
+  assert.deepEqual(paths.filter((path) => path !== '/v1/traces'), [], 'nothing but traces was exported');
 });
 
 async function runGateway(env: Record<string, string>, simAddress: string, work: (url: string) => Promise<void>): Promise<{ code: number | null; output: string }> {
