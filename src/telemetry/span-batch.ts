@@ -5,43 +5,15 @@
  * inside, and its trace state is an object whose methods matter. Resources and scopes are sent
  * once per batch and referred to by index, so the exporter's grouping by identity still works
  * on the other side.
+ *
+ * A batch's spans are one flat array of strings and numbers, written by `SpanBatchBuilder.add`
+ * and read back by `readableSpans` in the same order. The event loop pays for the structured
+ * clone of every span it posts, and V8 copies a dense array of primitives several times faster
+ * than the same fields as nested records (bench/HISTORY.md, span batches as flat arrays).
  */
-import { createTraceState, type Attributes, type HrTime, type SpanContext, type SpanKind, type SpanStatus } from '@opentelemetry/api';
+import { createTraceState, type Attributes, type AttributeValue, type HrTime, type Link, type SpanContext, type SpanKind, type SpanStatus } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
-
-interface ContextRecord {
-  traceId: string;
-  spanId: string;
-  traceFlags: number;
-  isRemote?: boolean;
-  traceState?: string;
-}
-
-interface LinkRecord {
-  context: ContextRecord;
-  attributes?: Attributes;
-  droppedAttributesCount?: number;
-}
-
-interface SpanRecord {
-  name: string;
-  kind: SpanKind;
-  context: ContextRecord;
-  parent?: ContextRecord;
-  startTime: HrTime;
-  endTime: HrTime;
-  duration: HrTime;
-  status: SpanStatus;
-  attributes: Attributes;
-  links: LinkRecord[];
-  events: TimedEvent[];
-  droppedAttributesCount: number;
-  droppedEventsCount: number;
-  droppedLinksCount: number;
-  resource: number;
-  scope: number;
-}
 
 interface ResourceRecord {
   attributes: Attributes;
@@ -54,36 +26,46 @@ interface ScopeRecord {
   schemaUrl?: string;
 }
 
+/** One field of a span: what postMessage copies cheaply (attribute values may be arrays). */
+type Field = string | number | boolean | undefined | AttributeValue;
+
 export interface SpanBatch {
   resources: ResourceRecord[];
   scopes: ScopeRecord[];
-  spans: SpanRecord[];
+  /** How many spans `fields` holds. */
+  count: number;
+  /** The spans' fields, one after another, in the order `add` writes them. */
+  fields: Field[];
 }
 
-function contextRecord(context: SpanContext): ContextRecord {
-  const record: ContextRecord = { traceId: context.traceId, spanId: context.spanId, traceFlags: context.traceFlags };
-  if (context.isRemote !== undefined) record.isRemote = context.isRemote;
-  if (context.traceState) record.traceState = context.traceState.serialize();
-  return record;
+/** Stands for an absent attribute map (a link or event without one), as opposed to an empty one. */
+const NO_ATTRIBUTES = -1;
+
+function writeContext(fields: Field[], context: SpanContext): void {
+  fields.push(context.traceId, context.spanId, context.traceFlags, context.isRemote, context.traceState?.serialize());
 }
 
-function spanContext(record: ContextRecord): SpanContext {
-  const context: SpanContext = { traceId: record.traceId, spanId: record.spanId, traceFlags: record.traceFlags };
-  if (record.isRemote !== undefined) context.isRemote = record.isRemote;
-  if (record.traceState !== undefined) context.traceState = createTraceState(record.traceState);
-  return context;
+function writeAttributes(fields: Field[], attributes: Attributes | undefined): void {
+  if (attributes === undefined) {
+    fields.push(NO_ATTRIBUTES);
+    return;
+  }
+  const keys = Object.keys(attributes);
+  fields.push(keys.length);
+  for (const key of keys) fields.push(key, attributes[key]);
 }
 
 /** Collects finished spans on the event loop's side; take() hands over a batch to post. */
 export class SpanBatchBuilder {
-  private spans: SpanRecord[] = [];
+  private fields: Field[] = [];
+  private count = 0;
   private resources = new Map<Resource, number>();
   private scopes = new Map<ReadableSpan['instrumentationScope'], number>();
   private resourceRecords: ResourceRecord[] = [];
   private scopeRecords: ScopeRecord[] = [];
 
   get size(): number {
-    return this.spans.length;
+    return this.count;
   }
 
   /** The resources of the spans added so far whose attributes are still being detected. */
@@ -106,25 +88,32 @@ export class SpanBatchBuilder {
       const { name, version, schemaUrl } = span.instrumentationScope;
       this.scopeRecords.push({ name, ...(version !== undefined ? { version } : {}), ...(schemaUrl !== undefined ? { schemaUrl } : {}) });
     }
-    const record: SpanRecord = {
-      name: span.name,
-      kind: span.kind,
-      context: contextRecord(span.spanContext()),
-      startTime: span.startTime,
-      endTime: span.endTime,
-      duration: span.duration,
-      status: span.status,
-      attributes: span.attributes,
-      links: span.links.map((link) => ({ ...link, context: contextRecord(link.context) })),
-      events: span.events,
-      droppedAttributesCount: span.droppedAttributesCount,
-      droppedEventsCount: span.droppedEventsCount,
-      droppedLinksCount: span.droppedLinksCount,
-      resource,
-      scope,
-    };
-    if (span.parentSpanContext) record.parent = contextRecord(span.parentSpanContext);
-    this.spans.push(record);
+    const f = this.fields;
+    f.push(span.name, span.kind, resource, scope);
+    writeContext(f, span.spanContext());
+    if (span.parentSpanContext) {
+      f.push(1);
+      writeContext(f, span.parentSpanContext);
+    } else {
+      f.push(0);
+    }
+    f.push(span.startTime[0], span.startTime[1], span.endTime[0], span.endTime[1], span.duration[0], span.duration[1]);
+    f.push(span.status.code, span.status.message);
+    writeAttributes(f, span.attributes);
+    f.push(span.links.length);
+    for (const link of span.links) {
+      writeContext(f, link.context);
+      writeAttributes(f, link.attributes);
+      f.push(link.droppedAttributesCount);
+    }
+    f.push(span.events.length);
+    for (const event of span.events) {
+      f.push(event.name, event.time[0], event.time[1]);
+      writeAttributes(f, event.attributes);
+      f.push(event.droppedAttributesCount);
+    }
+    f.push(span.droppedAttributesCount, span.droppedEventsCount, span.droppedLinksCount);
+    this.count += 1;
   }
 
   /** The batch so far (empty afterwards). Call once no resource is pending (pendingResources()). */
@@ -132,8 +121,9 @@ export class SpanBatchBuilder {
     for (const [resource, index] of this.resources) {
       this.resourceRecords[index] = { attributes: resource.attributes, ...(resource.schemaUrl !== undefined ? { schemaUrl: resource.schemaUrl } : {}) };
     }
-    const batch: SpanBatch = { resources: this.resourceRecords, scopes: this.scopeRecords, spans: this.spans };
-    this.spans = [];
+    const batch: SpanBatch = { resources: this.resourceRecords, scopes: this.scopeRecords, count: this.count, fields: this.fields };
+    this.fields = [];
+    this.count = 0;
     this.resources = new Map();
     this.scopes = new Map();
     this.resourceRecords = [];
@@ -142,29 +132,102 @@ export class SpanBatchBuilder {
   }
 }
 
+/** Reads a batch's fields in the order `SpanBatchBuilder.add` wrote them. */
+class FieldReader {
+  private at = 0;
+
+  constructor(private readonly fields: readonly Field[]) {}
+
+  next<T extends Field>(): T {
+    return this.fields[this.at++] as T;
+  }
+
+  hrTime(): HrTime {
+    return [this.next<number>(), this.next<number>()];
+  }
+
+  context(): SpanContext {
+    const context: SpanContext = { traceId: this.next<string>(), spanId: this.next<string>(), traceFlags: this.next<number>() };
+    const isRemote = this.next<boolean | undefined>();
+    const traceState = this.next<string | undefined>();
+    if (isRemote !== undefined) context.isRemote = isRemote;
+    if (traceState !== undefined) context.traceState = createTraceState(traceState);
+    return context;
+  }
+
+  attributes(): Attributes | undefined {
+    const count = this.next<number>();
+    if (count === NO_ATTRIBUTES) return undefined;
+    const attributes: Attributes = {};
+    for (let i = 0; i < count; i++) {
+      const key = this.next<string>();
+      attributes[key] = this.next<AttributeValue | undefined>();
+    }
+    return attributes;
+  }
+
+  /** A count the writer put: a number of links or events, or a dropped count. */
+  count(): number {
+    return this.next<number>();
+  }
+}
+
 /** The worker's side: the batch as ReadableSpans, one Resource and scope object per index. */
 export function readableSpans(batch: SpanBatch): ReadableSpan[] {
   const resources = batch.resources.map((r) => resourceFromAttributes(r.attributes, r.schemaUrl !== undefined ? { schemaUrl: r.schemaUrl } : undefined));
-  return batch.spans.map((s) => {
-    const context = spanContext(s.context);
-    return {
-      name: s.name,
-      kind: s.kind,
+  const read = new FieldReader(batch.fields);
+  const spans: ReadableSpan[] = [];
+  for (let n = 0; n < batch.count; n++) {
+    const name = read.next<string>();
+    const kind = read.next<SpanKind>();
+    const resource = resources[read.count()]!;
+    const instrumentationScope = batch.scopes[read.count()]!;
+    const context = read.context();
+    const parentSpanContext = read.count() === 1 ? read.context() : undefined;
+    const startTime = read.hrTime();
+    const endTime = read.hrTime();
+    const duration = read.hrTime();
+    const code = read.next<SpanStatus['code']>();
+    const message = read.next<string | undefined>();
+    const status: SpanStatus = message === undefined ? { code } : { code, message };
+    const attributes = read.attributes() ?? {};
+    const links: Link[] = [];
+    for (let i = read.count(); i > 0; i--) {
+      const link: Link = { context: read.context() };
+      const linkAttributes = read.attributes();
+      if (linkAttributes !== undefined) link.attributes = linkAttributes;
+      const dropped = read.next<number | undefined>();
+      if (dropped !== undefined) link.droppedAttributesCount = dropped;
+      links.push(link);
+    }
+    const events: TimedEvent[] = [];
+    for (let i = read.count(); i > 0; i--) {
+      const event: TimedEvent = { name: read.next<string>(), time: read.hrTime() };
+      const eventAttributes = read.attributes();
+      if (eventAttributes !== undefined) event.attributes = eventAttributes;
+      const dropped = read.next<number | undefined>();
+      if (dropped !== undefined) event.droppedAttributesCount = dropped;
+      events.push(event);
+    }
+    spans.push({
+      name,
+      kind,
       spanContext: () => context,
-      parentSpanContext: s.parent ? spanContext(s.parent) : undefined,
-      startTime: s.startTime,
-      endTime: s.endTime,
-      duration: s.duration,
+      parentSpanContext,
+      startTime,
+      endTime,
+      duration,
       ended: true,
-      status: s.status,
-      attributes: s.attributes,
-      links: s.links.map((link) => ({ ...link, context: spanContext(link.context) })),
-      events: s.events,
-      droppedAttributesCount: s.droppedAttributesCount,
-      droppedEventsCount: s.droppedEventsCount,
-      droppedLinksCount: s.droppedLinksCount,
-      resource: resources[s.resource]!,
-      instrumentationScope: batch.scopes[s.scope]!,
-    };
-  });
+      status,
+      attributes,
+      links,
+      events,
+      droppedAttributesCount: read.count(),
+      droppedEventsCount: read.count(),
+      droppedLinksCount: read.count(),
+      resource,
+      instrumentationScope,
+    });
+  }
+  return spans;
 }

@@ -38,7 +38,7 @@ port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'spans': {
       for (const span of readableSpans(message.batch)) processor.onEnd(span);
-      send({ type: 'taken', spans: message.batch.spans.length });
+      send({ type: 'taken', spans: message.batch.count });
       return;
     }
     case 'flush':

@@ -179,7 +179,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
       return this.resourceWait;
     }
     const batch = this.builder.take();
-    this.queued += batch.spans.length;
+    this.queued += batch.count;
     this.worker.postMessage({ type: 'spans', batch } satisfies ToWorker);
     return Promise.resolve();
   }
