@@ -180,10 +180,10 @@ export function readableSpans(batch: SpanBatch): ReadableSpan[] {
   for (let n = 0; n < batch.count; n++) {
     const name = read.next<string>();
     const kind = read.next<SpanKind>();
-    const resource = resources[read.count()]!;
-    const instrumentationScope = batch.scopes[read.count()]!;
+    const resource = resources[read.next<number>()]!;
+    const instrumentationScope = batch.scopes[read.next<number>()]!;
     const context = read.context();
-    const parentSpanContext = read.count() === 1 ? read.context() : undefined;
+    const parentSpanContext = read.next<number>() === 1 ? read.context() : undefined;
     const startTime = read.hrTime();
     const endTime = read.hrTime();
     const duration = read.hrTime();
