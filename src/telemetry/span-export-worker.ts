@@ -27,7 +27,7 @@ try {
   // exporters read their OTEL_EXPORTER_* variables from it themselves.
   const exporter = await createTraceExporter(process.env);
   if (!exporter) throw new Error('OTEL_TRACES_EXPORTER selects no exporter');
-  processor = new BatchSpanProcessor(exporter, batchSpanProcessorConfig(process.env));
+  processor = new BatchSpanProcessor(exporter, batchSpanProcessorConfig(process.env, 'worker'));
   send({ type: 'ready' });
 } catch (err) {
   send({ type: 'failed', message: errorText(err) });

@@ -78,12 +78,14 @@ const explicitContextOnly: ContextManager = {
 };
 
 /**
- * The gateway's BatchSpanProcessor settings, inline or in the worker: batches of 64 spans, not
- * the SDK's 512, because serialising 512 took ~8 ms (on the event loop that is a p99 step; in the
- * worker, a burst of CPU on a shared core). The standard OTEL_BSP_MAX_EXPORT_BATCH_SIZE still wins.
+ * The BatchSpanProcessor's export batch size for each place spans are exported from. Inline, 64
+ * spans, not the SDK's 512: serialising 512 took ~8 ms, a p99 step on the event loop. In the
+ * worker, the SDK's 512: exporting in batches of 64 cost the worker's thread 42–52 µs per request,
+ * in batches of 512 28–30 (bench/HISTORY.md, export batches of 512 in the span worker). The standard
+ * OTEL_BSP_MAX_EXPORT_BATCH_SIZE still wins in both.
  */
-export function batchSpanProcessorConfig(env: Env): { maxExportBatchSize?: number } {
-  return env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE === undefined ? { maxExportBatchSize: 64 } : {};
+export function batchSpanProcessorConfig(env: Env, where: SpanExport): { maxExportBatchSize?: number } {
+  return env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE === undefined && where === 'inline' ? { maxExportBatchSize: 64 } : {};
 }
 
 export type SpanExport = 'worker' | 'inline';
@@ -104,7 +106,7 @@ export async function createSpanProcessor(env: Env): Promise<SpanProcessor> {
   if (spanExport(env) === 'inline') {
     const exporter = await createTraceExporter(env);
     const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
-    return new BatchSpanProcessor(exporter!, batchSpanProcessorConfig(env));
+    return new BatchSpanProcessor(exporter!, batchSpanProcessorConfig(env, 'inline'));
   }
   // The exporter itself is made in the worker, which reports a bad OTEL_* value through `ready`.
   const { WorkerSpanProcessor } = await import('./worker-span-processor.js');

@@ -51,10 +51,12 @@ test('spans are exported from a worker thread unless GATEWAY_SPAN_EXPORT=inline'
   }
 });
 
-test('both span processors export batches of 64 spans unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise', () => {
-  assert.deepEqual(batchSpanProcessorConfig({}), { maxExportBatchSize: 64 });
+test('the inline processor exports batches of 64 spans, the worker the SDK default of 512, unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise', () => {
+  assert.deepEqual(batchSpanProcessorConfig({}, 'inline'), { maxExportBatchSize: 64 });
+  assert.deepEqual(batchSpanProcessorConfig({}, 'worker'), {}, "the SDK's default (test/unit/telemetry/worker-span-processor.test.ts sees 512 arrive)");
   // Left to the SDK, which reads the variable itself.
-  assert.deepEqual(batchSpanProcessorConfig({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '256' }), {});
+  assert.deepEqual(batchSpanProcessorConfig({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '256' }, 'inline'), {});
+  assert.deepEqual(batchSpanProcessorConfig({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '256' }, 'worker'), {});
 });
 
 test('the SDK exports traces only, no OTLP metrics or logs of its own (NodeSDK defaults both to OTLP)', async (t) => {

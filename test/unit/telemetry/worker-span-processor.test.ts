@@ -22,8 +22,9 @@ interface OtlpJsonSpan {
   status: { code?: number; message?: string };
 }
 
-async function otlpReceiver(t: TestContext): Promise<{ url: string; spans: OtlpJsonSpan[]; services: Set<string>; requests: () => number }> {
+async function otlpReceiver(t: TestContext): Promise<{ url: string; spans: OtlpJsonSpan[]; services: Set<string>; requests: () => number; spansPerRequest: number[] }> {
   const spans: OtlpJsonSpan[] = [];
+  const spansPerRequest: number[] = [];
   const services = new Set<string>();
   let requests = 0;
   const server = createServer((req, res) => {
@@ -34,16 +35,18 @@ async function otlpReceiver(t: TestContext): Promise<{ url: string; spans: OtlpJ
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
         resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: OtlpJsonSpan[] }> }>;
       };
+      const before = spans.length;
       for (const rs of body.resourceSpans) {
         for (const a of rs.resource.attributes) if (a.key === 'service.name' && a.value.stringValue) services.add(a.value.stringValue);
         for (const ss of rs.scopeSpans) spans.push(...ss.spans);
       }
+      spansPerRequest.push(spans.length - before);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, spans, services, requests: () => requests };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, spans, services, requests: () => requests, spansPerRequest };
 }
 
 function tracerFor(processor: WorkerSpanProcessor) {
@@ -78,6 +81,20 @@ test('spans reach an OTLP/HTTP receiver through the worker, parents, events and 
   assert.equal(attempts.filter((s) => s.status.code === SpanStatusCode.ERROR && s.status.message === 'deadline_exceeded').length, 1);
   assert.equal(processor.dropped, 0);
 });
+
+for (const [env, largest] of [[{}, 512], [{ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' }, 100]] as const) {
+  test(`the worker exports batches of up to ${largest} spans (OTEL_BSP_MAX_EXPORT_BATCH_SIZE ${'OTEL_BSP_MAX_EXPORT_BATCH_SIZE' in env ? 'set' : 'unset'})`, async (t) => {
+    const receiver = await otlpReceiver(t);
+    const processor = new WorkerSpanProcessor({ env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', ...env } });
+    t.after(() => processor.shutdown());
+    await processor.ready;
+    const tracer = tracerFor(processor);
+    for (let i = 0; i < 600; i++) tracer.startSpan(`span ${i}`).end();
+    await processor.forceFlush();
+    assert.equal(receiver.spans.length, 600);
+    assert.equal(Math.max(...receiver.spansPerRequest), largest, `requests of ${receiver.spansPerRequest.join(', ')} spans`);
+  });
+}
 
 test('shutdown() exports the spans still waiting, then stops the worker', async (t) => {
   const receiver = await otlpReceiver(t);
