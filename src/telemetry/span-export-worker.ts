@@ -5,7 +5,7 @@
  * from the thread that serves requests.
  */
 import { parentPort } from 'node:worker_threads';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { readableSpans } from './span-batch.js';
 import { batchSpanProcessorConfig, createTraceExporter } from './tracing-setup.js';
 import type { ToWorker, FromWorker } from './span-export-messages.js';
@@ -22,11 +22,13 @@ function errorText(err: unknown): string {
 }
 
 let processor: BatchSpanProcessor;
+let exporter: SpanExporter;
 try {
   // The worker's process.env is the env the processor was given (its Worker `env` option): the
   // exporters read their OTEL_EXPORTER_* variables from it themselves.
-  const exporter = await createTraceExporter(process.env);
-  if (!exporter) throw new Error('OTEL_TRACES_EXPORTER selects no exporter');
+  const made = await createTraceExporter(process.env);
+  if (!made) throw new Error('OTEL_TRACES_EXPORTER selects no exporter');
+  exporter = made;
   processor = new BatchSpanProcessor(exporter, batchSpanProcessorConfig(process.env, 'worker'));
   send({ type: 'ready' });
 } catch (err) {
@@ -43,7 +45,10 @@ port.on('message', (message: ToWorker) => {
     }
     case 'flush':
     case 'shutdown': {
-      const done = message.type === 'flush' ? processor.forceFlush() : processor.shutdown();
+      // The SDK's forceFlush() exports what its buffer holds but does not wait for an export it
+      // had already started when a batch filled; the exporter's own forceFlush() waits for every
+      // send in flight (its shutdown() does, which is why shutdown needs no second step).
+      const done = message.type === 'flush' ? processor.forceFlush().then(() => exporter.forceFlush?.()) : processor.shutdown();
       done.then(
         () => send({ type: 'done', id: message.id }),
         (err: unknown) => send({ type: 'done', id: message.id, error: errorText(err) }),

@@ -22,9 +22,11 @@ interface OtlpJsonSpan {
   status: { code?: number; message?: string };
 }
 
-async function otlpReceiver(t: TestContext): Promise<{ url: string; spans: OtlpJsonSpan[]; services: Set<string>; requests: () => number; spansPerRequest: number[] }> {
+/** `delayFirstAnswerMs`: the first export's answer waits that long (an export still in flight). */
+async function otlpReceiver(t: TestContext, delayFirstAnswerMs = 0): Promise<{ url: string; spans: OtlpJsonSpan[]; services: Set<string>; requests: () => number; spansPerRequest: number[]; answeredAt: number[] }> {
   const spans: OtlpJsonSpan[] = [];
   const spansPerRequest: number[] = [];
+  const answeredAt: number[] = [];
   const services = new Set<string>();
   let requests = 0;
   const server = createServer((req, res) => {
@@ -41,12 +43,17 @@ async function otlpReceiver(t: TestContext): Promise<{ url: string; spans: OtlpJ
         for (const ss of rs.scopeSpans) spans.push(...ss.spans);
       }
       spansPerRequest.push(spans.length - before);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      const answer = (): void => {
+        answeredAt.push(performance.now());
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      };
+      if (requests === 1 && delayFirstAnswerMs > 0) setTimeout(answer, delayFirstAnswerMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, spans, services, requests: () => requests, spansPerRequest };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, spans, services, requests: () => requests, spansPerRequest, answeredAt };
 }
 
 function tracerFor(processor: WorkerSpanProcessor) {
@@ -95,6 +102,21 @@ for (const [env, largest] of [[{}, 512], [{ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100
     assert.equal(Math.max(...receiver.spansPerRequest), largest, `requests of ${receiver.spansPerRequest.join(', ')} spans`);
   });
 }
+
+test('forceFlush() resolves only once an export already in flight has been answered', async (t) => {
+  const receiver = await otlpReceiver(t, 300);
+  const processor = new WorkerSpanProcessor({ env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' } });
+  t.after(() => processor.shutdown());
+  await processor.ready;
+  const tracer = tracerFor(processor);
+  // 512 fill a batch, which the worker starts exporting at once (answered after 300 ms); the rest wait for forceFlush().
+  for (let i = 0; i < 520; i++) tracer.startSpan(`span ${i}`).end();
+  await processor.forceFlush();
+  const flushedAt = performance.now();
+  assert.equal(receiver.answeredAt.length, 2, `both exports answered before forceFlush() resolved (${receiver.spansPerRequest.join(', ')} spans)`);
+  assert.ok(Math.max(...receiver.answeredAt) <= flushedAt);
+  assert.equal(receiver.spans.length, 520);
+});
 
 test('shutdown() exports the spans still waiting, then stops the worker', async (t) => {
   const receiver = await otlpReceiver(t);
