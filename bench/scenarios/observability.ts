@@ -15,10 +15,42 @@ import { table, type BudgetCheck, type ScenarioOutcome } from '../lib/report.js'
 
 const RATE = 500;
 
-interface Round {
+export interface Round {
   direct: PhaseResult;
   off: PhaseResult;
   on: PhaseResult;
+}
+
+/** The gateway's CPU per completed request (µs): all of its threads, and its main thread alone. */
+const cpuUs = (p: PhaseResult): number => p.gatewayCpuUsPerRequest ?? Number.NaN;
+const mainThreadCpuUs = (p: PhaseResult): number => ((p.gatewayTime?.mainThreadCpuMsPerS ?? Number.NaN) * 1000) / p.achievedRate;
+
+/**
+ * What observability adds, paired within each round (on minus the off phase next to it), then
+ * the median over rounds. The CPU is split into the main thread (the event loop: spans, metrics,
+ * the log line, posting spans) and the gateway's other threads (the span export worker, V8's GC
+ * helpers, libuv's pool).
+ */
+export function pairedExtraCost(rounds: readonly Round[]): {
+  p50: number;
+  mean: number;
+  p99: number;
+  cpuUs: number;
+  /** The on phase's CPU per request over the off phase's, in per cent more. */
+  cpuPercent: number;
+  mainThreadCpuUs: number;
+  otherThreadsCpuUs: number;
+} {
+  const stat = (pick: (r: Round) => number): number => median(rounds.map(pick));
+  return {
+    p50: stat((r) => r.on.latency.p50 - r.off.latency.p50),
+    mean: stat((r) => r.on.latency.mean - r.off.latency.mean),
+    p99: stat((r) => r.on.latency.p99 - r.off.latency.p99),
+    cpuUs: stat((r) => cpuUs(r.on) - cpuUs(r.off)),
+    cpuPercent: stat((r) => (cpuUs(r.on) / cpuUs(r.off) - 1) * 100),
+    mainThreadCpuUs: stat((r) => mainThreadCpuUs(r.on) - mainThreadCpuUs(r.off)),
+    otherThreadsCpuUs: stat((r) => cpuUs(r.on) - mainThreadCpuUs(r.on) - (cpuUs(r.off) - mainThreadCpuUs(r.off))),
+  };
 }
 
 export async function observabilityScenario(ctx: BenchContext, stack: BenchStack): Promise<ScenarioOutcome> {
@@ -62,18 +94,12 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
   });
   const summary = { off: side((r) => r.off), on: side((r) => r.on) };
   // Paired within each round: the median of the rounds' differences, against the off side's median.
-  const cpu = (p: PhaseResult): number => p.gatewayCpuUsPerRequest ?? Number.NaN;
-  const paired = {
-    p50: stat((r) => r.on.latency.p50 - r.off.latency.p50),
-    mean: stat((r) => r.on.latency.mean - r.off.latency.mean),
-    p99: stat((r) => r.on.latency.p99 - r.off.latency.p99),
-    cpuUs: stat((r) => cpu(r.on) - cpu(r.off)),
-  };
+  const paired = pairedExtraCost(results);
   const percentOf = (extra: number, base: number): number => (base > 0 ? (extra / base) * 100 : Number.NaN);
   const extraP50 = percentOf(paired.p50, summary.off.overheadP50);
   const extraMean = percentOf(paired.mean, summary.off.overheadMean);
   const extraP99 = percentOf(paired.p99, summary.off.overheadP99);
-  const extraCpu = stat((r) => (cpu(r.on) / cpu(r.off) - 1) * 100);
+  const extraCpu = paired.cpuPercent;
 
   // A percentage of an off side at or below the direct path's (a negative p99 overhead) means nothing.
   const signed = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(0)}%` : 'n/a (off ≤ 0)');
@@ -99,16 +125,18 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
     table(['observability', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'errors'], [row('off', summary.off), row('on', summary.on)]),
     '',
     `Extra cost of observability: overhead p50 ${signed(extraP50)}, mean ${signed(extraMean)}, p99 ${signed(extraP99)}, CPU per request ${signed(extraCpu)}` +
-      ` (paired medians: ${ms(paired.p50)} ms p50, ${ms(paired.mean)} ms mean, ${ms(paired.cpuUs, 0)} µs CPU per request).`,
+      ` (paired medians: ${ms(paired.p50)} ms p50, ${ms(paired.mean)} ms mean, ${ms(paired.cpuUs, 0)} µs CPU per request; of that CPU, ` +
+      `${ms(paired.mainThreadCpuUs, 0)} µs on the main thread and ${ms(paired.otherThreadsCpuUs, 0)} µs on the gateway's other threads: the span export worker, V8's GC helpers, libuv's pool).`,
     '',
     table(
-      ['round', 'order', 'overhead p50 off / on (ms)', 'overhead mean off / on (ms)', 'CPU/req off / on (µs)'],
+      ['round', 'order', 'overhead p50 off / on (ms)', 'overhead mean off / on (ms)', 'CPU/req off / on (µs)', 'of which main thread off / on (µs)'],
       results.map((r, i) => [
         String(i + 1),
         i % 2 === 0 ? 'off, on' : 'on, off',
         `${ms(r.off.latency.p50 - r.direct.latency.p50)} / ${ms(r.on.latency.p50 - r.direct.latency.p50)}`,
         `${ms(r.off.latency.mean - r.direct.latency.mean)} / ${ms(r.on.latency.mean - r.direct.latency.mean)}`,
         `${ms(r.off.gatewayCpuUsPerRequest, 0)} / ${ms(r.on.gatewayCpuUsPerRequest, 0)}`,
+        `${ms(mainThreadCpuUs(r.off), 0)} / ${ms(mainThreadCpuUs(r.on), 0)}`,
       ]),
     ),
   ].join('\n');
@@ -118,7 +146,7 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
     id: 'observability',
     title: '4. The cost of observability',
     markdown,
-    data: { rate: RATE, rounds: results, summary, extraPercent: { p50: extraP50, mean: extraMean, p99: extraP99, cpu: extraCpu } },
+    data: { rate: RATE, rounds: results, summary, paired, extraPercent: { p50: extraP50, mean: extraMean, p99: extraP99, cpu: extraCpu } },
     budgets,
     seconds: (performance.now() - started) / 1000,
   };

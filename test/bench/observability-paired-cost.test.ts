@@ -1,0 +1,35 @@
+/**
+ * Scenario 4's extra cost is paired within each round (on minus the off phase next to it), then
+ * the median over rounds, and its CPU is split between the main thread and the other threads.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PhaseResult } from '../../bench/lib/phase.js';
+import { pairedExtraCost, type Round } from '../../bench/scenarios/observability.js';
+
+/** A phase at 500 req/s: latency p50/mean/p99 (ms), CPU per request (µs) and the main thread's share (µs). */
+function phase(p50: number, cpuUs: number, mainUs: number): PhaseResult {
+  return {
+    achievedRate: 500,
+    latency: { p50, mean: p50 * 2, p99: p50 * 10 },
+    gatewayCpuUsPerRequest: cpuUs,
+    gatewayTime: { mainThreadCpuMsPerS: (mainUs * 500) / 1000 },
+  } as unknown as PhaseResult;
+}
+
+test('the extra cost is the median of each round’s own on − off, not the difference of the medians', () => {
+  const direct = phase(1, 0, 0);
+  const rounds: Round[] = [
+    // A slow round: both sides high. Paired, it adds what the other rounds add.
+    { direct, off: phase(2.0, 1000, 900), on: phase(2.1, 1200, 1040) },
+    { direct, off: phase(1.4, 600, 540), on: phase(1.5, 800, 680) },
+    { direct, off: phase(1.5, 650, 585), on: phase(1.6, 850, 725) },
+  ];
+  const cost = pairedExtraCost(rounds);
+  assert.ok(Math.abs(cost.p50 - 0.1) < 1e-9);
+  assert.ok(Math.abs(cost.mean - 0.2) < 1e-9);
+  assert.equal(cost.cpuUs, 200);
+  assert.equal(Math.round(cost.cpuPercent), 31, 'the median of +20%, +33% and +31%');
+  assert.equal(Math.round(cost.mainThreadCpuUs), 140);
+  assert.equal(Math.round(cost.otherThreadsCpuUs), 60, '200 µs in all, 140 on the main thread');
+});
