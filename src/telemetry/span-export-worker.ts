@@ -22,13 +22,12 @@ function errorText(err: unknown): string {
 }
 
 let processor: BatchSpanProcessor;
-let exporter: SpanExporter;
+let exporter: SpanExporter | undefined;
 try {
   // The worker's process.env is the env the processor was given (its Worker `env` option): the
   // exporters read their OTEL_EXPORTER_* variables from it themselves.
-  const made = await createTraceExporter(process.env);
-  if (!made) throw new Error('OTEL_TRACES_EXPORTER selects no exporter');
-  exporter = made;
+  exporter = await createTraceExporter(process.env);
+  if (!exporter) throw new Error('OTEL_TRACES_EXPORTER selects no exporter');
   processor = new BatchSpanProcessor(exporter, batchSpanProcessorConfig(process.env, 'worker'));
   send({ type: 'ready' });
 } catch (err) {
@@ -48,7 +47,7 @@ port.on('message', (message: ToWorker) => {
       // The SDK's forceFlush() exports what its buffer holds but does not wait for an export it
       // had already started when a batch filled; the exporter's own forceFlush() waits for every
       // send in flight (its shutdown() does, which is why shutdown needs no second step).
-      const done = message.type === 'flush' ? processor.forceFlush().then(() => exporter.forceFlush?.()) : processor.shutdown();
+      const done = message.type === 'flush' ? processor.forceFlush().then(() => exporter?.forceFlush?.()) : processor.shutdown();
       done.then(
         () => send({ type: 'done', id: message.id }),
         (err: unknown) => send({ type: 'done', id: message.id, error: errorText(err) }),
