@@ -17,6 +17,7 @@ import { warmUp } from './lib/warm-up.js';
 import { directClient } from './lib/direct-client.js';
 import { completionClient } from './lib/gateway-client.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
+import { startSpeedProbe } from './lib/speed-probe.js';
 import { median } from './lib/percentiles.js';
 import { measurePhase, type PhaseResult } from './lib/phase.js';
 import { benchModel, nodeFlagList, repoRoot, startGateway, startSim } from './lib/processes.js';
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
   const workDir = join(repoRoot, '.tmp', `compare-${Date.now()}`);
   mkdirSync(workDir, { recursive: true });
   const sink = await startOtlpSink();
+  const speed = await startSpeedProbe();
   const sim = await startSim({ runtime: 'tsx', workDir });
   const direct = await directClient(sim.grpcAddress, 'llama-3-8b-trtllm', { maxTokens: 16, streamTokens: 16 });
   const builds = { A: resolve(values.a!), B: resolve(values.b!) };
@@ -69,16 +71,16 @@ async function main(): Promise<void> {
       const order = r % 2 === 0 ? (['direct', 'A', 'B'] as const) : (['direct', 'B', 'A'] as const);
       const round = {} as Record<'direct' | 'A' | 'B', PhaseResult>;
       for (const path of order) {
-        if (path === 'direct') round.direct = await measurePhase({ path, send: (i) => direct.complete(i), simPid: sim.pid }, rate, durationMs, 750);
+        if (path === 'direct') round.direct = await measurePhase({ path, send: (i) => direct.complete(i), simPid: sim.pid, speed }, rate, durationMs, 750);
         else {
           const gw = gateways.find((g) => g.label === path)!;
-          round[path] = await measurePhase({ path, send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, gatewayUrl: gw.process.url, simPid: sim.pid }, rate, durationMs, 750);
+          round[path] = await measurePhase({ path, send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, gatewayUrl: gw.process.url, simPid: sim.pid, speed }, rate, durationMs, 750);
         }
       }
       results.push(round);
       log(
         `round ${r + 1}: overhead p50 A ${ms(round.A.latency.p50 - round.direct.latency.p50)} B ${ms(round.B.latency.p50 - round.direct.latency.p50)} ms; ` +
-          `CPU/req A ${ms(round.A.gatewayCpuUsPerRequest, 0)} B ${ms(round.B.gatewayCpuUsPerRequest, 0)} µs`,
+          `CPU/req A ${ms(round.A.gatewayCpuUsPerRequest, 0)} B ${ms(round.B.gatewayCpuUsPerRequest, 0)} µs; machine speed A ${ms(round.A.machineNsPerOp, 1)} B ${ms(round.B.machineNsPerOp, 1)} ns/op`,
       );
     }
   } finally {
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
     direct.close();
     await sim.stop();
     await sink.close();
+    await speed.close();
   }
   const row = (label: 'A' | 'B'): string[] => [
     `${label} (${described(label)})`,
@@ -99,11 +102,12 @@ async function main(): Promise<void> {
     ms(median(results.map((r) => ((r[label].gatewayTime?.mainThreadCpuMsPerS ?? Number.NaN) * 1000) / rate)), 0),
     ms(median(results.map((r) => r[label].gatewayTime?.gcMsPerS ?? Number.NaN)), 1),
     ms(median(results.map((r) => r[label].gatewayTime?.runQueueMsPerS ?? Number.NaN)), 1),
+    ms(median(results.map((r) => r[label].machineNsPerOp ?? Number.NaN)), 1),
     String(results.reduce((n, r) => n + r[label].errors + r[label].dropped, 0)),
   ];
   process.stdout.write(
     `\n${rate} req/s, observability ${observability}, medians of ${rounds} rounds (direct p50 ${ms(median(results.map((r) => r.direct.latency.p50)))} ms)\n\n` +
-      `${table(['build', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'main thread CPU/req (µs)', 'GC pauses (ms/s)', 'waiting for a core (ms/s)', 'errors'], [row('A'), row('B')])}\n`,
+      `${table(['build', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'main thread CPU/req (µs)', 'GC pauses (ms/s)', 'waiting for a core (ms/s)', 'machine speed (ns/op)', 'errors'], [row('A'), row('B')])}\n`,
   );
 }
 

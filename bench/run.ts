@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { BenchStack } from './lib/bench-stack.js';
 import { progressLogger, type BenchContext } from './lib/context.js';
 import { machineInfo } from './lib/proc-stats.js';
+import type { MachineSpeed } from './lib/speed-probe.js';
 import { buildDist, repoRoot, type Runtime } from './lib/processes.js';
 import { runMarkdown, writeResults, type RunMeta, type ScenarioOutcome } from './lib/report.js';
 import { maxRateScenario } from './scenarios/max-rate.js';
@@ -75,6 +76,8 @@ async function main(): Promise<void> {
   }
 
   const stack = new BenchStack(ctx);
+  // Sampling from the start, so the report can say how fast the host let the machine run throughout.
+  const speed = await stack.speedProbe();
   const outcomes: ScenarioOutcome[] = [];
   const timed = async (o: Promise<ScenarioOutcome>): Promise<ScenarioOutcome> => {
     const out = await o;
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stopSignal);
   process.once('SIGTERM', stopSignal);
+  let machineSpeed: MachineSpeed | undefined;
   try {
     let points: RatePoint[] = [];
     if (args.selected.has(1)) points = ((await timed(nonStreamedScenario(ctx, stack))) as ScenarioOutcome & { points: RatePoint[] }).points;
@@ -97,6 +101,7 @@ async function main(): Promise<void> {
     await stack.stopSim('zero');
     if (args.selected.has(3)) await timed(streamingScenario(ctx, stack));
   } finally {
+    machineSpeed = speed.all();
     await stack.close();
   }
   // Configs, logs and event files of the children; profiles are kept (latest.md names them).
@@ -109,6 +114,7 @@ async function main(): Promise<void> {
     loadAverageAfter: machineInfo().loadAverage,
     options: { quick: args.quick, scenarios: [...args.selected], runtime: args.runtime, cpuProf: args.cpuProf, rates: args.rates, gatewayDist: args.dist },
     totalSeconds: (performance.now() - started) / 1000,
+    machineSpeed,
   };
   const extra = stack.profiles.length > 0 ? ['## CPU profiles', '', ...stack.profiles.map((p) => `${p.markdown}\nFile: \`${p.file}\`\n`)] : [];
   if (args.quick) for (const o of outcomes) o.id = `${o.id}-quick`;

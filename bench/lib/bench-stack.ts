@@ -10,6 +10,7 @@ import { directClient, type DirectClient } from './direct-client.js';
 import { completionClient, type CompletionClient } from './gateway-client.js';
 import { startOtlpSink, type OtlpSink } from './otlp-sink.js';
 import { benchModel, startGateway, startSim, type GatewayProcess, type SimProcess } from './processes.js';
+import { startSpeedProbe, type SpeedProbe } from './speed-probe.js';
 import { warmUp } from './warm-up.js';
 
 export const tritonModel = 'llama-3-8b-trtllm';
@@ -37,6 +38,7 @@ export interface ProfileRecord {
 
 export class BenchStack {
   private sink: Promise<OtlpSink> | undefined;
+  private probe: Promise<SpeedProbe> | undefined;
   private readonly sims = new Map<string, SimUnderTest>();
   private readonly gateways = new Map<string, GatewayUnderTest>();
   readonly profiles: ProfileRecord[] = [];
@@ -52,6 +54,12 @@ export class BenchStack {
       return sink;
     })();
     return this.sink;
+  }
+
+  /** The machine-speed probe (speed-probe.ts), started on first use and kept for the whole run. */
+  speedProbe(): Promise<SpeedProbe> {
+    this.probe ??= startSpeedProbe();
+    return this.probe;
   }
 
   /** A simulator, by latency: `zero` (0 ms) or `stream` (first token and each token after it at `tpotMs`). */
@@ -137,5 +145,7 @@ export class BenchStack {
     for (const kind of [...this.sims.keys()]) await this.stopSim(kind as 'zero' | 'stream').catch(() => undefined);
     const sink = await this.sink?.catch(() => undefined);
     await sink?.close();
+    const probe = await this.probe?.catch(() => undefined);
+    await probe?.close();
   }
 }

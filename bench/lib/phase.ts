@@ -7,6 +7,7 @@ import { runOpenLoop } from './open-loop.js';
 import { median, summarize, type LatencySummary } from './percentiles.js';
 import { startGatewayTimeWindow, type GatewayTime } from './gateway-time.js';
 import { startCpuWindow } from './proc-stats.js';
+import type { SpeedProbe } from './speed-probe.js';
 
 export interface PhaseResult {
   path: string;
@@ -28,6 +29,8 @@ export interface PhaseResult {
   gatewayTime?: GatewayTime;
   simCores: number;
   driverCores: number;
+  /** The machine's speed during the phase (speed-probe.ts): median ns per op of a fixed workload; absent without a probe. */
+  machineNsPerOp?: number;
   errorSamples: string[];
 }
 
@@ -38,6 +41,8 @@ export interface PhaseTarget {
   /** Where the gateway's /metrics is, for its GC pauses (absent when metrics are off). */
   gatewayUrl?: string;
   simPid: number;
+  /** The machine-speed probe, if the run has one. */
+  speed?: SpeedProbe;
 }
 
 export async function measurePhase(target: PhaseTarget, rate: number, durationMs: number, warmupMs: number): Promise<PhaseResult> {
@@ -46,6 +51,7 @@ export async function measurePhase(target: PhaseTarget, rate: number, durationMs
   const time = target.gatewayPid === undefined ? undefined : await startGatewayTimeWindow(target.gatewayPid, target.gatewayUrl);
   const gw = target.gatewayPid === undefined ? undefined : startCpuWindow(target.gatewayPid);
   const sim = startCpuWindow(target.simPid);
+  const speed = target.speed?.window();
   const driver0 = process.cpuUsage();
   const driverT0 = performance.now();
   const run = await runOpenLoop({ rate, durationMs, send: (i) => target.send(i), drainTimeoutMs: 10_000 });
@@ -53,6 +59,7 @@ export async function measurePhase(target: PhaseTarget, rate: number, durationMs
   const driverWall = (performance.now() - driverT0) / 1000;
   const gwCpu = gw?.stop();
   const simCpu = sim.stop();
+  const machine = speed?.stop();
   const gatewayTime = await time?.stop();
   const result: PhaseResult = {
     path: target.path,
@@ -74,6 +81,7 @@ export async function measurePhase(target: PhaseTarget, rate: number, durationMs
     result.gatewayCpuUsPerRequest = run.completed > 0 ? (gwCpu.cpuSeconds / run.completed) * 1e6 : Number.NaN;
   }
   if (gatewayTime) result.gatewayTime = gatewayTime;
+  if (machine) result.machineNsPerOp = machine.nsPerOp;
   return result;
 }
 
@@ -108,6 +116,8 @@ export interface PhaseStats {
   /** Medians over the rounds. */
   gatewayTime?: GatewayTime;
   simCores: number;
+  /** Median over the rounds of each phase's machine speed (ns per op; lower is faster). */
+  machineNsPerOp?: number;
   errorSamples: string[];
 }
 
@@ -133,6 +143,8 @@ export function combineRounds(phases: PhaseResult[]): PhaseStats {
     stats.gatewayCores = mid((p) => p.gatewayCores);
     stats.gatewayCpuUsPerRequest = mid((p) => p.gatewayCpuUsPerRequest);
   }
+  const speeds = phases.flatMap((p) => (p.machineNsPerOp === undefined ? [] : [p.machineNsPerOp]));
+  if (speeds.length > 0) stats.machineNsPerOp = median(speeds);
   if (first.gatewayTime) {
     const time: GatewayTime = {};
     for (const key of ['mainThreadCpuMsPerS', 'runQueueMsPerS', 'runQueueUsPerSlice', 'gcMsPerS', 'gcPauses', 'gcPausesOver10ms'] as const) {

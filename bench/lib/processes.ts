@@ -61,9 +61,15 @@ export interface ReadyChild {
  * first stdout line: each of the benchmark's child programs prints one ready line of `key=value`
  * fields. An exit before it, or a line without every field in `expect`, stops the child and
  * throws with the end of its stderr. `stdin: 'pipe'` for children that exit when it closes;
- * `node` for another Node binary than this process's.
+ * `node` for another Node binary than this process's; `onLine` for the stdout lines after the
+ * ready one (otherwise they are read and dropped).
  */
-export async function spawnNodeUntilReady(args: string[], name: string, expect: string[], opts: { stdin?: 'pipe' | 'ignore'; node?: string } = {}): Promise<ReadyChild> {
+export async function spawnNodeUntilReady(
+  args: string[],
+  name: string,
+  expect: string[],
+  opts: { stdin?: 'pipe' | 'ignore'; node?: string; onLine?: (line: string) => void } = {},
+): Promise<ReadyChild> {
   const child = spawn(opts.node ?? process.execPath, args, { cwd: repoRoot, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
   const stderrTail = keepTail(child);
   const lines = createInterface({ input: child.stdout! });
@@ -85,9 +91,13 @@ export async function spawnNodeUntilReady(args: string[], name: string, expect: 
     await stopChild(child, 5_000);
     throw err;
   } finally {
-    // Nothing else is read from stdout; keep the pipe drained so the child never blocks on it.
-    lines.close();
-    child.stdout!.resume();
+    if (opts.onLine && child.exitCode === null) {
+      lines.on('line', opts.onLine);
+    } else {
+      // Nothing else is read from stdout; keep the pipe drained so the child never blocks on it.
+      lines.close();
+      child.stdout!.resume();
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MachineInfo } from './proc-stats.js';
+import type { MachineSpeed } from './speed-probe.js';
 
 export interface BudgetCheck {
   budget: string;
@@ -30,6 +31,8 @@ export interface RunMeta {
   loadAverageAfter: number[];
   options: Record<string, unknown>;
   totalSeconds: number;
+  /** The speed probe's samples over the whole run (speed-probe.ts). */
+  machineSpeed?: MachineSpeed;
 }
 
 export function table(headers: string[], rows: string[][]): string {
@@ -49,6 +52,12 @@ export function machineLine(m: MachineInfo): string {
   return `${m.cores} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node}${gateway}`;
 }
 
+/** How fast the host let the machine run: the speed probe's samples over the run. */
+export function machineSpeedLine(speed: MachineSpeed | undefined): string {
+  if (!speed) return '';
+  return ` Machine speed (a fixed workload's CPU time, \`bench/speed-probe-process.ts\`; lower is faster): median ${speed.nsPerOp.toFixed(1)} ns/op, ${speed.min.toFixed(1)}–${speed.max.toFixed(1)} over ${speed.samples} samples.`;
+}
+
 export function runMarkdown(outcomes: ScenarioOutcome[], meta: RunMeta, extra: string[] = []): string {
   const budgets = outcomes.flatMap((o) => o.budgets);
   return [
@@ -56,7 +65,7 @@ export function runMarkdown(outcomes: ScenarioOutcome[], meta: RunMeta, extra: s
     '',
     `Command: \`${meta.command}\``,
     '',
-    `Machine: ${machineLine(meta.machine)}; load average before ${meta.machine.loadAverage.join(' / ')}, after ${meta.loadAverageAfter.join(' / ')}. Total ${meta.totalSeconds.toFixed(0)} s.`,
+    `Machine: ${machineLine(meta.machine)}; load average before ${meta.machine.loadAverage.join(' / ')}, after ${meta.loadAverageAfter.join(' / ')}. Total ${meta.totalSeconds.toFixed(0)} s.${machineSpeedLine(meta.machineSpeed)}`,
     '',
     ...(budgets.length > 0 ? ['## Budgets', '', budgetTable(budgets), ''] : []),
     ...outcomes.flatMap((o) => [`## ${o.title}`, '', o.markdown, '']),

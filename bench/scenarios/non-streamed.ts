@@ -41,17 +41,18 @@ export async function measureRate(ctx: BenchContext, stack: BenchStack, label: s
   const sim = await stack.sim('zero');
   const gw = await stack.gateway(label, 'zero', 'on', { multiplex });
   const sink = await stack.otlpSink();
+  const speed = await stack.speedProbe();
   const rounds: Array<{ direct: PhaseResult; gateway: PhaseResult }> = [];
   let spans = 0;
   let logBytes = 0;
   for (let r = 0; r < timing.rounds; r++) {
     // A shared-streams gateway is held against a direct client that shares streams too.
     const send = multiplex ? (i: number) => sim.direct.completeShared(i) : (i: number) => sim.direct.complete(i);
-    const direct = await measurePhase({ path: 'direct', send, simPid: sim.process.pid }, rate, timing.durationMs, timing.warmupMs);
+    const direct = await measurePhase({ path: 'direct', send, simPid: sim.process.pid, speed }, rate, timing.durationMs, timing.warmupMs);
     const spans0 = (await sink.stats()).spans;
     const log0 = statSync(gw.process.logFile).size;
     const gateway = await measurePhase(
-      { path: 'gateway', send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, gatewayUrl: gw.process.url, simPid: sim.process.pid },
+      { path: 'gateway', send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, gatewayUrl: gw.process.url, simPid: sim.process.pid, speed },
       rate,
       timing.durationMs,
       timing.warmupMs,
@@ -104,11 +105,12 @@ export function rateTable(points: RatePoint[]): string {
 /**
  * The gateway's stalls next to its p99: waits for a core and GC pauses (bench/lib/gateway-time.ts).
  * Either one stalls every request in flight at once, which is how a p99 far above the CPU
- * cost per request comes about.
+ * cost per request comes about. Last, how fast the host let the machine run meanwhile
+ * (speed-probe.ts): the same code costs more CPU when that number is high.
  */
 export function stallTable(points: RatePoint[]): string {
   return table(
-    ['rate (req/s)', 'gateway p99', 'overhead p99', 'main thread CPU/req (µs)', 'main thread waiting for a core (ms/s)', 'mean wait when scheduled (µs)', 'GC pauses (ms/s)', 'GC pauses', 'GC pauses > 10 ms'],
+    ['rate (req/s)', 'gateway p99', 'overhead p99', 'main thread CPU/req (µs)', 'main thread waiting for a core (ms/s)', 'mean wait when scheduled (µs)', 'GC pauses (ms/s)', 'GC pauses', 'GC pauses > 10 ms', 'machine speed (ns/op)'],
     points.map((p) => {
       const t = p.gateway.gatewayTime ?? {};
       return [
@@ -122,6 +124,7 @@ export function stallTable(points: RatePoint[]): string {
         ms(t.gcMsPerS, 1),
         ms(t.gcPauses, 0),
         ms(t.gcPausesOver10ms, 0),
+        ms(p.gateway.machineNsPerOp, 1),
       ];
     }),
   );

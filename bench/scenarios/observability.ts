@@ -61,6 +61,7 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
   const sim = await stack.sim('zero');
   const on = await stack.gateway('gateway-on', 'zero', 'on');
   const off = await stack.gateway('gateway-off', 'zero', 'off');
+  const speed = await stack.speedProbe();
   // JIT both before the first measured round: "off" was just started, and so is "on" when this
   // scenario runs without scenario 1 before it.
   for (const gw of [off, on]) await measurePhase({ path: 'warm-up', send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, simPid: sim.process.pid }, RATE, 1_500, 0);
@@ -68,9 +69,9 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
   const results: Round[] = [];
   for (let r = 0; r < rounds; r++) {
     const phase = (path: 'direct' | 'off' | 'on'): Promise<PhaseResult> => {
-      if (path === 'direct') return measurePhase({ path, send: (i) => sim.direct.complete(i), simPid: sim.process.pid }, RATE, timing.durationMs, timing.warmupMs);
+      if (path === 'direct') return measurePhase({ path, send: (i) => sim.direct.complete(i), simPid: sim.process.pid, speed }, RATE, timing.durationMs, timing.warmupMs);
       const gw = path === 'on' ? on : off;
-      return measurePhase({ path, send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, simPid: sim.process.pid }, RATE, timing.durationMs, timing.warmupMs);
+      return measurePhase({ path, send: (i) => gw.client.complete(i), gatewayPid: gw.process.pid, simPid: sim.process.pid, speed }, RATE, timing.durationMs, timing.warmupMs);
     };
     // Alternate the order of on and off between rounds so a drift does not favour one.
     const order: Array<'direct' | 'off' | 'on'> = r % 2 === 0 ? ['direct', 'off', 'on'] : ['direct', 'on', 'off'];
@@ -129,7 +130,7 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
       `${ms(paired.mainThreadCpuUs, 0)} µs on the main thread and ${ms(paired.otherThreadsCpuUs, 0)} µs on the gateway's other threads: the span export worker, V8's GC helpers, libuv's pool).`,
     '',
     table(
-      ['round', 'order', 'overhead p50 off / on (ms)', 'overhead mean off / on (ms)', 'CPU/req off / on (µs)', 'of which main thread off / on (µs)'],
+      ['round', 'order', 'overhead p50 off / on (ms)', 'overhead mean off / on (ms)', 'CPU/req off / on (µs)', 'of which main thread off / on (µs)', 'machine speed off / on (ns/op)'],
       results.map((r, i) => [
         String(i + 1),
         i % 2 === 0 ? 'off, on' : 'on, off',
@@ -137,6 +138,7 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
         `${ms(r.off.latency.mean - r.direct.latency.mean)} / ${ms(r.on.latency.mean - r.direct.latency.mean)}`,
         `${ms(r.off.gatewayCpuUsPerRequest, 0)} / ${ms(r.on.gatewayCpuUsPerRequest, 0)}`,
         `${ms(mainThreadCpuUs(r.off), 0)} / ${ms(mainThreadCpuUs(r.on), 0)}`,
+        `${ms(r.off.machineNsPerOp, 1)} / ${ms(r.on.machineNsPerOp, 1)}`,
       ]),
     ),
   ].join('\n');

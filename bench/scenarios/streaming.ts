@@ -20,6 +20,7 @@ import { summarize, type LatencySummary } from '../lib/percentiles.js';
 import { gatewayRuntimeStats, type GatewayRuntimeStats } from '../lib/processes.js';
 import { rssBytes, startCpuWindow } from '../lib/proc-stats.js';
 import { table, type BudgetCheck, type ScenarioOutcome } from '../lib/report.js';
+import type { SpeedProbe } from '../lib/speed-probe.js';
 import { StreamTimings } from '../lib/stream-timings.js';
 
 type Send = (i: number, at: number, timings: StreamTimings, maxTokens?: number) => Promise<void>;
@@ -49,6 +50,8 @@ export interface StreamRun {
   driverCores: number;
   /** The gateway's run-queue wait and GC pauses over the plateau (gateway path only). */
   gatewayTime?: GatewayTime;
+  /** The machine's speed over the plateau (speed-probe.ts; ns per op, lower is faster), with a probe. */
+  machineNsPerOp?: number;
 }
 
 export interface StreamingShape {
@@ -75,11 +78,13 @@ export interface StreamRunHooks {
   atPlateauEnd?: () => Promise<void>;
   /** The gateway's URL, for its GC pauses over the plateau (gateway path only). */
   gatewayUrl?: string;
+  /** The machine-speed probe, if the run has one. */
+  speed?: SpeedProbe;
 }
 
 /** One streaming run through `send` (also used by bench/relay-floor.ts). */
 export async function runStreams(path: string, shape: StreamingShape, send: Send, cpuPid: number, simPid: number, hooks: StreamRunHooks = {}): Promise<StreamRun> {
-  const { onPlateau = () => undefined, atPlateauEnd = async () => undefined, gatewayUrl } = hooks;
+  const { onPlateau = () => undefined, atPlateauEnd = async () => undefined, gatewayUrl, speed } = hooks;
   const background = new StreamTimings();
   const probes = new StreamTimings();
   const backgroundRun = runOpenLoop({
@@ -105,6 +110,7 @@ export async function runStreams(path: string, shape: StreamingShape, send: Send
   const cpu = startCpuWindow(cpuPid);
   const simCpu = startCpuWindow(simPid);
   const driverCpu = startCpuWindow(process.pid);
+  const speedWindow = speed?.window();
   const windowStart = performance.now();
   background.markWindow();
   const ticker = setInterval(onPlateau, 100);
@@ -114,6 +120,7 @@ export async function runStreams(path: string, shape: StreamingShape, send: Send
   const plateauCores = cpu.stop().cores;
   const simCores = simCpu.stop().cores;
   const driverCores = driverCpu.stop().cores;
+  const machine = speedWindow?.stop();
   // Tokens over the same window as the CPU, so CPU per token divides like by like.
   const windowEnd = performance.now();
   const minOpen = background.minOpenSinceMark();
@@ -139,6 +146,7 @@ export async function runStreams(path: string, shape: StreamingShape, send: Send
     simCores,
     driverCores,
     ...(gatewayTime ? { gatewayTime } : {}),
+    ...(machine ? { machineNsPerOp: machine.nsPerOp } : {}),
   };
 }
 
@@ -162,7 +170,8 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
   await runStreams('warm-up', warm, (i, at, t, n) => gw.client.stream(i, at, t, n ?? warm.tokens), gw.process.pid, sim.process.pid);
   await sleep(1_000);
 
-  const direct = await runStreams('direct', shape, (i, at, t, n) => sim.direct.stream(i, at, t, n), sim.process.pid, sim.process.pid);
+  const speed = await stack.speedProbe();
+  const direct = await runStreams('direct', shape, (i, at, t, n) => sim.direct.stream(i, at, t, n), sim.process.pid, sim.process.pid, { speed });
   ctx.log(`  direct: ${direct.completed}/${direct.streams} streams, probe TTFT p50 ${ms(direct.probeTtft.p50)} p99 ${ms(direct.probeTtft.p99)} ms, ${direct.relayedTokensPerSecond.toFixed(0)} tokens/s`);
 
   const rssBefore = rssBytes(gw.process.pid);
@@ -184,6 +193,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
         statsAtPlateau = await gatewayRuntimeStats(gw.process.url);
       },
       gatewayUrl: gw.process.url,
+      speed,
     },
   );
   ctx.log(
@@ -232,7 +242,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
       `(the plateau: from every stream's first token until just before the first would end); "open" is peak / fewest during that window.`,
     '',
     table(
-      ['path', 'streams ok', 'open (peak / fewest in window)', 'probe TTFT p50', 'probe TTFT p99', 'TTFT while opening p50', 'p99', 'inter-token p50', 'inter-token p99', 'relayed tokens/s', 'CPU (cores)', 'simulator + load generator CPU (cores)'],
+      ['path', 'streams ok', 'open (peak / fewest in window)', 'probe TTFT p50', 'probe TTFT p99', 'TTFT while opening p50', 'p99', 'inter-token p50', 'inter-token p99', 'relayed tokens/s', 'CPU (cores)', 'simulator + load generator CPU (cores)', 'machine speed (ns/op)'],
       [direct, viaGateway].map((r) => [
         r.path,
         `${r.completed}/${r.streams}` + (r.probeErrors > 0 ? ` (probe errors ${r.probeErrors})` : ''),
@@ -246,6 +256,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
         r.relayedTokensPerSecond.toFixed(0),
         `${ms(r.plateauCores)} (${r.path === 'direct' ? 'simulator' : 'gateway'})`,
         `${ms(r.simCores)} + ${ms(r.driverCores)}`,
+        ms(r.machineNsPerOp, 1),
       ]),
     ),
     '',
