@@ -66,8 +66,9 @@ async function nonStreamed(ctx: BenchContext, stack: BenchStack, relays: BareRel
     'bare relay': { send: (i) => relayClient.complete(i), pid: relay.pid },
     gateway: { send: (i) => gw.client.complete(i), pid: gw.process.pid, url: gw.process.url },
   };
+  const speed = await stack.speedProbe();
   const phase = (path: Path, phaseMs: number, warmupMs: number): Promise<PhaseResult> =>
-    measurePhase({ path, send: send[path].send, gatewayPid: send[path].pid, gatewayUrl: send[path].url, simPid: sim.process.pid }, rate, phaseMs, warmupMs);
+    measurePhase({ path, send: send[path].send, gatewayPid: send[path].pid, gatewayUrl: send[path].url, simPid: sim.process.pid, speed }, rate, phaseMs, warmupMs);
   // The direct path and the gateway were warmed when the stack started them (lib/warm-up.ts).
   await warmUp(ctx, 'the bare relay', (i) => relayClient.complete(i));
   const results: Array<Record<Path, PhaseResult>> = [];
@@ -95,6 +96,7 @@ async function nonStreamed(ctx: BenchContext, stack: BenchStack, relays: BareRel
     path === 'direct' ? '–' : ms(median(results.map((r) => r[path].gatewayCpuUsPerRequest ?? Number.NaN)), 0),
     path === 'direct' ? '–' : med((r) => r[path].gatewayCores),
     path === 'direct' ? '–' : ms(median(results.map((r) => r[path].gatewayTime?.runQueueMsPerS ?? Number.NaN)), 1),
+    ms(median(results.map((r) => r[path].machineNsPerOp ?? Number.NaN)), 1),
     String(results.reduce((n, r) => n + r[path].errors + r[path].dropped, 0)),
   ];
   const markdown = [
@@ -104,7 +106,7 @@ async function nonStreamed(ctx: BenchContext, stack: BenchStack, relays: BareRel
       `${nonStreamedTokens} tokens per completion, zero model latency.`,
     '',
     table(
-      ['path', 'p50 (ms)', 'p99 (ms)', 'overhead p50 (ms)', 'overhead p99 (ms)', 'CPU per request (µs)', 'CPU (cores)', 'main thread waiting for a core (ms/s)', 'errors'],
+      ['path', 'p50 (ms)', 'p99 (ms)', 'overhead p50 (ms)', 'overhead p99 (ms)', 'CPU per request (µs)', 'CPU (cores)', 'main thread waiting for a core (ms/s)', 'machine speed (ns/op)', 'errors'],
       (['direct', 'bare relay', 'gateway'] as const).map(row),
     ),
   ].join('\n');
@@ -124,6 +126,7 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
   await runStreams('warm-up', warm, (i, at, t, n) => relayClient.stream(i, at, t, n ?? 8), relay.pid, sim.process.pid);
   await runStreams('warm-up', warm, (i, at, t, n) => gw.client.stream(i, at, t, n ?? 8), gw.process.pid, sim.process.pid);
   const runs: Array<StreamRun & { round: number; rssBefore: number; rssPeak: number }> = [];
+  const speed = await stack.speedProbe();
   const paths = {
     direct: { client: sim.direct, pid: sim.process.pid, url: undefined },
     'bare relay': { client: relayClient, pid: relay.pid, url: undefined },
@@ -140,7 +143,7 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
       const sampleRss = (): void => {
         rssPeak = Math.max(rssPeak, rssBytes(pid));
       };
-      const run = await runStreams(path, shape, (i, at, t, n) => client.stream(i, at, t, n), pid, sim.process.pid, { onPlateau: sampleRss, gatewayUrl: url });
+      const run = await runStreams(path, shape, (i, at, t, n) => client.stream(i, at, t, n), pid, sim.process.pid, { onPlateau: sampleRss, gatewayUrl: url, speed });
       runs.push({ ...run, round, rssBefore, rssPeak });
       ctx.log(`  round ${round}, ${path}: ${run.completed}/${run.streams} streams, probe TTFT p99 ${ms(run.probeTtft.p99)} ms, ${run.relayedTokensPerSecond.toFixed(0)} tokens/s, ${ms(run.plateauCores)} cores`);
     }
@@ -157,7 +160,7 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
     `${streamRounds} round(s) of one run per path, as scenario 3 runs it (background streams opened over 2 s, probes at 50/s on the plateau); overhead against the same round's direct run. CPU and RSS are the serving process's over the plateau: the simulator for direct, else the relay or the gateway (RSS before the run → peak).`,
     '',
     table(
-      ['round', 'path', 'streams ok', 'probe TTFT p50 (ms)', 'probe TTFT p99 (ms)', 'TTFT overhead p50 / p99 (ms)', 'inter-token p99 (ms)', 'relayed tokens/s', 'CPU (cores)', 'CPU per relayed token (µs)', 'RSS (MB)', 'simulator + load generator (cores)'],
+      ['round', 'path', 'streams ok', 'probe TTFT p50 (ms)', 'probe TTFT p99 (ms)', 'TTFT overhead p50 / p99 (ms)', 'inter-token p99 (ms)', 'relayed tokens/s', 'CPU (cores)', 'CPU per relayed token (µs)', 'RSS (MB)', 'simulator + load generator (cores)', 'machine speed (ns/op)'],
       runs.map((r) => [
         String(r.round),
         r.path,
@@ -171,6 +174,7 @@ async function streaming(ctx: BenchContext, stack: BenchStack, relays: BareRelay
         r.path === 'direct' ? '–' : ms(cpuUsPerRelayedToken(r), 0),
         `${(r.rssBefore / 1e6).toFixed(0)} → ${(r.rssPeak / 1e6).toFixed(0)}`,
         `${ms(r.simCores)} + ${ms(r.driverCores)}`,
+        ms(r.machineNsPerOp, 1),
       ]),
     ),
   ].join('\n');
