@@ -9,15 +9,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startOtlpSink } from '../../bench/lib/otlp-sink.js';
 import { countProtobufSpans } from '../../bench/lib/otlp-span-count.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { processAlive as alive } from '../helpers/process-alive.js';
 
 test('the OTLP sink counts exports and spans in its own process, and stops on close', async () => {
   const sink = await startOtlpSink();

@@ -6,15 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseSpeedLine, startSpeedProbe, summarizeSpeed, type SpeedSample } from '../../bench/lib/speed-probe.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { processAlive as alive } from '../helpers/process-alive.js';
 
 test('a window summarises only the samples taken inside it: median, min, max and count', () => {
   const samples: SpeedSample[] = [
