@@ -5,9 +5,9 @@
  * while a figure was measured (on this machine the same code ran 1.3–2.3× slower at some moments
  * than at others, and the gateway's CPU per request followed it).
  */
-import { spawnNodeUntilReady, stopChild } from './processes.js';
-import { median } from './percentiles.js';
 import { fileURLToPath } from 'node:url';
+import { median } from './percentiles.js';
+import { spawnNodeUntilReady, stopChild } from './processes.js';
 
 export interface SpeedSample {
   /** Epoch milliseconds at the end of the sample. */
