@@ -132,9 +132,25 @@ describe('.dockerignore', () => {
     for (const entry of ['node_modules', 'dist', '.git']) assert.ok(ignored.includes(entry), entry);
   });
 
-  test('keeps what the build copies', () => {
-    for (const needed of ['src', 'sim', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) {
-      assert.ok(!ignored.includes(needed), `${needed} is ignored but the build copies it`);
+  /** Docker's rule: the last pattern that matches the path or one of its parent folders decides; `!` keeps. */
+  const isIgnored = (path: string): boolean => {
+    const toRegExp = (pattern: string): RegExp =>
+      new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '(?:.*/)?').replace(/\*/g, '[^/]*')}$`);
+    const parts = path.split('/');
+    const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+    let result = false;
+    for (const line of ignored) {
+      const keep = line.startsWith('!');
+      const re = toRegExp(keep ? line.slice(1) : line);
+      if (candidates.some((c) => re.test(c))) result = !keep;
     }
+    return result;
+  };
+
+  test('keeps what the build copies', () => {
+    const sources = stages[0]!.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    assert.ok(sources.includes('src') && sources.includes('package.json'), sources.join(' '));
+    for (const source of sources) assert.ok(!isIgnored(source.replace(/\/$/, '')), `${source} is ignored but the build copies it`);
+    assert.ok(isIgnored('scripts/demo.ts') && isIgnored('README.md') && isIgnored('docs/x.md'), 'the patterns are read as Docker reads them');
   });
 });
