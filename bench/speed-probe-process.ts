@@ -12,12 +12,13 @@
  * Prints `speed-probe ready every_ms=<n> ops=<n>`, then one line per sample: `<epoch ms> <ns per op>`.
  * Exits on SIGTERM or SIGINT, and with `--exit-with-stdin` when its stdin closes.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from './lib/command-line.js';
 
-const { values } = parseArgs({ options: { 'every-ms': { type: 'string', default: '250' }, 'exit-with-stdin': { type: 'boolean', default: false } } });
+const usage = 'usage: tsx bench/speed-probe-process.ts [--every-ms N ≥ 10] [--exit-with-stdin]';
+const { values } = parseCommandLine({ options: { 'every-ms': { type: 'string', default: '250' }, 'exit-with-stdin': { type: 'boolean', default: false } } }, usage);
 const everyMs = Number(values['every-ms']);
 if (!(everyMs >= 10)) {
-  process.stderr.write('usage: tsx bench/speed-probe-process.ts [--every-ms N ≥ 10]\n');
+  process.stderr.write(`--every-ms expects a number of at least 10\n${usage}\n`);
   process.exit(2);
 }
 
