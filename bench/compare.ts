@@ -19,7 +19,7 @@ import { completionClient } from './lib/gateway-client.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { startSpeedProbe } from './lib/speed-probe.js';
 import { median } from './lib/percentiles.js';
-import { measurePhase, type PhaseResult } from './lib/phase.js';
+import { mainThreadCpuUsPerRequest, measurePhase, type PhaseResult } from './lib/phase.js';
 import { benchModel, nodeFlagList, repoRoot, startGateway, startSim } from './lib/processes.js';
 import { table } from './lib/report.js';
 import { parseCommandLine } from './lib/command-line.js';
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     ms(median(results.map((r) => r[label].latency.p99 - r.direct.latency.p99))),
     ms(median(results.map((r) => r[label].latency.mean - r.direct.latency.mean))),
     ms(median(results.map((r) => r[label].gatewayCpuUsPerRequest ?? Number.NaN)), 0),
-    ms(median(results.map((r) => ((r[label].gatewayTime?.mainThreadCpuMsPerS ?? Number.NaN) * 1000) / rate)), 0),
+    ms(median(results.map((r) => mainThreadCpuUsPerRequest(r[label]))), 0),
     ms(median(results.map((r) => r[label].gatewayTime?.gcMsPerS ?? Number.NaN)), 1),
     ms(median(results.map((r) => r[label].gatewayTime?.runQueueMsPerS ?? Number.NaN)), 1),
     ms(median(results.map((r) => r[label].machineNsPerOp ?? Number.NaN)), 1),

@@ -26,8 +26,9 @@ import { machineInfo, rssBytes } from './lib/proc-stats.js';
 import { benchModel, buildDist, repoRoot } from './lib/processes.js';
 import { machineLine, table } from './lib/report.js';
 import { cpuUsPerRelayedToken, runStreams, type StreamingShape, type StreamRun } from './scenarios/streaming.js';
-import { parseCommandLine } from './lib/command-line.js';
+import { parseCommandLine, refuseOption } from './lib/command-line.js';
 
+const usage = 'usage: tsx bench/relay-floor.ts [--rate N] [--rounds N] [--seconds N] [--streams N] [--stream-rounds N] [--parts non-streamed,streaming] [--observability on|off] [--no-build]';
 const { values } = parseCommandLine({
   options: {
     rate: { type: 'string', default: '500' },
@@ -39,7 +40,7 @@ const { values } = parseCommandLine({
     observability: { type: 'string', default: 'on' },
     'no-build': { type: 'boolean', default: false },
   },
-}, 'usage: tsx bench/relay-floor.ts [--rate N] [--rounds N] [--seconds N] [--streams N] [--stream-rounds N] [--parts non-streamed,streaming] [--observability on|off] [--no-build]');
+}, usage);
 const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const durationMs = Number(values.seconds) * 1000;
@@ -47,9 +48,9 @@ const streams = Number(values.streams);
 const streamRounds = Number(values['stream-rounds']);
 const parts = new Set(values.parts.split(',').map((p) => p.trim()));
 for (const [name, n] of Object.entries({ rate, rounds, seconds: durationMs, streams, 'stream-rounds': streamRounds })) {
-  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`--${name} expects a positive number`);
+  if (!(n > 0) || !Number.isFinite(n)) refuseOption(`--${name} expects a positive number`, usage);
 }
-if (values.observability !== 'on' && values.observability !== 'off') throw new Error(`--observability expects on or off, not '${values.observability}'`);
+if (values.observability !== 'on' && values.observability !== 'off') refuseOption(`--observability expects on or off, not '${values.observability}'`, usage);
 const observability = values.observability;
 for (const p of parts) if (p !== 'non-streamed' && p !== 'streaming') throw new Error(`--parts: unknown part '${p}' (non-streamed, streaming)`);
 

@@ -26,9 +26,12 @@ import { maxRateScenario } from './scenarios/max-rate.js';
 import { nonStreamedScenario, type RatePoint } from './scenarios/non-streamed.js';
 import { observabilityScenario } from './scenarios/observability.js';
 import { streamingScenario } from './scenarios/streaming.js';
-import { parseCommandLine } from './lib/command-line.js';
+import { parseCommandLine, refuseOption } from './lib/command-line.js';
 
 const scenarioNames: Record<string, number> = { '1': 1, 'non-streamed': 1, '2': 2, 'max-rate': 2, '3': 3, streaming: 3, '4': 4, observability: 4 };
+const usage =
+  'usage: npm run bench -- [--quick] [--scenarios 1,2,3,4] [--rates 200,500] [--runtime dist|tsx] [--no-build] [--dist DIR] [--cpu-prof] [--keep]\n' +
+  '  scenarios: 1 non-streamed, 2 max-rate, 3 streaming, 4 observability';
 
 function parse() {
   const { values } = parseCommandLine(
@@ -45,19 +48,18 @@ function parse() {
       },
       strict: true,
     },
-    'usage: npm run bench -- [--quick] [--scenarios 1,2,3,4] [--rates 200,500] [--runtime dist|tsx] [--no-build] [--dist DIR] [--cpu-prof] [--keep]\n' +
-      '  scenarios: 1 non-streamed, 2 max-rate, 3 streaming, 4 observability',
+    usage,
   );
   const selected = new Set<number>();
   for (const name of values.scenarios.split(',').map((s) => s.trim()).filter(Boolean)) {
     const n = scenarioNames[name];
-    if (n === undefined) throw new Error(`unknown scenario '${name}' (1 non-streamed, 2 max-rate, 3 streaming, 4 observability)`);
+    if (n === undefined) refuseOption(`unknown scenario '${name}'`, usage);
     selected.add(n);
   }
-  if (values.runtime !== 'tsx' && values.runtime !== 'dist') throw new Error(`--runtime must be tsx or dist, not '${values.runtime}'`);
+  if (values.runtime !== 'tsx' && values.runtime !== 'dist') refuseOption(`--runtime must be tsx or dist, not '${values.runtime}'`, usage);
   const rates = values.rates?.split(',').map((r) => Number(r.trim()));
-  if (rates?.some((r) => !(r > 0))) throw new Error(`--rates expects positive numbers, e.g. 200,500`);
-  if (values.dist !== undefined && values.runtime !== 'dist') throw new Error('--dist needs --runtime dist');
+  if (rates?.some((r) => !(r > 0))) refuseOption('--rates expects positive numbers, e.g. 200,500', usage);
+  if (values.dist !== undefined && values.runtime !== 'dist') refuseOption('--dist needs --runtime dist', usage);
   return { quick: values.quick, selected, runtime: values.runtime as Runtime, cpuProf: values['cpu-prof'], keep: values.keep, build: !values['no-build'] && values.dist === undefined, rates, dist: values.dist === undefined ? undefined : resolve(values.dist) };
 }
 

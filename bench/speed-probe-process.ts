@@ -12,15 +12,12 @@
  * Prints `speed-probe ready every_ms=<n> ops=<n>`, then one line per sample: `<epoch ms> <ns per op>`.
  * Exits on SIGTERM or SIGINT, and with `--exit-with-stdin` when its stdin closes.
  */
-import { parseCommandLine } from './lib/command-line.js';
+import { parseCommandLine, refuseOption } from './lib/command-line.js';
 
 const usage = 'usage: tsx bench/speed-probe-process.ts [--every-ms N ≥ 10] [--exit-with-stdin]';
 const { values } = parseCommandLine({ options: { 'every-ms': { type: 'string', default: '250' }, 'exit-with-stdin': { type: 'boolean', default: false } } }, usage);
 const everyMs = Number(values['every-ms']);
-if (!(everyMs >= 10)) {
-  process.stderr.write(`--every-ms expects a number of at least 10\n${usage}\n`);
-  process.exit(2);
-}
+if (!(everyMs >= 10)) refuseOption('--every-ms expects a number of at least 10', usage);
 
 /** ~1 ms of CPU on a quiet host: long enough for process.cpuUsage()'s microseconds, short enough to leave the cores to the benchmark. */
 const OPS = 100_000;

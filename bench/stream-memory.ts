@@ -21,8 +21,9 @@ import { machineInfo, rssBytes } from './lib/proc-stats.js';
 import { benchModel, buildDist, gatewayRuntimeStats, repoRoot, startGateway, startSim, type GatewayRuntimeStats } from './lib/processes.js';
 import { table } from './lib/report.js';
 import { StreamTimings } from './lib/stream-timings.js';
-import { parseCommandLine } from './lib/command-line.js';
+import { parseCommandLine, refuseOption } from './lib/command-line.js';
 
+const usage = 'usage: tsx bench/stream-memory.ts [--runs N] [--streams N] [--tokens N] [--tpot MS] [--no-build]';
 const { values } = parseCommandLine({
   options: {
     runs: { type: 'string', default: '4' },
@@ -31,13 +32,13 @@ const { values } = parseCommandLine({
     tpot: { type: 'string', default: '50' },
     'no-build': { type: 'boolean', default: false },
   },
-}, 'usage: tsx bench/stream-memory.ts [--runs N] [--streams N] [--tokens N] [--tpot MS] [--no-build]');
+}, usage);
 const runs = Number(values.runs);
 const streams = Number(values.streams);
 const tokens = Number(values.tokens);
 const tpotMs = Number(values.tpot);
 for (const [name, n] of Object.entries({ runs, streams, tokens, tpot: tpotMs })) {
-  if (!(n > 0) || !Number.isInteger(n)) throw new Error(`--${name} expects a positive whole number`);
+  if (!(n > 0) || !Number.isInteger(n)) refuseOption(`--${name} expects a positive whole number`, usage);
 }
 
 const MB = 1e6;

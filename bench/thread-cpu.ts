@@ -11,7 +11,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseCommandLine } from './lib/command-line.js';
+import { parseCommandLine, refuseOption } from './lib/command-line.js';
 import { progressLogger } from './lib/context.js';
 import { completionClient } from './lib/gateway-client.js';
 import { runOpenLoop } from './lib/open-loop.js';
@@ -21,6 +21,7 @@ import { benchModel, buildDist, repoRoot, startGateway, startSim } from './lib/p
 import { table } from './lib/report.js';
 import { warmUp } from './lib/warm-up.js';
 
+const usage = 'usage: tsx bench/thread-cpu.ts [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--dist DIR] [--no-build]';
 const { values } = parseCommandLine({
   options: {
     rate: { type: 'string', default: '500' },
@@ -30,14 +31,14 @@ const { values } = parseCommandLine({
     dist: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
   },
-}, 'usage: tsx bench/thread-cpu.ts [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--dist DIR] [--no-build]');
+}, usage);
 const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 for (const [name, n] of Object.entries({ rate, rounds, seconds })) {
-  if (!(n > 0)) throw new Error(`--${name} expects a positive number`);
+  if (!(n > 0) || !Number.isFinite(n)) refuseOption(`--${name} expects a positive number`, usage);
 }
-if (values.observability !== 'on' && values.observability !== 'off') throw new Error('--observability is on or off');
+if (values.observability !== 'on' && values.observability !== 'off') refuseOption(`--observability expects on or off, not '${values.observability}'`, usage);
 const observability = values.observability;
 
 const log = progressLogger();

@@ -85,6 +85,11 @@ export async function measurePhase(target: PhaseTarget, rate: number, durationMs
   return result;
 }
 
+/** The gateway's main thread's CPU per completed request (µs), from its schedstat over the phase; NaN without it. */
+export function mainThreadCpuUsPerRequest(p: Pick<PhaseResult, 'gatewayTime' | 'achievedRate'>): number {
+  return ((p.gatewayTime?.mainThreadCpuMsPerS ?? Number.NaN) * 1000) / p.achievedRate;
+}
+
 /** Gateway minus direct, at the median and the 99th percentile (ms). */
 export function overhead(direct: Pick<PhaseResult, 'latency'>, gateway: Pick<PhaseResult, 'latency'>): { p50: number; p99: number; mean: number } {
   return {

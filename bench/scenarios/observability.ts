@@ -10,7 +10,7 @@
 import type { BenchStack } from '../lib/bench-stack.js';
 import { ms, type BenchContext } from '../lib/context.js';
 import { median } from '../lib/percentiles.js';
-import { measurePhase, type PhaseResult } from '../lib/phase.js';
+import { mainThreadCpuUsPerRequest as mainThreadCpuUs, measurePhase, type PhaseResult } from '../lib/phase.js';
 import { table, type BudgetCheck, type ScenarioOutcome } from '../lib/report.js';
 
 const RATE = 500;
@@ -21,9 +21,8 @@ export interface Round {
   on: PhaseResult;
 }
 
-/** The gateway's CPU per completed request (µs): all of its threads, and its main thread alone. */
+/** The gateway's CPU per completed request (µs), all of its threads. */
 const cpuUs = (p: PhaseResult): number => p.gatewayCpuUsPerRequest ?? Number.NaN;
-const mainThreadCpuUs = (p: PhaseResult): number => ((p.gatewayTime?.mainThreadCpuMsPerS ?? Number.NaN) * 1000) / p.achievedRate;
 
 /**
  * What observability adds, paired within each round (on minus the off phase next to it), then

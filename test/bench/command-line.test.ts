@@ -20,6 +20,25 @@ for (const script of ['bench/run.ts', 'bench/compare.ts', 'bench/allocation.ts',
   });
 }
 
+// Values each command checks itself: refused the same way, before anything is built or started.
+for (const [script, args, message] of [
+  ['bench/run.ts', ['--scenarios', '9'], /unknown scenario '9'/],
+  ['bench/run.ts', ['--rates', '0'], /--rates expects positive numbers/],
+  ['bench/thread-cpu.ts', ['--rate', 'fast'], /--rate expects a positive number/],
+  ['bench/thread-cpu.ts', ['--observability', 'maybe'], /--observability expects on or off, not 'maybe'/],
+  ['bench/relay-floor.ts', ['--rounds', '0'], /--rounds expects a positive number/],
+  ['bench/stream-memory.ts', ['--runs', '1.5'], /--runs expects a positive whole number/],
+  ['bench/speed-probe-process.ts', ['--every-ms', '5'], /--every-ms expects a number of at least 10/],
+] as const) {
+  test(`${script} ${args.join(' ')} is refused with the reason, the usage and exit code 2`, () => {
+    const result = run(script, ...args);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, message);
+    assert.match(result.stderr, /^usage: /m);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
 test('--help prints the usage and exits 0', () => {
   const result = run('bench/compare.ts', '--help');
   assert.equal(result.status, 0, result.stderr);
