@@ -6,11 +6,17 @@
  *   npm run build && cp -r dist /tmp/after        # and a build of the old code in /tmp/before
  *   npx tsx bench/compare.ts --a /tmp/before --b /tmp/after [--rate 500] [--rounds 4] [--seconds 4] [--observability on|off]
  *
+ * Each round's line gives both builds' overhead p50, p99 and mean and CPU per request; the end,
+ * the medians over rounds, B − A paired within each round and how many rounds B was lower in.
+ * A single p99 or mean median moves by 2× between runs of one build here, so the per-round
+ * counts and the JSON (bench/results/compare-<timestamp>.json, every phase) are what let
+ * several runs be pooled.
+ *
  * --a and --b are dist directories (each with src/server.js and src/telemetry/tracing.js).
  * `--a-node-flags` / `--b-node-flags` add Node flags to one gateway (a runtime setting A/B'd on
  * one build: `--a dist --b dist --b-node-flags=--v8-pool-size=1`; the `=` form, as the value starts with `--`).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { progressLogger, ms } from './lib/context.js';
 import { warmUp } from './lib/warm-up.js';
@@ -21,7 +27,9 @@ import { startSpeedProbe } from './lib/speed-probe.js';
 import { median } from './lib/percentiles.js';
 import { mainThreadCpuUsPerRequest, measurePhase, type PhaseResult } from './lib/phase.js';
 import { benchModel, nodeFlagList, repoRoot, startGateway, startSim } from './lib/processes.js';
-import { table } from './lib/report.js';
+import { machineLine, table } from './lib/report.js';
+import { machineInfo } from './lib/proc-stats.js';
+import { pairedExtraCost } from './scenarios/observability.js';
 import { parseCommandLine } from './lib/command-line.js';
 
 const { values } = parseCommandLine({
@@ -46,6 +54,7 @@ const durationMs = Number(values.seconds) * 1000;
 const observability = values.observability === 'off' ? 'off' : 'on';
 
 async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
   const log = progressLogger();
   const workDir = join(repoRoot, '.tmp', `compare-${Date.now()}`);
   mkdirSync(workDir, { recursive: true });
@@ -79,7 +88,9 @@ async function main(): Promise<void> {
       }
       results.push(round);
       log(
-        `round ${r + 1}: overhead p50 A ${ms(round.A.latency.p50 - round.direct.latency.p50)} B ${ms(round.B.latency.p50 - round.direct.latency.p50)} ms; ` +
+        `round ${r + 1}: overhead p50 A ${ms(round.A.latency.p50 - round.direct.latency.p50)} B ${ms(round.B.latency.p50 - round.direct.latency.p50)} ms, ` +
+          `p99 A ${ms(round.A.latency.p99 - round.direct.latency.p99)} B ${ms(round.B.latency.p99 - round.direct.latency.p99)} ms, ` +
+          `mean A ${ms(round.A.latency.mean - round.direct.latency.mean)} B ${ms(round.B.latency.mean - round.direct.latency.mean)} ms; ` +
           `CPU/req A ${ms(round.A.gatewayCpuUsPerRequest, 0)} B ${ms(round.B.gatewayCpuUsPerRequest, 0)} µs; machine speed A ${ms(round.A.machineNsPerOp, 1)} B ${ms(round.B.machineNsPerOp, 1)} ns/op`,
       );
     }
@@ -107,7 +118,28 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(
     `\n${rate} req/s, observability ${observability}, medians of ${rounds} rounds (direct p50 ${ms(median(results.map((r) => r.direct.latency.p50)))} ms)\n\n` +
-      `${table(['build', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'main thread CPU/req (µs)', 'GC pauses (ms/s)', 'waiting for a core (ms/s)', 'machine speed (ns/op)', 'errors'], [row('A'), row('B')])}\n`,
+      `${table(['build', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'main thread CPU/req (µs)', 'GC pauses (ms/s)', 'waiting for a core (ms/s)', 'machine speed (ns/op)', 'errors'], [row('A'), row('B')])}\n\n` +
+      `${pairedLine(results)}\n`,
+  );
+  const file = join(repoRoot, 'bench/results', `compare-${startedAt.replace(/[:.]/g, '-')}.json`);
+  const command = `npx tsx bench/compare.ts ${process.argv.slice(2).join(' ')}`;
+  writeFileSync(file, `${JSON.stringify({ startedAt, command, machine: machineLine(machineInfo()), rate, seconds: durationMs / 1000, observability, builds: { A: described('A'), B: described('B') }, rounds: results }, null, 2)}\n`);
+  log(`wrote ${file}`);
+}
+
+/**
+ * B − A paired within each round (the phases of one round are seconds apart, on the same
+ * machine's moment), the median over rounds, and in how many rounds B was lower.
+ */
+function pairedLine(results: ReadonlyArray<Record<'direct' | 'A' | 'B', PhaseResult>>): string {
+  const rounds = results.map((r) => ({ direct: r.direct, off: r.A, on: r.B }));
+  const d = pairedExtraCost(rounds);
+  const lower = (pick: (p: PhaseResult) => number | undefined): string => `${rounds.filter((r) => (pick(r.on) ?? Number.NaN) < (pick(r.off) ?? Number.NaN)).length} of ${rounds.length}`;
+  return (
+    `B − A, paired per round (median over rounds; rounds where B was lower): ` +
+    `overhead p50 ${ms(d.p50)} ms (${lower((p) => p.latency.p50)}), p99 ${ms(d.p99)} ms (${lower((p) => p.latency.p99)}), ` +
+    `mean ${ms(d.mean)} ms (${lower((p) => p.latency.mean)}); CPU per request ${ms(d.cpuUs, 0)} µs, ${ms(d.cpuPercent, 1)}% ` +
+    `(${lower((p) => p.gatewayCpuUsPerRequest)}), of which the main thread ${ms(d.mainThreadCpuUs, 0)} µs.`
   );
 }
 
