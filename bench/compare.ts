@@ -29,7 +29,7 @@ import { mainThreadCpuUsPerRequest, measurePhase, type PhaseResult } from './lib
 import { benchModel, nodeFlagList, repoRoot, startGateway, startSim } from './lib/processes.js';
 import { machineLine, table } from './lib/report.js';
 import { machineInfo } from './lib/proc-stats.js';
-import { pairedExtraCost } from './scenarios/observability.js';
+import { pairedExtraCost, roundsVariantLower } from './lib/paired-rounds.js';
 import { parseCommandLine } from './lib/command-line.js';
 
 const { values } = parseCommandLine({
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
 function pairedLine(results: ReadonlyArray<Record<'direct' | 'A' | 'B', PhaseResult>>): string {
   const rounds = results.map((r) => ({ direct: r.direct, off: r.A, on: r.B }));
   const d = pairedExtraCost(rounds);
-  const lower = (pick: (p: PhaseResult) => number | undefined): string => `${rounds.filter((r) => (pick(r.on) ?? Number.NaN) < (pick(r.off) ?? Number.NaN)).length} of ${rounds.length}`;
+  const lower = (pick: (p: PhaseResult) => number | undefined): string => `${roundsVariantLower(rounds, pick)} of ${rounds.length}`;
   return (
     `B − A, paired per round (median over rounds; rounds where B was lower): ` +
     `overhead p50 ${ms(d.p50)} ms (${lower((p) => p.latency.p50)}), p99 ${ms(d.p99)} ms (${lower((p) => p.latency.p99)}), ` +

@@ -10,47 +10,11 @@
 import type { BenchStack } from '../lib/bench-stack.js';
 import { ms, type BenchContext } from '../lib/context.js';
 import { median } from '../lib/percentiles.js';
+import { pairedExtraCost, type Round } from '../lib/paired-rounds.js';
 import { mainThreadCpuUsPerRequest as mainThreadCpuUs, measurePhase, type PhaseResult } from '../lib/phase.js';
 import { table, type BudgetCheck, type ScenarioOutcome } from '../lib/report.js';
 
 const RATE = 500;
-
-export interface Round {
-  direct: PhaseResult;
-  off: PhaseResult;
-  on: PhaseResult;
-}
-
-/** The gateway's CPU per completed request (µs), all of its threads. */
-const cpuUs = (p: PhaseResult): number => p.gatewayCpuUsPerRequest ?? Number.NaN;
-
-/**
- * What observability adds, paired within each round (on minus the off phase next to it), then
- * the median over rounds. The CPU is split into the main thread (the event loop: spans, metrics,
- * the log line, posting spans) and the gateway's other threads (the span export worker, V8's GC
- * helpers, libuv's pool).
- */
-export function pairedExtraCost(rounds: readonly Round[]): {
-  p50: number;
-  mean: number;
-  p99: number;
-  cpuUs: number;
-  /** The on phase's CPU per request over the off phase's, in per cent more. */
-  cpuPercent: number;
-  mainThreadCpuUs: number;
-  otherThreadsCpuUs: number;
-} {
-  const stat = (pick: (r: Round) => number): number => median(rounds.map(pick));
-  return {
-    p50: stat((r) => r.on.latency.p50 - r.off.latency.p50),
-    mean: stat((r) => r.on.latency.mean - r.off.latency.mean),
-    p99: stat((r) => r.on.latency.p99 - r.off.latency.p99),
-    cpuUs: stat((r) => cpuUs(r.on) - cpuUs(r.off)),
-    cpuPercent: stat((r) => (cpuUs(r.on) / cpuUs(r.off) - 1) * 100),
-    mainThreadCpuUs: stat((r) => mainThreadCpuUs(r.on) - mainThreadCpuUs(r.off)),
-    otherThreadsCpuUs: stat((r) => cpuUs(r.on) - mainThreadCpuUs(r.on) - (cpuUs(r.off) - mainThreadCpuUs(r.off))),
-  };
-}
 
 export async function observabilityScenario(ctx: BenchContext, stack: BenchStack): Promise<ScenarioOutcome> {
   const started = performance.now();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PhaseResult } from '../../bench/lib/phase.js';
-import { pairedExtraCost, type Round } from '../../bench/scenarios/observability.js';
+import { pairedExtraCost, roundsVariantLower, type Round } from '../../bench/lib/paired-rounds.js';
 
 /** A phase at 500 req/s: latency p50/mean/p99 (ms), CPU per request (µs) and the main thread's share (µs). */
 function phase(p50: number, cpuUs: number, mainUs: number): PhaseResult {
@@ -32,4 +32,16 @@ test('the extra cost is the median of each round’s own on − off, not the dif
   assert.equal(Math.round(cost.cpuPercent), 31, 'the median of +20%, +33% and +31%');
   assert.equal(Math.round(cost.mainThreadCpuUs), 140);
   assert.equal(Math.round(cost.otherThreadsCpuUs), 60, '200 µs in all, 140 on the main thread');
+});
+
+test('counts the rounds in which the variant was lower, one figure at a time (compare.ts)', () => {
+  const direct = phase(1, 0, 0);
+  const rounds: Round[] = [
+    { direct, off: phase(2.0, 1000, 900), on: phase(2.1, 900, 800) },
+    { direct, off: phase(1.4, 600, 540), on: phase(1.3, 650, 600) },
+    { direct, off: phase(1.5, 650, 585), on: phase(1.5, 600, 560) },
+  ];
+  assert.equal(roundsVariantLower(rounds, (p) => p.latency.p50), 1, 'lower in the second round only; equal is not lower');
+  assert.equal(roundsVariantLower(rounds, (p) => p.gatewayCpuUsPerRequest), 2);
+  assert.equal(roundsVariantLower(rounds, () => undefined), 0, 'a figure a phase does not have counts for neither side');
 });

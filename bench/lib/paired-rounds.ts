@@ -1,0 +1,58 @@
+/**
+ * Two gateways measured in alternating phases, compared round by round: scenario 4 (observability
+ * off against on) and compare.ts (build A against B). The phases of one round are seconds apart,
+ * at the same moment of a shared machine that drifts by more than most differences between rounds
+ * (CPU per request of one build moved from 1,120 to 1,845 µs in one run), so each round's own
+ * difference is taken first and the median over rounds after.
+ */
+import { median } from './percentiles.js';
+import { mainThreadCpuUsPerRequest, type PhaseResult } from './phase.js';
+
+export interface Round {
+  direct: PhaseResult;
+  /** The baseline: observability off, or build A. */
+  off: PhaseResult;
+  /** The variant: observability on, or build B. */
+  on: PhaseResult;
+}
+
+/** The gateway's CPU per completed request (µs), all of its threads. */
+const cpuUs = (p: PhaseResult): number => p.gatewayCpuUsPerRequest ?? Number.NaN;
+
+/**
+ * What the variant adds, paired within each round (on minus the off phase next to it), then the
+ * median over rounds. The CPU is split into the main thread (the event loop: spans, metrics, the
+ * log line, posting spans) and the gateway's other threads (the span export worker, V8's GC
+ * helpers, libuv's pool).
+ */
+export function pairedExtraCost(rounds: readonly Round[]): {
+  p50: number;
+  mean: number;
+  p99: number;
+  cpuUs: number;
+  /** The on phase's CPU per request over the off phase's, in per cent more. */
+  cpuPercent: number;
+  mainThreadCpuUs: number;
+  otherThreadsCpuUs: number;
+} {
+  const stat = (pick: (r: Round) => number): number => median(rounds.map(pick));
+  const mainUs = mainThreadCpuUsPerRequest;
+  return {
+    p50: stat((r) => r.on.latency.p50 - r.off.latency.p50),
+    mean: stat((r) => r.on.latency.mean - r.off.latency.mean),
+    p99: stat((r) => r.on.latency.p99 - r.off.latency.p99),
+    cpuUs: stat((r) => cpuUs(r.on) - cpuUs(r.off)),
+    cpuPercent: stat((r) => (cpuUs(r.on) / cpuUs(r.off) - 1) * 100),
+    mainThreadCpuUs: stat((r) => mainUs(r.on) - mainUs(r.off)),
+    otherThreadsCpuUs: stat((r) => cpuUs(r.on) - mainUs(r.on) - (cpuUs(r.off) - mainUs(r.off))),
+  };
+}
+
+/**
+ * In how many rounds the variant was lower than the baseline on one figure. A median over rounds
+ * can hide that the rounds disagree; for a p99 or a mean, which one slow moment moves, the count
+ * is what says whether a difference is there (bench/HISTORY.md, observability's tail).
+ */
+export function roundsVariantLower(rounds: readonly Round[], pick: (p: PhaseResult) => number | undefined): number {
+  return rounds.filter((r) => (pick(r.on) ?? Number.NaN) < (pick(r.off) ?? Number.NaN)).length;
+}
