@@ -122,7 +122,7 @@ async function main(): Promise<void> {
       `${pairedLine(results)}\n`,
   );
   const file = join(repoRoot, 'bench/results', `compare-${startedAt.replace(/[:.]/g, '-')}.json`);
-  const command = `npx tsx bench/compare.ts ${process.argv.slice(2).join(' ')}`;
+  const command = `npx tsx bench/compare.ts ${process.argv.slice(2).join(' ')}`.trim();
   writeFileSync(file, `${JSON.stringify({ startedAt, command, machine: machineLine(machineInfo()), rate, seconds: durationMs / 1000, observability, builds: { A: described('A'), B: described('B') }, rounds: results }, null, 2)}\n`);
   log(`wrote ${file}`);
 }
