@@ -29,7 +29,7 @@ import { mainThreadCpuUsPerRequest, measurePhase, type PhaseResult } from './lib
 import { benchModel, nodeFlagList, repoRoot, startGateway, startSim } from './lib/processes.js';
 import { machineLine, table } from './lib/report.js';
 import { machineInfo } from './lib/proc-stats.js';
-import { pairedExtraCost, roundsVariantLower } from './lib/paired-rounds.js';
+import { formatP, pairedExtraCost, roundsVariantHigher, roundsVariantLower, signTestP } from './lib/paired-rounds.js';
 import { parseCommandLine } from './lib/command-line.js';
 
 const { values } = parseCommandLine({
@@ -134,9 +134,12 @@ async function main(): Promise<void> {
 function pairedLine(results: ReadonlyArray<Record<'direct' | 'A' | 'B', PhaseResult>>): string {
   const rounds = results.map((r) => ({ direct: r.direct, off: r.A, on: r.B }));
   const d = pairedExtraCost(rounds);
-  const lower = (pick: (p: PhaseResult) => number | undefined): string => `${roundsVariantLower(rounds, pick)} of ${rounds.length}`;
+  const lower = (pick: (p: PhaseResult) => number | undefined): string => {
+    const fewer = roundsVariantLower(rounds, pick);
+    return `${fewer} of ${rounds.length}, p ${formatP(signTestP(fewer, roundsVariantHigher(rounds, pick)))}`;
+  };
   return (
-    `B − A, paired per round (median over rounds; rounds where B was lower): ` +
+    `B − A, paired per round (median over rounds; rounds where B was lower, and the sign test's two-sided p): ` +
     `overhead p50 ${ms(d.p50)} ms (${lower((p) => p.latency.p50)}), p99 ${ms(d.p99)} ms (${lower((p) => p.latency.p99)}), ` +
     `mean ${ms(d.mean)} ms (${lower((p) => p.latency.mean)}); CPU per request ${ms(d.cpuUs, 0)} µs, ${ms(d.cpuPercent, 1)}% ` +
     `(${lower((p) => p.gatewayCpuUsPerRequest)}), of which the main thread ${ms(d.mainThreadCpuUs, 0)} µs.`

@@ -56,3 +56,32 @@ export function pairedExtraCost(rounds: readonly Round[]): {
 export function roundsVariantLower(rounds: readonly Round[], pick: (p: PhaseResult) => number | undefined): number {
   return rounds.filter((r) => (pick(r.on) ?? Number.NaN) < (pick(r.off) ?? Number.NaN)).length;
 }
+
+/** In how many rounds the variant was higher on one figure (equal rounds count for neither side). */
+export function roundsVariantHigher(rounds: readonly Round[], pick: (p: PhaseResult) => number | undefined): number {
+  return rounds.filter((r) => (pick(r.on) ?? Number.NaN) > (pick(r.off) ?? Number.NaN)).length;
+}
+
+/**
+ * How likely a split at least this uneven would be if the variant made no difference, each round
+ * a coin toss: the exact two-sided sign test over the rounds that differ. On 16 rounds, 12 to 4
+ * is p = 0.08 and 14 to 2 is 0.004; bench/HISTORY.md called the first "at the edge of what 16
+ * rounds resolve" before this was printed. Five rounds (scenario 4) can say no better than 0.06.
+ */
+export function signTestP(lower: number, higher: number): number {
+  const n = lower + higher;
+  if (n === 0) return 1;
+  const fewer = Math.min(lower, higher);
+  let term = 2 ** -n; // C(n, 0) / 2^n
+  let tail = term;
+  for (let i = 1; i <= fewer; i++) {
+    term = (term * (n - i + 1)) / i;
+    tail += term;
+  }
+  return Math.min(1, 2 * tail);
+}
+
+/** A p-value as it is read beside a count of rounds: "= 0.077", or "< 0.001". */
+export function formatP(p: number): string {
+  return p < 0.001 ? '< 0.001' : `= ${p.toPrecision(2)}`;
+}

@@ -10,7 +10,7 @@
 import type { BenchStack } from '../lib/bench-stack.js';
 import { ms, type BenchContext } from '../lib/context.js';
 import { median } from '../lib/percentiles.js';
-import { pairedExtraCost, type Round } from '../lib/paired-rounds.js';
+import { formatP, pairedExtraCost, roundsVariantHigher, roundsVariantLower, signTestP, type Round } from '../lib/paired-rounds.js';
 import { mainThreadCpuUsPerRequest as mainThreadCpuUs, measurePhase, type PhaseResult } from '../lib/phase.js';
 import { table, type BudgetCheck, type ScenarioOutcome } from '../lib/report.js';
 
@@ -64,6 +64,13 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
   const extraMean = percentOf(paired.mean, summary.off.overheadMean);
   const extraP99 = percentOf(paired.p99, summary.off.overheadP99);
   const extraCpu = paired.cpuPercent;
+  // How consistently "on" cost more, round by round: a median over five rounds can hide a split.
+  const split = (pick: (p: PhaseResult) => number | undefined) => {
+    const higher = roundsVariantHigher(results, pick);
+    return { higher, p: signTestP(roundsVariantLower(results, pick), higher) };
+  };
+  const costlierRounds = { p50: split((p) => p.latency.p50), mean: split((p) => p.latency.mean), cpu: split((p) => p.gatewayCpuUsPerRequest) };
+  const roundsLine = (name: string, c: { higher: number; p: number }): string => `${name} ${c.higher} of ${results.length} (p ${formatP(c.p)})`;
 
   // A percentage of an off side at or below the direct path's (a negative p99 overhead) means nothing.
   const signed = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(0)}%` : 'n/a (off ≤ 0)');
@@ -92,6 +99,9 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
       ` (paired medians: ${ms(paired.p50)} ms p50, ${ms(paired.mean)} ms mean, ${ms(paired.cpuUs, 0)} µs CPU per request; of that CPU, ` +
       `${ms(paired.mainThreadCpuUs, 0)} µs on the main thread and ${ms(paired.otherThreadsCpuUs, 0)} µs on the gateway's other threads: the span export worker, V8's GC helpers, libuv's pool).`,
     '',
+    `Rounds in which "on" cost more: ${roundsLine('overhead p50', costlierRounds.p50)}, ${roundsLine('mean', costlierRounds.mean)}, ${roundsLine('CPU per request', costlierRounds.cpu)}` +
+      ` (two-sided sign test; ${results.length} round${results.length === 1 ? '' : 's'} can say no better than p = ${signTestP(results.length, 0).toPrecision(2)}).`,
+    '',
     table(
       ['round', 'order', 'overhead p50 off / on (ms)', 'overhead mean off / on (ms)', 'CPU/req off / on (µs)', 'of which main thread off / on (µs)', 'machine speed off / on (ns/op)'],
       results.map((r, i) => [
@@ -111,7 +121,7 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
     id: 'observability',
     title: '4. The cost of observability',
     markdown,
-    data: { rate: RATE, rounds: results, summary, paired, extraPercent: { p50: extraP50, mean: extraMean, p99: extraP99, cpu: extraCpu } },
+    data: { rate: RATE, rounds: results, summary, paired, extraPercent: { p50: extraP50, mean: extraMean, p99: extraP99, cpu: extraCpu }, costlierRounds },
     budgets,
     seconds: (performance.now() - started) / 1000,
   };

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PhaseResult } from '../../bench/lib/phase.js';
-import { pairedExtraCost, roundsVariantLower, type Round } from '../../bench/lib/paired-rounds.js';
+import { formatP, pairedExtraCost, roundsVariantHigher, roundsVariantLower, signTestP, type Round } from '../../bench/lib/paired-rounds.js';
 
 /** A phase at 500 req/s: latency p50/mean/p99 (ms), CPU per request (µs) and the main thread's share (µs). */
 function phase(p50: number, cpuUs: number, mainUs: number): PhaseResult {
@@ -44,4 +44,36 @@ test('counts the rounds in which the variant was lower, one figure at a time (co
   assert.equal(roundsVariantLower(rounds, (p) => p.latency.p50), 1, 'lower in the second round only; equal is not lower');
   assert.equal(roundsVariantLower(rounds, (p) => p.gatewayCpuUsPerRequest), 2);
   assert.equal(roundsVariantLower(rounds, () => undefined), 0, 'a figure a phase does not have counts for neither side');
+});
+
+test('counts the rounds in which the variant was higher; an equal round counts for neither side', () => {
+  const direct = phase(1, 0, 0);
+  const rounds: Round[] = [
+    { direct, off: phase(2.0, 1000, 900), on: phase(2.1, 900, 800) },
+    { direct, off: phase(1.4, 600, 540), on: phase(1.3, 650, 600) },
+    { direct, off: phase(1.5, 650, 585), on: phase(1.5, 600, 560) },
+  ];
+  assert.equal(roundsVariantHigher(rounds, (p) => p.latency.p50), 1);
+  assert.equal(roundsVariantLower(rounds, (p) => p.latency.p50) + roundsVariantHigher(rounds, (p) => p.latency.p50), 2, 'the equal third round is in neither count');
+  assert.equal(roundsVariantHigher(rounds, (p) => p.gatewayCpuUsPerRequest), 1);
+});
+
+test('the sign test gives the exact two-sided binomial p of a split of rounds', () => {
+  const close = (actual: number, expected: number): void => assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} ≠ ${expected}`);
+  // 2 × (C(16,0) + … + C(16,4)) / 2^16 = 2 × 2517 / 65536.
+  close(signTestP(12, 4), (2 * 2517) / 65536);
+  close(signTestP(4, 12), (2 * 2517) / 65536);
+  close(signTestP(14, 2), (2 * 137) / 65536);
+  close(signTestP(16, 0), 2 / 65536);
+  close(signTestP(5, 0), 0.0625);
+  assert.equal(signTestP(8, 8), 1, 'an even split is capped at 1');
+  assert.equal(signTestP(0, 0), 1, 'no round that differs says nothing');
+  assert.ok(signTestP(11, 5) > 0.2 && signTestP(11, 5) < 0.22);
+});
+
+test('p-values are printed to two significant digits, the smallest as "< 0.001"', () => {
+  assert.equal(formatP(signTestP(12, 4)), '= 0.077');
+  assert.equal(formatP(signTestP(14, 2)), '= 0.0042');
+  assert.equal(formatP(signTestP(16, 0)), '< 0.001');
+  assert.equal(formatP(1), '= 1.0');
 });
