@@ -72,11 +72,13 @@ export function signTestP(lower: number, higher: number): number {
   const n = lower + higher;
   if (n === 0) return 1;
   const fewer = Math.min(lower, higher);
-  let term = 2 ** -n; // C(n, 0) / 2^n
-  let tail = term;
+  // In logarithms: 2^-n underflows to 0 beyond ~1,074 rounds, which would make an even split p = 0.
+  const logHalfToN = -n * Math.LN2;
+  let logChoose = 0; // ln C(n, 0)
+  let tail = Math.exp(logHalfToN);
   for (let i = 1; i <= fewer; i++) {
-    term = (term * (n - i + 1)) / i;
-    tail += term;
+    logChoose += Math.log((n - i + 1) / i);
+    tail += Math.exp(logChoose + logHalfToN);
   }
   return Math.min(1, 2 * tail);
 }

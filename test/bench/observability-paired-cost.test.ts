@@ -60,6 +60,8 @@ test('the sign test gives the exact two-sided binomial p of a split of rounds', 
   assert.equal(signTestP(8, 8), 1, 'an even split is capped at 1');
   assert.equal(signTestP(0, 0), 1, 'no round that differs says nothing');
   assert.ok(signTestP(11, 5) > 0.2 && signTestP(11, 5) < 0.22);
+  assert.equal(signTestP(1500, 1500), 1, 'an even split of many rounds is still 1, not an underflow to 0');
+  assert.ok(signTestP(1400, 1600) > 0 && signTestP(1400, 1600) < 0.001, 'a lopsided split of many rounds is small but not 0');
 });
 
 test('p-values are printed to two significant digits, the smallest as "< 0.001"', () => {
