@@ -10,7 +10,7 @@ function run(script: string, ...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 30_000 });
 }
 
-for (const script of ['bench/run.ts', 'bench/compare.ts', 'bench/allocation.ts', 'bench/profile-summary.ts', 'bench/relay-floor.ts', 'bench/stream-memory.ts', 'bench/sim-throughput.ts', 'bench/node-http-floor.ts', 'bench/thread-cpu.ts', 'bench/speed-probe-process.ts']) {
+for (const script of ['bench/run.ts', 'bench/compare.ts', 'bench/allocation.ts', 'bench/profile-summary.ts', 'bench/relay-floor.ts', 'bench/stream-memory.ts', 'bench/sim-throughput.ts', 'bench/node-http-floor.ts', 'bench/thread-cpu.ts', 'bench/speed-probe-process.ts', 'bench/pool-compare.ts']) {
   test(`${script} refuses an unknown option with its usage and exit code 2`, () => {
     const result = run(script, '--no-such-option');
     assert.equal(result.status, 2, result.stderr);
