@@ -37,7 +37,7 @@ function read(file: string): { name: string; builds: CompareFile['builds']; roun
   } catch (err) {
     refuseOption(`${file}: ${err instanceof Error ? err.message : String(err)}`, usage);
   }
-  if (!Array.isArray(parsed.rounds) || parsed.builds === undefined) refuseOption(`${file}: not a file written by bench/compare.ts (no rounds or builds)`, usage);
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray(parsed.rounds) || typeof parsed.builds !== 'object' || parsed.builds === null) refuseOption(`${file}: not a file written by bench/compare.ts (no rounds or builds)`, usage);
   // compare.ts's A is the baseline and B the variant: paired-rounds.ts calls them off and on.
   return { name: basename(file), builds: parsed.builds, rounds: parsed.rounds.map((r) => ({ direct: r.direct, off: r.A, on: r.B })) };
 }

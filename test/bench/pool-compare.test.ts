@@ -57,8 +57,13 @@ test('refuses no files, or a file compare.ts did not write, with the reason, the
   const wrong = run(other);
   assert.equal(wrong.status, 2);
   assert.match(wrong.stderr, /other\.json: not a file written by bench\/compare\.ts/);
+  const nothing = join(dir, 'null.json');
+  writeFileSync(nothing, 'null');
+  const empty = run(nothing);
+  assert.equal(empty.status, 2, empty.stderr);
+  assert.match(empty.stderr, /null\.json: not a file written by bench\/compare\.ts/);
   const notJson = run('README.md');
   assert.equal(notJson.status, 2);
   assert.match(notJson.stderr, /README\.md: .*not valid JSON/);
-  assert.doesNotMatch(notJson.stderr + wrong.stderr, /\n\s+at /, 'no stack trace');
+  assert.doesNotMatch(notJson.stderr + wrong.stderr + empty.stderr, /\n\s+at /, 'no stack trace');
 });
