@@ -29,7 +29,7 @@ import { mainThreadCpuUsPerRequest, measurePhase, type PhaseResult } from './lib
 import { benchModel, nodeFlagList, repoRoot, startGateway, startSim } from './lib/processes.js';
 import { machineLine, table } from './lib/report.js';
 import { machineInfo } from './lib/proc-stats.js';
-import { formatP, pairedExtraCost, roundsVariantHigher, roundsVariantLower, signTestP } from './lib/paired-rounds.js';
+import { formatP, pairedExtraCost, splitOfRounds } from './lib/paired-rounds.js';
 import { parseCommandLine } from './lib/command-line.js';
 
 const { values } = parseCommandLine({
@@ -135,8 +135,8 @@ function pairedLine(results: ReadonlyArray<Record<'direct' | 'A' | 'B', PhaseRes
   const rounds = results.map((r) => ({ direct: r.direct, off: r.A, on: r.B }));
   const d = pairedExtraCost(rounds);
   const lower = (pick: (p: PhaseResult) => number | undefined): string => {
-    const fewer = roundsVariantLower(rounds, pick);
-    return `${fewer} of ${rounds.length}, p ${formatP(signTestP(fewer, roundsVariantHigher(rounds, pick)))}`;
+    const split = splitOfRounds(rounds, pick);
+    return `${split.lower} of ${rounds.length}, p ${formatP(split.p)}`;
   };
   return (
     `B − A, paired per round (median over rounds; rounds where B was lower, and the sign test's two-sided p): ` +

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseCommandLine, refuseOption } from './lib/command-line.js';
-import { formatP, roundsVariantHigher, roundsVariantLower, signTestP, type Round } from './lib/paired-rounds.js';
+import { formatP, splitOfRounds, type Round, type RoundsSplit } from './lib/paired-rounds.js';
 import type { PhaseResult } from './lib/phase.js';
 import { table } from './lib/report.js';
 
@@ -43,20 +43,18 @@ function read(file: string): { name: string; builds: CompareFile['builds']; roun
 }
 
 const runs = positionals.map(read);
-const split = (rounds: Round[], pick: (p: PhaseResult) => number | undefined) => {
-  const lower = roundsVariantLower(rounds, pick);
-  const higher = roundsVariantHigher(rounds, pick);
-  return { lower, higher, cell: `${lower} / ${higher} (p ${formatP(signTestP(lower, higher))})` };
-};
-
-const rows = runs.map((run) => [run.name, `${run.builds.A} → ${run.builds.B}`, String(run.rounds.length), ...figures.map(([, pick]) => split(run.rounds, pick).cell)]);
 const all = runs.flatMap((run) => run.rounds);
-rows.push(['pooled', '', String(all.length), ...figures.map(([, pick]) => split(all, pick).cell)]);
+// One split per run and figure, used by both the table and the disagreement check.
+const splits = runs.map((run) => figures.map(([, pick]) => splitOfRounds(run.rounds, pick)));
+const cell = (s: RoundsSplit): string => `${s.lower} / ${s.higher} (p ${formatP(s.p)})`;
+
+const rows = runs.map((run, i) => [run.name, `${run.builds.A} → ${run.builds.B}`, String(run.rounds.length), ...splits[i]!.map(cell)]);
+rows.push(['pooled', '', String(all.length), ...figures.map(([, pick]) => cell(splitOfRounds(all, pick)))]);
 process.stdout.write(`Rounds where B was lower / higher than A, with the sign test's two-sided p:\n\n${table(['run', 'A → B', 'rounds', ...figures.map(([name]) => name)], rows)}\n`);
 
 const disagreements = figures
-  .filter(([, pick]) => {
-    const leanings = runs.map((run) => split(run.rounds, pick)).map((s) => Math.sign(s.lower - s.higher));
+  .filter((_, f) => {
+    const leanings = splits.map((run) => Math.sign(run[f]!.lower - run[f]!.higher));
     return leanings.includes(1) && leanings.includes(-1);
   })
   .map(([name]) => name);

@@ -48,18 +48,30 @@ export function pairedExtraCost(rounds: readonly Round[]): {
   };
 }
 
-/**
- * In how many rounds the variant was lower than the baseline on one figure. A median over rounds
- * can hide that the rounds disagree; for a p99 or a mean, which one slow moment moves, the count
- * is what says whether a difference is there (bench/HISTORY.md, observability's tail).
- */
-export function roundsVariantLower(rounds: readonly Round[], pick: (p: PhaseResult) => number | undefined): number {
-  return rounds.filter((r) => (pick(r.on) ?? Number.NaN) < (pick(r.off) ?? Number.NaN)).length;
+/** How the rounds split on one figure: the variant lower, higher (an equal round counts for neither), and the sign test's p. */
+export interface RoundsSplit {
+  lower: number;
+  higher: number;
+  p: number;
 }
 
-/** In how many rounds the variant was higher on one figure (equal rounds count for neither side). */
-export function roundsVariantHigher(rounds: readonly Round[], pick: (p: PhaseResult) => number | undefined): number {
-  return rounds.filter((r) => (pick(r.on) ?? Number.NaN) > (pick(r.off) ?? Number.NaN)).length;
+/**
+ * In how many rounds the variant was lower and higher than the baseline on one figure, and how
+ * likely that split is by chance (signTestP). A median over rounds can hide that the rounds
+ * disagree; for a p99 or a mean, which one slow moment moves, the split is what says whether a
+ * difference is there (bench/HISTORY.md, observability's tail). A figure a phase does not have
+ * counts for neither side.
+ */
+export function splitOfRounds(rounds: readonly Round[], pick: (p: PhaseResult) => number | undefined): RoundsSplit {
+  let lower = 0;
+  let higher = 0;
+  for (const r of rounds) {
+    const on = pick(r.on) ?? Number.NaN;
+    const off = pick(r.off) ?? Number.NaN;
+    if (on < off) lower += 1;
+    else if (on > off) higher += 1;
+  }
+  return { lower, higher, p: signTestP(lower, higher) };
 }
 
 /**

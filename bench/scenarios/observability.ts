@@ -10,7 +10,7 @@
 import type { BenchStack } from '../lib/bench-stack.js';
 import { ms, type BenchContext } from '../lib/context.js';
 import { median } from '../lib/percentiles.js';
-import { formatP, pairedExtraCost, roundsVariantHigher, roundsVariantLower, signTestP, type Round } from '../lib/paired-rounds.js';
+import { formatP, pairedExtraCost, signTestP, splitOfRounds, type Round, type RoundsSplit } from '../lib/paired-rounds.js';
 import { mainThreadCpuUsPerRequest as mainThreadCpuUs, measurePhase, type PhaseResult } from '../lib/phase.js';
 import { table, type BudgetCheck, type ScenarioOutcome } from '../lib/report.js';
 
@@ -65,12 +65,12 @@ export async function observabilityScenario(ctx: BenchContext, stack: BenchStack
   const extraP99 = percentOf(paired.p99, summary.off.overheadP99);
   const extraCpu = paired.cpuPercent;
   // How consistently "on" cost more, round by round: a median over five rounds can hide a split.
-  const split = (pick: (p: PhaseResult) => number | undefined) => {
-    const higher = roundsVariantHigher(results, pick);
-    return { higher, p: signTestP(roundsVariantLower(results, pick), higher) };
+  const costlierRounds = {
+    p50: splitOfRounds(results, (p) => p.latency.p50),
+    mean: splitOfRounds(results, (p) => p.latency.mean),
+    cpu: splitOfRounds(results, (p) => p.gatewayCpuUsPerRequest),
   };
-  const costlierRounds = { p50: split((p) => p.latency.p50), mean: split((p) => p.latency.mean), cpu: split((p) => p.gatewayCpuUsPerRequest) };
-  const roundsLine = (name: string, c: { higher: number; p: number }): string => `${name} ${c.higher} of ${results.length} (p ${formatP(c.p)})`;
+  const roundsLine = (name: string, c: RoundsSplit): string => `${name} ${c.higher} of ${results.length} (p ${formatP(c.p)})`;
 
   // A percentage of an off side at or below the direct path's (a negative p99 overhead) means nothing.
   const signed = (n: number): string => (Number.isFinite(n) ? `${n >= 0 ? '+' : ''}${n.toFixed(0)}%` : 'n/a (off ≤ 0)');

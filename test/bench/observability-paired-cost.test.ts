@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PhaseResult } from '../../bench/lib/phase.js';
-import { formatP, pairedExtraCost, roundsVariantHigher, roundsVariantLower, signTestP, type Round } from '../../bench/lib/paired-rounds.js';
+import { formatP, pairedExtraCost, signTestP, splitOfRounds, type Round } from '../../bench/lib/paired-rounds.js';
 
 /** A phase at 500 req/s: latency p50/mean/p99 (ms), CPU per request (µs) and the main thread's share (µs). */
 function phase(p50: number, cpuUs: number, mainUs: number): PhaseResult {
@@ -41,12 +41,12 @@ test('counts the rounds in which the variant was lower and higher, one figure at
     { direct, off: phase(1.4, 600, 540), on: phase(1.3, 650, 600) },
     { direct, off: phase(1.5, 650, 585), on: phase(1.5, 600, 560) },
   ];
-  assert.equal(roundsVariantLower(rounds, (p) => p.latency.p50), 1, 'lower in the second round only; equal is not lower');
-  assert.equal(roundsVariantHigher(rounds, (p) => p.latency.p50), 1, 'higher in the first round only; equal is not higher');
-  assert.equal(roundsVariantLower(rounds, (p) => p.gatewayCpuUsPerRequest), 2);
-  assert.equal(roundsVariantHigher(rounds, (p) => p.gatewayCpuUsPerRequest), 1);
-  assert.equal(roundsVariantLower(rounds, () => undefined), 0, 'a figure a phase does not have counts for neither side');
-  assert.equal(roundsVariantHigher(rounds, () => undefined), 0);
+  const p50 = splitOfRounds(rounds, (p) => p.latency.p50);
+  assert.equal(p50.lower, 1, 'lower in the second round only; equal is not lower');
+  assert.equal(p50.higher, 1, 'higher in the first round only; equal is not higher');
+  assert.equal(p50.p, signTestP(1, 1), 'the p of the rounds that differ');
+  assert.deepEqual(splitOfRounds(rounds, (p) => p.gatewayCpuUsPerRequest), { lower: 2, higher: 1, p: signTestP(2, 1) });
+  assert.deepEqual(splitOfRounds(rounds, () => undefined), { lower: 0, higher: 0, p: 1 }, 'a figure a phase does not have counts for neither side');
 });
 
 test('the sign test gives the exact two-sided binomial p of a split of rounds', () => {
