@@ -15,7 +15,10 @@
  * --a and --b are dist directories (each with src/server.js and src/telemetry/tracing.js).
  * `--a-node-flags` / `--b-node-flags` add Node flags to one gateway (a runtime setting A/B'd on
  * one build: `--a dist --b dist --b-node-flags=--v8-pool-size=1`; the `=` form, as the value starts with `--`).
+ * `--a-node` / `--b-node` run one gateway on another Node binary (a runtime A/B'd on one build:
+ * `--a dist --b dist --b-node /opt/node22/bin/node`); the load generator and the simulator stay on this one.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { progressLogger, ms } from './lib/context.js';
@@ -32,6 +35,8 @@ import { machineInfo } from './lib/proc-stats.js';
 import { formatP, pairedExtraCost, splitOfRounds } from './lib/paired-rounds.js';
 import { parseCommandLine } from './lib/command-line.js';
 
+const usage =
+  'usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--a-node-flags=FLAGS] [--b-node-flags=FLAGS] [--a-node NODE] [--b-node NODE]';
 const { values } = parseCommandLine({
   options: {
     a: { type: 'string' },
@@ -42,16 +47,30 @@ const { values } = parseCommandLine({
     observability: { type: 'string', default: 'on' },
     'a-node-flags': { type: 'string', default: '' },
     'b-node-flags': { type: 'string', default: '' },
+    'a-node': { type: 'string' },
+    'b-node': { type: 'string' },
   },
-}, 'usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--a-node-flags=FLAGS] [--b-node-flags=FLAGS]');
+}, usage);
 if (!values.a || !values.b) {
-  process.stderr.write('usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--a-node-flags=FLAGS] [--b-node-flags=FLAGS]\n');
+  process.stderr.write(`${usage}\n`);
   process.exit(2);
 }
+/** Each gateway's Node binary and its version, checked before anything starts. */
+const nodes = { A: nodeBinary('--a-node', values['a-node']), B: nodeBinary('--b-node', values['b-node']) };
 const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const durationMs = Number(values.seconds) * 1000;
 const observability = values.observability === 'off' ? 'off' : 'on';
+
+function nodeBinary(option: string, path: string | undefined): { path: string | undefined; version: string } {
+  const binary = path ?? process.env.BENCH_GATEWAY_NODE ?? process.execPath;
+  try {
+    return { path, version: execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim() };
+  } catch (err) {
+    process.stderr.write(`${option}: cannot run '${binary}' as Node (${(err as Error).message.split('\n')[0]})\n${usage}\n`);
+    process.exit(2);
+  }
+}
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
@@ -66,11 +85,16 @@ async function main(): Promise<void> {
   const nodeFlags = { A: nodeFlagList(values['a-node-flags']), B: nodeFlagList(values['b-node-flags']) };
   const gateways = await Promise.all(
     (['A', 'B'] as const).map(async (label) => {
-      const process = await startGateway({ runtime: 'dist', distDir: builds[label], workDir, label, sim, observability, otlpEndpoint: sink.endpoint, nodeFlags: nodeFlags[label] });
+      const process = await startGateway({ runtime: 'dist', distDir: builds[label], workDir, label, sim, observability, otlpEndpoint: sink.endpoint, nodeFlags: nodeFlags[label], node: nodes[label].path });
       return { label, process, client: completionClient(process.url, benchModel, { maxTokens: 16, streamTokens: 16 }) };
     }),
   );
-  const described = (label: 'A' | 'B'): string => `${builds[label]}${nodeFlags[label].length > 0 ? ` (${nodeFlags[label].join(' ')})` : ''}`;
+  // The Node version is named only when the two sides differ in it, so same-runtime runs read as before.
+  const versionShown = nodes.A.version !== nodes.B.version;
+  const described = (label: 'A' | 'B'): string => {
+    const notes = [...(versionShown ? [`Node ${nodes[label].version}`] : []), ...nodeFlags[label]];
+    return `${builds[label]}${notes.length > 0 ? ` (${notes.join(' ')})` : ''}`;
+  };
   log(`A = ${described('A')}, B = ${described('B')}; ${rate} req/s, ${rounds} rounds of ${durationMs / 1000} s, observability ${observability}`);
   await warmUp({ quick: false, log }, 'the direct path', (i) => direct.complete(i));
   for (const gw of gateways) await warmUp({ quick: false, log }, `gateway ${gw.label}`, (i) => gw.client.complete(i));

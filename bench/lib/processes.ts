@@ -202,6 +202,8 @@ export interface GatewayOptions {
   multiplex?: boolean;
   /** Extra node flags (e.g. --trace-gc). */
   nodeFlags?: string[];
+  /** The Node binary to run the gateway on (default: BENCH_GATEWAY_NODE, else this process's). */
+  node?: string;
 }
 
 export const benchModel = 'llama-3-8b';
@@ -302,7 +304,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayProc
   const spawnedAt = performance.now();
   // BENCH_GATEWAY_NODE runs the gateway on another Node binary than the load generator's, to tell
   // which side a runtime difference is on (bench/README.md).
-  const child = spawn(process.env.BENCH_GATEWAY_NODE ?? process.execPath, nodeArgs, { cwd: repoRoot, env, stdio: ['ignore', logFd, 'pipe'] });
+  const child = spawn(options.node ?? process.env.BENCH_GATEWAY_NODE ?? process.execPath, nodeArgs, { cwd: repoRoot, env, stdio: ['ignore', logFd, 'pipe'] });
   closeSync(logFd);
   const stderrTail = keepTail(child);
   const url = `http://127.0.0.1:${port}`;

@@ -39,6 +39,14 @@ for (const [script, args, message] of [
   });
 }
 
+test('bench/compare.ts refuses a --b-node that is not a Node binary, before starting anything', () => {
+  const result = run('bench/compare.ts', '--a', 'dist', '--b', 'dist', '--b-node', '/nonexistent/bin/node');
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /--b-node: cannot run '\/nonexistent\/bin\/node' as Node/);
+  assert.match(result.stderr, /^usage: /m);
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+});
+
 test('--help prints the usage and exits 0', () => {
   const result = run('bench/compare.ts', '--help');
   assert.equal(result.status, 0, result.stderr);
