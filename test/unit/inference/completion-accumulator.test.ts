@@ -21,6 +21,12 @@ test('stops short of the limit is a stop; the backend reason wins when given', (
   assert.equal(vllm.finishReason(), 'length');
 });
 
+test("a backend's stop on its last allowed token stays stop: the model ended, it was not cut", () => {
+  const vllm = new CompletionAccumulator(4);
+  vllm.add({ text: 'x', inputTokens: 2, outputTokens: 4, finishReason: 'stop', final: true });
+  assert.equal(vllm.finishReason(), 'stop');
+});
+
 test('no token counts from the backend means no usage, never a guess', () => {
   const acc = new CompletionAccumulator(10);
   acc.add({ text: 'x', final: true });
