@@ -79,7 +79,7 @@ export class GenerationRouter {
       const skip = this.skipReason(route, route === call.entry);
       if (skip) {
         reason ??= skip;
-        lastError ??= new GatewayError('model_not_ready', `The model '${route.config.name}' is not ready`, { retryAfterSeconds: 1 });
+        lastError ??= new GatewayError('model_not_ready', skippedMessage(route.config.name, skip), { retryAfterSeconds: 1 });
         continue;
       }
       if (route !== call.entry) call.observer.fallback(previous, route.config.name, reason ?? 'upstream_error');
@@ -190,6 +190,13 @@ export class GenerationRouter {
     call.observer.served(route.config.name);
     return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: upstreamAttempt.relay(), ended: upstreamAttempt.ended };
   }
+}
+
+/** Why a route was passed over, in the words a client reads in the final error. */
+function skippedMessage(model: string, reason: FallbackReason): string {
+  if (reason === 'disabled') return `The model '${model}' is disabled by an operator`;
+  if (reason === 'forced') return `The model '${model}' is set to send its traffic to its fallbacks`;
+  return `The model '${model}' is not ready`;
 }
 
 function deadlinePassed(): GatewayError {

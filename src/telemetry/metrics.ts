@@ -69,7 +69,7 @@ function defineMetrics(defaultMetrics: boolean) {
     requestCost: new Histogram({ name: 'request_cost_usd', help: 'Cost of one request in USD', labelNames: ['model_name'] as const, buckets: costBuckets, registers: r }),
     tokenBudgetOverruns: new Counter({ name: 'token_budget_overruns_total', help: 'Requests above the governed max_tokens', labelNames: ['model_name'] as const, registers: r }),
     queueDelayBudgetOverruns: new Counter({ name: 'queue_delay_budget_overruns_total', help: 'Requests over the queue-delay budget', labelNames: ['model_name'] as const, registers: r }),
-    costBudgetOverruns: new Counter({ name: 'cost_budget_overruns_total', help: 'Requests over max_cost_usd', labelNames: ['model_name'] as const, registers: r }),
+    costBudgetOverruns: new Counter({ name: 'cost_budget_overruns_total', help: "Requests over their model's maxCostUsd", labelNames: ['model_name'] as const, registers: r }),
     gatewayOverhead: new Histogram({ name: 'gateway_overhead_seconds', help: 'Request duration minus time inside Triton calls', labelNames: ['endpoint'] as const, buckets: overheadBuckets, registers: r }),
 
     breakerState: new Gauge({ name: 'circuit_breaker_state', help: '0 closed, 1 half-open, 2 open', labelNames: ['target', 'model'] as const, registers: r }),

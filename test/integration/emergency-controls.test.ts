@@ -73,6 +73,10 @@ test('disabling a model or forcing its fallback moves traffic, and is revertible
   assert.equal((await admin('POST', '/admin/models/qwen3/disable')).status, 200);
   const disabled = await complete(stack.url, { model: 'qwen3', prompt: 'hi', max_tokens: 2 });
   assert.equal(disabled.status, 503);
+  // What the runbooks tell on-call clients will see for a disabled model without fallbacks.
+  assert.equal(disabled.body.error.code, 'all_upstreams_unavailable');
+  assert.match(disabled.body.error.message, /The model 'qwen3' is disabled by an operator/);
+  assert.ok(Number(disabled.headers.get('retry-after')) >= 1);
   assert.equal((await admin('POST', '/admin/models/nope/disable')).status, 404);
   await admin('POST', '/admin/controls/revert');
   assert.equal((await complete(stack.url, { model: 'qwen3', prompt: 'hi', max_tokens: 2 })).status, 200);
