@@ -1,5 +1,5 @@
 /**
- * Run by jsonl-short-write.test.ts in a child process under a file-size limit (`ulimit -f`, with
+ * Run by jsonl-file.short-write.test.ts in a child process under a file-size limit (`ulimit -f`, with
  * SIGXFSZ ignored): the kernel then writes only up to the limit, a real short write. Appends
  * through one JsonlAppender and prints what each append did, one JSON line per step.
  */

@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { IncidentError, IncidentLog, incidentStatus } from '../../../src/governance/incidents/incident-log.js';
-import { formatDuration, impactDurationMs, timeToDetectMs, timeToMitigateMs, timeToResolveMs } from '../../../src/governance/incidents/incident-times.js';
+import { IncidentError, IncidentLog, incidentStatus } from '../../../../src/governance/incidents/incident-log.js';
+import { formatDuration, impactDurationMs, timeToDetectMs, timeToMitigateMs, timeToResolveMs } from '../../../../src/governance/incidents/incident-times.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'incidents-'));
 after(() => rm(dir, { recursive: true, force: true }));

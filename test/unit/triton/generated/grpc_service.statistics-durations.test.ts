@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ModelStatisticsResponse } from '../../../src/triton/generated/grpc_service.js';
+import { ModelStatisticsResponse } from '../../../../src/triton/generated/grpc_service.js';
 
 test('a statistics duration above 2^53 ns round-trips exactly', () => {
   const ns = (2n ** 53n + 3n).toString();

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { SCHEMA_VERSION, type GovernanceEvent } from '../../../src/governance/events.js';
-import type { Incident } from '../../../src/governance/incidents/incident-log.js';
-import { renderPostmortem } from '../../../src/governance/incidents/postmortem.js';
+import { SCHEMA_VERSION, type GovernanceEvent } from '../../../../src/governance/events.js';
+import type { Incident } from '../../../../src/governance/incidents/incident-log.js';
+import { renderPostmortem } from '../../../../src/governance/incidents/postmortem.js';
 
-const template = await readFile(new URL('../../../runbooks/post-incident-review-template.md', import.meta.url), 'utf8');
+const template = await readFile(new URL('../../../../runbooks/post-incident-review-template.md', import.meta.url), 'utf8');
 const t = (hhmm: string) => new Date(`2025-11-18T${hhmm}:00.000Z`);
 const base = (at: string, id: string) => ({ schema_version: SCHEMA_VERSION, id, at: t(at).toISOString(), instance: 'gw:1' }) as const;
 const engine = (version: string, hash: string) => ({ model: 'llama-3-8b', triton_model: 'llama-3-8b-trtllm', target: 'primary', version, engine_hash: hash, quantisation: 'fp8', manifest: null, source: 'triton' as const });
