@@ -35,6 +35,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# What `triton-gateway ops postmortem` renders when run in the container (it looks beside dist/).
+COPY runbooks/post-incident-review-template.md ./runbooks/post-incident-review-template.md
 # The governance event log's directory (governance.eventLog), writable by the runtime user even
 # when the root filesystem is read-only and a volume is mounted there.
 COPY --from=build --chown=1000:1000 /state /var/lib/triton-gateway

@@ -66,6 +66,19 @@ describe('Dockerfile', () => {
     assert.equal(owned.length, 1, `no COPY --chown=${user} creates ${dir}`);
   });
 
+  test('ships the post-incident review template that the CLI renders, which .dockerignore lets through', () => {
+    const copy = find(runtime, 'COPY').find((i) => i.args.startsWith('runbooks/post-incident-review-template.md '));
+    assert.ok(copy, 'no COPY of runbooks/post-incident-review-template.md in the runtime stage');
+    assert.ok(exists('runbooks/post-incident-review-template.md'));
+    // The postmortem command looks for runbooks/<template> above its own dist/src/cli folder.
+    const workdir = find(runtime, 'WORKDIR').at(-1)!.args;
+    assert.equal(posix.resolve(workdir, copy.args.split(/\s+/).at(-1)!), posix.join(workdir, 'runbooks/post-incident-review-template.md'));
+    // .dockerignore: the last pattern that matches decides; the exception must come after the exclusions.
+    const lines = readText('.dockerignore').split('\n').map((l) => l.trim());
+    const exception = lines.lastIndexOf('!runbooks/post-incident-review-template.md');
+    assert.ok(exception > lines.lastIndexOf('runbooks') && exception > lines.lastIndexOf('**/*.md'), '.dockerignore excludes the template');
+  });
+
   test('runs as a non-root user', () => {
     const users = find(runtime, 'USER');
     assert.equal(users.length, 1);

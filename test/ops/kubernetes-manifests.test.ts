@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { renderPrometheusRule } from '../../scripts/gen-prometheus-rule.js';
 import { parseConfig } from '../../src/config.js';
+import { loadChatTemplate } from '../../src/inference/chat-template.js';
 import { missingReason, runTool, which } from './support/external-tools.js';
 import { exists, listFiles, readText, readYaml, readYamlDocuments } from './support/repo-files.js';
 
@@ -163,10 +164,33 @@ describe('the gateway Deployment', () => {
     const preStop = container.lifecycle.preStop.exec.command as string[];
     assert.equal(preStop[0], 'sleep');
     const sleepSeconds = Number(preStop[1]);
-    for (const file of [`${base}/gateway-config.yaml`, 'deploy/kubernetes/overlays/production/gateway-config.yaml']) {
+    // Production's patch sets its own grace period, as its drain is longer; kubectl is not needed to read it.
+    const productionGrace = (manifest('deploy/kubernetes/overlays/production/deployment-patch.yaml').spec.template.spec.terminationGracePeriodSeconds as number | undefined) ?? pod.terminationGracePeriodSeconds;
+    for (const [file, grace] of [
+      [`${base}/gateway-config.yaml`, pod.terminationGracePeriodSeconds as number],
+      ['deploy/kubernetes/overlays/production/gateway-config.yaml', productionGrace],
+    ] as const) {
       const drain = parseConfig(readYaml(file), env).shutdown.drainSeconds;
       // server.ts also allows up to 10 s to close the server and the Triton channels after the drain.
-      assert.ok(pod.terminationGracePeriodSeconds > sleepSeconds + drain + 10, `${file}: grace ${pod.terminationGracePeriodSeconds}s ≤ preStop ${sleepSeconds}s + drain ${drain}s + 10s`);
+      assert.ok(grace > sleepSeconds + drain + 10, `${file}: grace ${grace}s ≤ preStop ${sleepSeconds}s + drain ${drain}s + 10s`);
+    }
+  });
+
+  test('drains for as long as its longest request may run, so a rollout never cuts a stream', () => {
+    for (const file of [`${base}/gateway-config.yaml`, 'deploy/kubernetes/overlays/production/gateway-config.yaml']) {
+      const config = parseConfig(readYaml(file), env);
+      const longest = Math.max(...config.models.map((m) => m.deadlines.totalMs));
+      assert.ok(config.shutdown.drainSeconds * 1000 >= longest, `${file}: drain ${config.shutdown.drainSeconds}s < the longest deadline ${longest / 1000}s`);
+    }
+  });
+
+  test('gives every model of the shipped configs a chat template that renders, so /v1/chat/completions works there', () => {
+    for (const file of gatewayConfigs) {
+      for (const m of parseConfig(readYaml(file), env).models) {
+        assert.ok(m.chatTemplate, `${file}: ${m.name} has no chatTemplate`);
+        const prompt = loadChatTemplate(m.chatTemplate).render([{ role: 'user', content: 'Hi' }]);
+        assert.match(prompt, /Hi/, `${file}: ${m.name}'s template leaves out the message`);
+      }
     }
   });
 
