@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EventLog } from '../../src/governance/event-log.js';
 import { cli } from '../unit/cli/run-cli.js';
-import { makeModelRepository } from '../unit/cli/model-repository-fixture.js';
+import { makeModelRepository } from '../fixtures/model-repository.js';
 
 let dir: string;
 let repo: string;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { cli } from '../unit/cli/run-cli.js';
-import { makeModelRepository } from '../unit/cli/model-repository-fixture.js';
+import { makeModelRepository } from '../fixtures/model-repository.js';
 import { startLocalS3, type LocalS3 } from '../helpers/local-s3.js';
 
 const BUCKET = 'model-backups';

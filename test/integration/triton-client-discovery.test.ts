@@ -8,7 +8,7 @@ import { GatewayError } from '../../src/errors.js';
 import { TritonClient } from '../../src/triton/client.js';
 import { describeModel, discoverModels, listLlmModels, NotAnLlmModelError } from '../../src/triton/discovery.js';
 import { startSimulator } from '../../sim/index.js';
-import { collect, rejectsWith, request, startHarness } from './triton-client-fixtures.js';
+import { collect, rejectsWith, request, startHarness } from '../helpers/triton-client-harness.js';
 
 const h = await startHarness();
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { TritonClient } from '../../src/triton/client.js';
 import type { FaultSpec } from '../../sim/index.js';
-import { collect, eventually, rejectsWith, request, startHarness } from './triton-client-fixtures.js';
+import { collect, eventually, rejectsWith, request, startHarness } from '../helpers/triton-client-harness.js';
 
 const h = await startHarness({
   models: [

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { collect, rejectsWith, request, startHarness } from './triton-client-fixtures.js';
+import { collect, rejectsWith, request, startHarness } from '../helpers/triton-client-harness.js';
 
 const h = await startHarness({
   models: [

@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EventLog } from '../../../src/governance/event-log.js';
 import { GovernanceRecorder } from '../../../src/governance/recorder.js';
-import { makeModelRepository } from './model-repository-fixture.js';
+import { makeModelRepository } from '../../fixtures/model-repository.js';
 import { cli } from './run-cli.js';
 
 let dir: string;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { makeModelRepository } from './model-repository-fixture.js';
+import { makeModelRepository } from '../../fixtures/model-repository.js';
 import { cli, type CliRun } from './run-cli.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));

@@ -6,7 +6,7 @@ import { decodeResponse, encodeRequest } from '../../../src/triton/codec.js';
 import { schemaFromConfig } from '../../../src/triton/discovery.js';
 import { ModelInferRequest, ModelInferResponse } from '../../../src/triton/generated/grpc_service.js';
 import type { GenerationRequest, ModelSchema } from '../../../src/triton/types.js';
-import { llmapiConfig, trtllmEnsembleConfig, vllmConfig } from './model-configs.js';
+import { llmapiConfig, trtllmEnsembleConfig, vllmConfig } from '../../fixtures/model-configs.js';
 
 const trtllm = schemaFromConfig(trtllmEnsembleConfig());
 const vllm = schemaFromConfig(vllmConfig());

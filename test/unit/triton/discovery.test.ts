@@ -4,7 +4,7 @@ import { datatypeName, detectFlavour, NotAnLlmModelError, schemaFromConfig } fro
 import { ModelMetadataResponse } from '../../../src/triton/generated/grpc_service.js';
 import { DataType, ModelConfig } from '../../../src/triton/generated/model_config.js';
 import type { TensorSpec } from '../../../src/triton/types.js';
-import { identityConfig, llmapiConfig, trtllmEnsembleConfig, vllmConfig } from './model-configs.js';
+import { identityConfig, llmapiConfig, trtllmEnsembleConfig, vllmConfig } from '../../fixtures/model-configs.js';
 
 const specs = (...names: string[]) => new Map<string, TensorSpec>(names.map((n) => [n, { name: n, datatype: 'BYTES', dims: [1], optional: false }]));
 
