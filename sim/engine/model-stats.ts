@@ -11,6 +11,16 @@ export interface Duration {
 
 const zero = (): Duration => ({ count: 0, ns: 0 });
 
+/**
+ * The reason a failure is counted under for a model of this flavour: Triton counts an ensemble's
+ * failures on the ensemble as OTHER, the real reason going to the composing model
+ * (shared/triton-protocol.md §6), which the simulator does not model separately. A client's
+ * cancel is not a step failing and stays CANCELED (the run records it without asking here).
+ */
+export function countedFailureReason(flavour: string, reason: FailureReason): FailureReason {
+  return flavour === 'ensemble' ? 'OTHER' : reason;
+}
+
 export class ModelStats {
   success = zero();
   fail = zero();

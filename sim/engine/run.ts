@@ -13,7 +13,7 @@ import { LlmResponseBuilder, filterRequested, type PerfNumbers } from './llm-res
 import type { OutputTensor } from './output-tensor.js';
 import type { ResponseHead, ResponseSink } from './response-sink.js';
 import type { Scheduler, SchedulerJob } from './scheduler.js';
-import type { ModelCounters, ModelStats } from './model-stats.js';
+import { countedFailureReason, type ModelCounters, type ModelStats } from './model-stats.js';
 import { GpuLease, type GpuPool } from './gpu-pool.js';
 import type { KvAllocation, KvCache } from './kv-cache.js';
 import { speculate, type SpeculativeCounts } from './speculative.js';
@@ -252,7 +252,7 @@ export class Run implements SchedulerJob {
       stats.recordFailure('CANCELED', totalNs);
     } else {
       counters.failed++;
-      stats.recordFailure(reason ?? 'BACKEND', totalNs);
+      stats.recordFailure(countedFailureReason(this.req.model.flavour, reason ?? 'BACKEND'), totalNs);
     }
     this.entry.outcome = outcome;
     if (error !== undefined) this.entry.error = error;

@@ -14,7 +14,7 @@ import { readLlmRequest } from './llm-request.js';
 import { FaultBook } from './fault-book.js';
 import { GpuPool } from './gpu-pool.js';
 import { KvCache } from './kv-cache.js';
-import { ModelCounters } from './model-stats.js';
+import { ModelCounters, countedFailureReason } from './model-stats.js';
 import { Recorder, type RecordEntry } from './recorder.js';
 import type { ResponseHead, ResponseSink } from './response-sink.js';
 import { Run, type RunServices } from './run.js';
@@ -63,6 +63,15 @@ export class SimulatorCore {
     }
   }
 
+  /** Whether the model a request names is decoupled; undefined when it names no served model. */
+  decoupled(modelName: string, modelVersion: string): boolean | undefined {
+    try {
+      return this.repository.resolve(modelName, modelVersion).model.decoupled;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Takes one inference request; returns the run (for cancellation) when it was admitted. */
   submit(wire: WireRequest, sink: ResponseSink, ctx: SubmitContext): Run | undefined {
     const entry = this.recorder.add(wire, ctx.transport, ctx.metadata);
@@ -80,7 +89,7 @@ export class SimulatorCore {
     const stats = counters.version(served.version);
     const fail = (err: unknown) => {
       counters.failed++;
-      stats.recordFailure(err instanceof SimError ? err.reason : 'OTHER', 0);
+      stats.recordFailure(countedFailureReason(model.flavour, err instanceof SimError ? err.reason : 'OTHER'), 0);
       return this.reject(entry, sink, head, err);
     };
 

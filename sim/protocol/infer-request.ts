@@ -73,6 +73,26 @@ export function wireFromGrpc(req: ModelInferRequest): WireRequest {
 }
 
 const RESERVED = new Set(['sequence_id', 'sequence_start', 'sequence_end', 'priority', 'timeout', 'headers', 'binary_data_output']);
+
+/** The InferParameter types Triton accepts for its typed reserved keys (§2.5); headers and binary_data_output are not checked. */
+const RESERVED_TYPES: Record<string, { fields: ReadonlyArray<keyof InferParameter>; expected: string }> = {
+  sequence_id: { fields: ['int64Param', 'stringParam'], expected: 'int64_param or string_param' },
+  sequence_start: { fields: ['boolParam'], expected: 'bool_param' },
+  sequence_end: { fields: ['boolParam'], expected: 'bool_param' },
+  priority: { fields: ['int64Param', 'uint64Param'], expected: 'int64_param or uint64_param' },
+  timeout: { fields: ['int64Param'], expected: 'int64_param' },
+};
+
+function checkReservedType(key: string, p: InferParameter): void {
+  const rule = RESERVED_TYPES[key];
+  if (rule === undefined) return;
+  if (!rule.fields.some((f) => p[f] !== undefined)) {
+    throw new SimError(status.INVALID_ARGUMENT, `invalid value type for '${key}' parameter, expected ${rule.expected}.`);
+  }
+  if (key === 'priority' && p.int64Param !== undefined && p.int64Param < 0) {
+    throw new SimError(status.INVALID_ARGUMENT, `invalid value for 'priority' parameter, expected a non-negative int64_param.`);
+  }
+}
 const EMPTY_FINAL = 'triton_enable_empty_final_response';
 
 export function validateRequest(wire: WireRequest, model: ModelDefinition): ValidRequest {
@@ -90,7 +110,9 @@ export function validateRequest(wire: WireRequest, model: ModelDefinition): Vali
         status.INVALID_ARGUMENT,
         "parameter keys starting with 'triton_' are reserved for Triton usage. Only the following keys starting with 'triton_' are allowed: triton_enable_empty_final_response",
       );
-    } else if (!RESERVED.has(key)) {
+    } else if (RESERVED.has(key)) {
+      checkReservedType(key, p);
+    } else {
       if (p.uint64Param !== undefined) {
         throw new SimError(status.INVALID_ARGUMENT, `invalid value type for '${key}' parameter, expected int64_param, bool_param, or string_param.`);
       }

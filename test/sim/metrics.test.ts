@@ -65,6 +65,26 @@ describe('Triton-format Prometheus metrics', () => {
     assert.ok(m('nv_cpu_utilization') !== undefined);
   });
 
+  test("a backend error is counted on an ensemble as reason OTHER (Triton's ensemble scheduler) and on vLLM as BACKEND", async () => {
+    const before = await scrape();
+    const ens = { model: 'ens', version: '1' };
+    const vllm = { model: 'vllm', version: '1' };
+    const was = {
+      ensOther: before('nv_inference_request_failure', { ...ens, reason: 'OTHER' }) ?? 0,
+      ensBackend: before('nv_inference_request_failure', { ...ens, reason: 'BACKEND' }) ?? 0,
+      vllmBackend: before('nv_inference_request_failure', { ...vllm, reason: 'BACKEND' }) ?? 0,
+    };
+    sim.setFault('ens', { kind: 'error', code: 'INTERNAL', message: 'executor failed', firstN: 1 });
+    sim.setFault('vllm', { kind: 'error', code: 'INTERNAL', message: 'engine crashed', firstN: 1 });
+    await runStream(client, [trtllmRequest('ens', 'e1', { prompt: 'hello', maxTokens: 2 }), vllmRequest('vllm', 'v1', { prompt: 'hello' })]);
+    sim.clearFaults('ens');
+    sim.clearFaults('vllm');
+    const m = await scrape();
+    assert.equal(m('nv_inference_request_failure', { ...ens, reason: 'OTHER' }), was.ensOther + 1);
+    assert.equal(m('nv_inference_request_failure', { ...ens, reason: 'BACKEND' }), was.ensBackend);
+    assert.equal(m('nv_inference_request_failure', { ...vllm, reason: 'BACKEND' }), was.vllmBackend + 1);
+  });
+
   test('GPU gauges: weights at rest, memory and utilization grow with requests in flight', async () => {
     const idle = await scrape();
     assert.equal(idle('nv_gpu_memory_total_bytes', { gpu_uuid: GPU }), 80e9);

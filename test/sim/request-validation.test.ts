@@ -123,6 +123,29 @@ describe('request validation with Triton messages', () => {
     assert.equal(await streamError(req), "invalid value type for 'budget' parameter, expected int64_param, bool_param, or string_param.");
   });
 
+  test('reserved keys with the wrong parameter type: priority as a string, timeout as a bool, sequence_start as an int', async () => {
+    for (const [key, value, expected] of [
+      ['priority', { stringParam: 'high' }, 'int64_param or uint64_param'],
+      ['timeout', { boolParam: true }, 'int64_param'],
+      ['sequence_start', { int64Param: 1 }, 'bool_param'],
+      ['sequence_id', { boolParam: true }, 'int64_param or string_param'],
+    ] as const) {
+      const req = base();
+      req.parameters[key] = value;
+      assert.equal(await streamError(req), `invalid value type for '${key}' parameter, expected ${expected}.`, key);
+    }
+  });
+
+  test('reserved keys with their documented types are accepted', async () => {
+    const req = base();
+    req.parameters.priority = { uint64Param: 2 };
+    req.parameters.timeout = { int64Param: 1_000_000 };
+    req.parameters.sequence_id = { stringParam: 'conversation-1' };
+    const r = await runStream(client, [req]);
+    assert.deepEqual(r.responses.map((x) => x.errorMessage).filter((m) => m !== ''), []);
+    assert.ok(r.responses.some((x) => x.inferResponse?.outputs.length), 'answered');
+  });
+
   test('BYTES inputs in contents.bytes_contents are accepted like raw ones', async () => {
     const req = trtllmRequest('ens', 'c1', { prompt: 'hi there', maxTokens: 3, exclude: true, seed: 4 });
     const raw = trtllmRequest('ens', 'c2', { prompt: 'hi there', maxTokens: 3, exclude: true, seed: 4 });

@@ -14,6 +14,9 @@ describe('ModelStreamInfer stream semantics', () => {
         { name: 'ens', flavour: 'ensemble' },
         { name: 'bls', flavour: 'tensorrt_llm_bls' },
         { name: 'vllm', flavour: 'vllm' },
+        // 5 ms a token: a 20-token answer is ~95 ms behind a 1-token one.
+        { name: 'ens-sync', flavour: 'ensemble', decoupled: false, latency: { timePerTokenMs: 5 } },
+        { name: 'ens-slow', flavour: 'ensemble', latency: { timePerTokenMs: 5 } },
       ],
     });
     client = connect(sim.grpcAddress);
@@ -67,6 +70,26 @@ describe('ModelStreamInfer stream semantics', () => {
     assert.equal(dataResponses(r, 'c').length, 1);
     const single = await runStream(client, [trtllmRequest('ens', 'a', { prompt: 'first prompt', maxTokens: 4, stream: true, seed: 1 })]);
     assert.equal(streamedText(r, 'a'), streamedText(single));
+  });
+
+  test("a non-decoupled model's responses come in request order: a quick request waits behind a slower one sent first", async () => {
+    const r = await runStream(client, [
+      trtllmRequest('ens-sync', 'slow', { prompt: 'a long answer', maxTokens: 20 }),
+      trtllmRequest('ens-sync', 'quick', { prompt: 'a short one', maxTokens: 1 }),
+    ]);
+    assert.equal(r.code, status.OK);
+    assert.deepEqual(r.responses.map((x) => x.inferResponse?.id), ['slow', 'quick']);
+    assert.ok(r.responses.every((x) => isFinal(x.inferResponse)), 'one final response each');
+  });
+
+  test("a decoupled model's responses go out as they come: the quick request's answer overtakes the slower one", async () => {
+    const r = await runStream(client, [
+      trtllmRequest('ens-slow', 'slow', { prompt: 'a long answer', maxTokens: 20 }),
+      trtllmRequest('ens-slow', 'quick', { prompt: 'a short one', maxTokens: 1 }),
+    ]);
+    assert.equal(r.code, status.OK);
+    const ids = dataResponses(r).map((x) => x.id);
+    assert.deepEqual(ids, ['quick', 'slow']);
   });
 
   test('an unknown model is an error_message with the id, no final flag, and the stream stays usable', async () => {
