@@ -21,8 +21,9 @@ import { runOpenLoop } from './lib/open-loop.js';
 import { startOtlpSink } from './lib/otlp-sink.js';
 import { benchModel, repoRoot, startGateway, startSim } from './lib/processes.js';
 import { table } from './lib/report.js';
-import { parseCommandLine } from './lib/command-line.js';
+import { parseCommandLine, refuseOption } from './lib/command-line.js';
 
+const usage = 'usage: tsx bench/allocation.ts [--a DIST] [--b DIST] [--rate N] [--seconds N] [--rounds N] [--observability on|off]';
 const { values } = parseCommandLine({
   options: {
     a: { type: 'string' },
@@ -32,15 +33,16 @@ const { values } = parseCommandLine({
     rounds: { type: 'string', default: '2' },
     observability: { type: 'string', default: 'on' },
   },
-}, 'usage: tsx bench/allocation.ts [--a DIST] [--b DIST] [--rate N] [--seconds N] [--rounds N] [--observability on|off]');
+}, usage);
 const rate = Number(values.rate);
 const durationMs = Number(values.seconds) * 1000;
 const rounds = Number(values.rounds);
-const observability = values.observability === 'off' ? 'off' : 'on';
-if (!(rate > 0) || !(durationMs > 0) || !(rounds >= 1)) {
-  process.stderr.write('usage: tsx bench/allocation.ts [--a DIST] [--b DIST] [--rate N] [--seconds N] [--rounds N] [--observability on|off]\n');
-  process.exit(2);
+for (const [name, n] of Object.entries({ rate, seconds: durationMs, rounds })) {
+  if (!(n > 0) || !Number.isFinite(n)) refuseOption(`--${name} expects a positive number`, usage);
 }
+if (!Number.isInteger(rounds)) refuseOption('--rounds expects a whole number', usage);
+if (values.observability !== 'on' && values.observability !== 'off') refuseOption(`--observability expects on or off, not '${values.observability}'`, usage);
+const observability = values.observability;
 
 interface Measured extends GcSums {
   requests: number;

@@ -33,7 +33,7 @@ import { benchModel, nodeFlagList, repoRoot, startGateway, startSim } from './li
 import { machineLine, table } from './lib/report.js';
 import { machineInfo } from './lib/proc-stats.js';
 import { formatP, pairedExtraCost, splitOfRounds } from './lib/paired-rounds.js';
-import { parseCommandLine } from './lib/command-line.js';
+import { parseCommandLine, refuseOption } from './lib/command-line.js';
 
 const usage =
   'usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--a-node-flags=FLAGS] [--b-node-flags=FLAGS] [--a-node NODE] [--b-node NODE]';
@@ -60,7 +60,12 @@ const nodes = { A: nodeBinary('--a-node', values['a-node']), B: nodeBinary('--b-
 const rate = Number(values.rate);
 const rounds = Number(values.rounds);
 const durationMs = Number(values.seconds) * 1000;
-const observability = values.observability === 'off' ? 'off' : 'on';
+for (const [name, n] of Object.entries({ rate, rounds, seconds: durationMs })) {
+  if (!(n > 0) || !Number.isFinite(n)) refuseOption(`--${name} expects a positive number`, usage);
+}
+if (!Number.isInteger(rounds)) refuseOption('--rounds expects a whole number', usage);
+if (values.observability !== 'on' && values.observability !== 'off') refuseOption(`--observability expects on or off, not '${values.observability}'`, usage);
+const observability = values.observability;
 
 function nodeBinary(option: string, path: string | undefined): { path: string | undefined; version: string } {
   const binary = path ?? process.env.BENCH_GATEWAY_NODE ?? process.execPath;

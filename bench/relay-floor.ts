@@ -52,7 +52,7 @@ for (const [name, n] of Object.entries({ rate, rounds, seconds: durationMs, stre
 }
 if (values.observability !== 'on' && values.observability !== 'off') refuseOption(`--observability expects on or off, not '${values.observability}'`, usage);
 const observability = values.observability;
-for (const p of parts) if (p !== 'non-streamed' && p !== 'streaming') throw new Error(`--parts: unknown part '${p}' (non-streamed, streaming)`);
+for (const p of parts) if (p !== 'non-streamed' && p !== 'streaming') refuseOption(`--parts: unknown part '${p}' (non-streamed, streaming)`, usage);
 
 type Path = 'direct' | 'bare relay' | 'gateway';
 

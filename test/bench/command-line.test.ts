@@ -27,6 +27,12 @@ for (const [script, args, message] of [
   ['bench/thread-cpu.ts', ['--rate', 'fast'], /--rate expects a positive number/],
   ['bench/thread-cpu.ts', ['--observability', 'maybe'], /--observability expects on or off, not 'maybe'/],
   ['bench/relay-floor.ts', ['--rounds', '0'], /--rounds expects a positive number/],
+  ['bench/relay-floor.ts', ['--parts', 'streaming,bogus'], /--parts: unknown part 'bogus'/],
+  ['bench/compare.ts', ['--a', 'dist', '--b', 'dist', '--rate', '0'], /--rate expects a positive number/],
+  ['bench/compare.ts', ['--a', 'dist', '--b', 'dist', '--rounds', '2.5'], /--rounds expects a whole number/],
+  ['bench/compare.ts', ['--a', 'dist', '--b', 'dist', '--observability', 'maybe'], /--observability expects on or off, not 'maybe'/],
+  ['bench/allocation.ts', ['--seconds', '0'], /--seconds expects a positive number/],
+  ['bench/allocation.ts', ['--observability', 'yes'], /--observability expects on or off, not 'yes'/],
   ['bench/stream-memory.ts', ['--runs', '1.5'], /--runs expects a positive whole number/],
   ['bench/speed-probe-process.ts', ['--every-ms', '5'], /--every-ms expects a number of at least 10/],
 ] as const) {
