@@ -19,7 +19,7 @@ before(async () => {
     env: { GATEWAY_ADMIN_TOKEN: adminToken, GATEWAY_API_KEYS: apiKey },
     config: {
       models: [
-        { name: 'llama-3-8b', tritonModel: 'llama-3-8b-trtllm', pricing: { inputPerMillion: 1, outputPerMillion: 2 }, engine: { hash: 'cfg-hash', quantisation: 'fp8' } },
+        { name: 'llama-3-8b', tritonModel: 'llama-3-8b-trtllm', pricing: { inputPerMillion: 1, outputPerMillion: 2 }, engine: { hash: 'cfg-hash', quantisation: 'fp8' }, fallbacks: ['qwen3'] },
         { name: 'qwen3', tritonModel: 'qwen3-vllm' },
       ],
     },
@@ -63,11 +63,31 @@ test('the completion line has every field; no prompt or completion text is logge
   assert.ok(!all.includes(apiKey) && !all.includes(adminToken), 'no key or token in any log line');
 });
 
-test('every log line of a request carries its request id', async () => {
-  await complete(stack.url, { model: 'nope', prompt: 'x' }, { ...headers, 'x-request-id': 'trace-me-42' });
-  await complete(stack.url, { model: 'llama-3-8b', prompt: 'x', max_tokens: 2 }, { ...headers, 'x-request-id': 'trace-me-43' });
-  const lines = stack.logs.lines.filter((l) => l.reqId === 'trace-me-43');
-  assert.ok(lines.some((l) => l.msg === 'request completed'));
+test('every log line of a request carries its request id: its fallback warning and its completion line', async () => {
+  const from = stack.logs.lines.length;
+  const forceFallback = (enabled: boolean) =>
+    fetch(`${stack.url}/admin/models/llama-3-8b/force-fallback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'x-actor': 'test', 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled }),
+    });
+  assert.equal((await forceFallback(true)).status, 200);
+  try {
+    const res = await complete(stack.url, { model: 'llama-3-8b', prompt: 'x', max_tokens: 2 }, { ...headers, 'x-request-id': 'trace-me-43' });
+    assert.equal(res.status, 200);
+  } finally {
+    await forceFallback(false);
+  }
+  // Picked by what they say, not by their id: a line that lost the id must still be found.
+  const requestLines = () => stack.logs.lines.slice(from).filter((l) => l.msg === 'falling back' || (l.msg === 'request completed' && l.model === 'llama-3-8b'));
+  await eventually(async () => requestLines().length >= 2, 2_000, 'the fallback warning and the completion line');
+  assert.deepEqual(
+    requestLines().map((l) => [l.msg, l.reqId]),
+    [
+      ['falling back', 'trace-me-43'],
+      ['request completed', 'trace-me-43'],
+    ],
+  );
 });
 
 test('diagnostics needs the admin token', async () => {
@@ -77,6 +97,8 @@ test('diagnostics needs the admin token', async () => {
 });
 
 test('diagnostics has the documented shape, the simulator GPU numbers and no secrets', async () => {
+  // The recent error the diagnostics must list (its code only, no prompt).
+  assert.equal((await complete(stack.url, { model: 'nope', prompt: 'x' }, headers)).status, 404);
   await eventually(async () => {
     const body = (await (await fetch(`${stack.url}/debug/diagnostics`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { gpus: unknown[] };
     return body.gpus.length > 0;

@@ -81,7 +81,9 @@ describe('metric names against a real scrape', () => {
   });
 
   test('every metric the Grafana dashboards use is exported by the gateway or Triton, or recorded', () => {
-    for (const file of listFiles('deploy/grafana', ['.json'])) {
+    const dashboards = listFiles('deploy/grafana', ['.json']);
+    assert.ok(dashboards.length > 0, 'no dashboard under deploy/grafana');
+    for (const file of dashboards) {
       const names = metricNamesInDashboard(readJson(file));
       assert.ok(names.length > 20, `${file}: expected many metrics`);
       assert.deepEqual(unknown(names), [], file);
@@ -99,12 +101,34 @@ describe('metric names against a real scrape', () => {
     assert.ok(checked > 50, `only ${checked} metric uses found in runbook PromQL`);
   });
 
-  test('histogram series are used only on histograms', () => {
-    const used = [...metricNamesInRules(ruleDocuments()).keys()].filter((n) => /_(bucket|sum|count)$/.test(n));
-    for (const name of used) {
-      const info = gateway.series.get(name) ?? triton.series.get(name);
-      if (info && info.family !== name) assert.equal(info.type, 'HISTOGRAM', `${name} is a series of ${info.family}, a ${info.type}`);
+  test("histogram_quantile is applied only to a histogram's _bucket series, in the rules and the runbooks", () => {
+    const texts = [
+      ...ruleDocuments().flatMap((doc) => doc.groups.flatMap((g) => g.rules.map((r) => r.expr))),
+      ...listFiles('runbooks', ['.md']).map((file) => readText(file)),
+    ];
+    const quantileArgs: string[] = [];
+    for (const text of texts) {
+      for (let at = text.indexOf('histogram_quantile('); at !== -1; at = text.indexOf('histogram_quantile(', at + 1)) {
+        // The call's own argument list, up to its matching parenthesis.
+        let depth = 0;
+        let end = at + 'histogram_quantile'.length;
+        for (; end < text.length; end++) {
+          if (text[end] === '(') depth++;
+          else if (text[end] === ')' && --depth === 0) break;
+        }
+        quantileArgs.push(text.slice(at, end + 1));
+      }
     }
+    assert.ok(quantileArgs.length >= 5, `only ${quantileArgs.length} histogram_quantile calls found`);
+    const wrong: string[] = [];
+    for (const call of quantileArgs) {
+      for (const name of extractMetricNames(call)) {
+        if (recorded.has(name)) continue;
+        const info = gateway.series.get(name) ?? triton.series.get(name);
+        if (!name.endsWith('_bucket') || info?.type !== 'HISTOGRAM') wrong.push(`${name} (${info ? `a series of ${info.family}, a ${info.type}` : 'not exported'})`);
+      }
+    }
+    assert.deepEqual(wrong, []);
   });
 });
 

@@ -51,7 +51,9 @@ describe('Dockerfile', () => {
   });
 
   test('copies only sources that exist into the build', () => {
-    for (const ins of stages[0]!.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from'))) {
+    const copies = stages[0]!.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from'));
+    assert.ok(copies.length >= 3, 'the build stage copies the package files and the sources');
+    for (const ins of copies) {
       const sources = ins.args.split(/\s+/).slice(0, -1);
       for (const source of sources) assert.ok(exists(source), `COPY ${source}: no such file`);
     }

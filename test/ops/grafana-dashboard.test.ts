@@ -46,6 +46,7 @@ describe('Grafana dashboard', () => {
   });
 
   test('lays panels out on the 24-column grid without overlaps', () => {
+    assert.ok(dashboard.panels.length >= 4, 'the dashboard has its panels');
     for (const [i, a] of dashboard.panels.entries()) {
       assert.ok(a.gridPos.x + a.gridPos.w <= 24, `${a.title} is wider than the grid`);
       for (const b of dashboard.panels.slice(i + 1)) {
