@@ -193,7 +193,9 @@ function messageText(content: RequestMessage['content'], at: string): string {
   return content
     .map((part, j) => {
       if (part.type !== 'text') {
-        throw new GatewayError('unsupported_parameter', `${at}.content.${j}: content parts of type '${String(part.type)}' are not supported; only text`, {
+        // Named only when it is a short string: String() of a client's nested arrays recursed until the stack ran out (a 500).
+        const type = typeof part.type === 'string' ? `'${part.type.slice(0, 64)}'` : `of JSON type ${Array.isArray(part.type) ? 'array' : typeof part.type}`;
+        throw new GatewayError('unsupported_parameter', `${at}.content.${j}: content parts of type ${type} are not supported; only text`, {
           param: `${at}.content.${j}.type`,
         });
       }

@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { GatewayError } from '../errors.js';
 import type { GatewayServices } from '../services.js';
-import { createKeyCheck } from './auth.js';
+import { bearer, createKeyCheck } from './auth.js';
 
 // The matched route, not the raw URL: the router decodes the path, so `/%761/completions` is
 // /v1/completions and must be limited and shed like it.
@@ -51,8 +51,7 @@ async function loadProtection(app: FastifyInstance, opts: { services: GatewaySer
     max: () => controls.rateLimitPerMinute ?? Number.MAX_SAFE_INTEGER,
     allowList: (req) => !isInference(req) || controls.rateLimitPerMinute === undefined,
     keyGenerator: (req) => {
-      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-      const token = m?.[1];
+      const token = bearer(req);
       return token && isKnownKey(token) ? `key:${createHash('sha256').update(token).digest('hex').slice(0, 16)}` : `ip:${req.ip}`;
     },
     onExceeded: () => metrics.requestsShed.inc({ reason: 'rate_limited' }),

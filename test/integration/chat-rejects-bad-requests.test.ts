@@ -101,6 +101,22 @@ test('a json_schema nested too deep is a 400 naming the schema, not a 500', asyn
   assert.deepEqual(stack.logs.find('request failed'), [], 'not logged as a server failure');
 });
 
+test("a content part whose type is nested arrays is a 400 naming the part, not a 500", async () => {
+  // String() of 50,000 nested arrays recursed until the stack ran out.
+  const depth = 50_000;
+  const type = '['.repeat(depth) + ']'.repeat(depth);
+  const res = await fetch(`${stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: `{"model":"llama-3-8b","messages":[{"role":"user","content":[{"type":${type},"text":"x"}]}]}`,
+  });
+  const body = JSON.parse(await res.text());
+  assert.equal(res.status, 400, JSON.stringify(body).slice(0, 300));
+  assert.equal(body.error.param, 'messages.0.content.0.type');
+  assert.match(body.error.message, /content parts of type of JSON type array are not supported; only text/);
+  assert.deepEqual(stack.logs.find('request failed'), [], 'not logged as a server failure');
+});
+
 test('an unknown model is a 404', async () => {
   const res = await post({ ...valid, model: 'gpt-99' });
   assert.equal(res.status, 404);
