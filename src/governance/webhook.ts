@@ -13,6 +13,7 @@
  * path or query reaches a log.
  */
 import type { Logger } from 'pino';
+import { describeFetchError, splitCredentials, urlOrigin } from '../secret-urls.js';
 
 export interface WebhookOptions {
   url: string;
@@ -132,7 +133,7 @@ export class WebhookNotifier {
       if (!outcome.retryable) break;
     }
     this.stats.failed += 1;
-    this.options.log?.warn({ webhook: name, url: redact(this.target), err: lastError }, 'webhook delivery failed');
+    this.options.log?.warn({ webhook: name, url: urlOrigin(this.target), err: lastError }, 'webhook delivery failed');
   }
 
   private async attempt(item: Item): Promise<{ ok: true } | { ok: false; retryable: boolean; error: string }> {
@@ -154,7 +155,7 @@ export class WebhookNotifier {
       const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
       return { ok: false, retryable, error: `HTTP ${res.status}` };
     } catch (err) {
-      return { ok: false, retryable: isRetryable(err), error: describe(err) };
+      return { ok: false, retryable: isRetryable(err), error: describeFetchError(err) };
     }
   }
 
@@ -179,23 +180,6 @@ export class WebhookNotifier {
   }
 }
 
-/** Webhook URLs often carry a token in the userinfo, path or query: log the origin only. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    // Schemes without an origin (file:, data:) show the scheme alone.
-    return parsed.origin === 'null' ? parsed.protocol : parsed.origin;
-  } catch {
-    return 'invalid-url';
-  }
-}
-
-/** An error's text for the log, with every URL in it cut to its origin (fetch quotes the whole URL). */
-function describe(err: unknown): string {
-  const text = err instanceof Error ? `${err.name}: ${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err);
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, (url) => redact(url));
-}
-
 /**
  * fetch reports every network failure as TypeError "fetch failed" (the reason in `cause`); any
  * other TypeError means the request could not be built, which no retry changes. Timeouts and
@@ -203,27 +187,4 @@ function describe(err: unknown): string {
  */
 function isRetryable(err: unknown): boolean {
   return !(err instanceof TypeError && err.message !== 'fetch failed');
-}
-
-/** Moves `user:pass@` out of the URL into a Basic Authorization header (decoded, as curl sends it). */
-function splitCredentials(raw: string): { url: string; authorization: string | undefined } {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return { url: raw, authorization: undefined };
-  }
-  if (url.username === '' && url.password === '') return { url: raw, authorization: undefined };
-  const credentials = `${decoded(url.username)}:${decoded(url.password)}`;
-  url.username = '';
-  url.password = '';
-  return { url: url.href, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
-}
-
-function decoded(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
 }

@@ -8,6 +8,7 @@ import { statfs } from 'node:fs/promises';
 import { freemem, hostname, loadavg, networkInterfaces, totalmem, uptime, cpus } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { adminTokenGuard } from '../plugins/auth.js';
+import { urlOrigin } from '../secret-urls.js';
 import type { GatewayServices } from '../services.js';
 
 function configSummary(services: GatewayServices) {
@@ -15,7 +16,8 @@ function configSummary(services: GatewayServices) {
   return {
     server: { host: c.server.host, port: c.server.port, bodyLimitBytes: c.server.bodyLimitBytes, maxPromptChars: c.server.maxPromptChars },
     auth: { apiKeys: c.auth.apiKeys.length, adminTokenSet: c.auth.adminToken !== undefined },
-    targets: c.triton.targets.map((t) => ({ name: t.name, grpc: t.grpc, metricsUrl: t.metricsUrl ?? null, tls: t.tls })),
+    // The metrics endpoint's origin only: its URL may carry credentials or a token (secret-urls.ts).
+    targets: c.triton.targets.map((t) => ({ name: t.name, grpc: t.grpc, metricsUrl: t.metricsUrl ? urlOrigin(t.metricsUrl) : null, tls: t.tls })),
     admission: c.admission,
     shutdown: c.shutdown,
     logging: c.logging,

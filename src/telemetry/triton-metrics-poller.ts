@@ -7,6 +7,7 @@
 import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
 import type { Logger } from 'pino';
 import type { TargetConfig } from '../config.js';
+import { describeFetchError, splitCredentials, urlOrigin } from '../secret-urls.js';
 import type { Metrics } from './metrics.js';
 
 export interface GpuSnapshot {
@@ -20,6 +21,7 @@ export interface GpuSnapshot {
 
 export interface TargetMetricsSnapshot {
   target: string;
+  /** The endpoint's origin only: a metricsUrl may carry credentials or a token. */
   url: string;
   lastSuccessAt: number | null;
   lastError: string | null;
@@ -64,6 +66,8 @@ export function readTritonMetrics(text: string, target: string): { gpus: GpuSnap
 
 export class TritonMetricsPoller {
   private readonly snapshots = new Map<string, TargetMetricsSnapshot>();
+  /** What each target is fetched with: the URL without its userinfo, which goes in a Basic header. */
+  private readonly requests = new Map<string, { url: string; headers: Record<string, string> }>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -77,7 +81,9 @@ export class TritonMetricsPoller {
   ) {
     for (const t of targets) {
       if (!t.metricsUrl) continue;
-      this.snapshots.set(t.name, { target: t.name, url: t.metricsUrl, lastSuccessAt: null, lastError: null, gpus: [], pendingRequests: {} });
+      const { url, authorization } = splitCredentials(t.metricsUrl);
+      this.requests.set(t.name, { url, headers: authorization ? { authorization } : {} });
+      this.snapshots.set(t.name, { target: t.name, url: urlOrigin(t.metricsUrl), lastSuccessAt: null, lastError: null, gpus: [], pendingRequests: {} });
       // "Never read" as 0 (1970), not an absent series: TritonMetricsStale's `time() - last
       // success` then fires for a wrong metricsUrl or a port unreachable since start-up too.
       metrics.tritonLastScrape.set({ target: t.name }, 0);
@@ -113,7 +119,8 @@ export class TritonMetricsPoller {
     const snap = this.snapshots.get(target)!;
     const m = this.metrics;
     try {
-      const res = await fetch(snap.url, { signal: AbortSignal.timeout(Math.min(5_000, this.intervalMs)) });
+      const request = this.requests.get(target)!;
+      const res = await fetch(request.url, { headers: request.headers, signal: AbortSignal.timeout(Math.min(5_000, this.intervalMs)) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const read = readTritonMetrics(await res.text(), target);
       this.drop(snap);
@@ -133,7 +140,8 @@ export class TritonMetricsPoller {
       snap.lastError = null;
       m.tritonLastScrape.set({ target }, snap.lastSuccessAt / 1000);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      // fetch quotes the whole URL in its errors; these go to the log and /debug/diagnostics.
+      const message = describeFetchError(err);
       if (!snap.lastError) this.log.warn({ target, err: message }, "cannot read Triton's metrics endpoint; dropping its values");
       snap.lastError = message;
       m.tritonScrapeErrors.inc({ target });

@@ -70,3 +70,32 @@ test('a target never read since start-up exports 0 as its last success, so Trito
   const [line] = await lastSuccess();
   assert.ok(Number(line!.split(' ')[1]) > Date.now() / 1000 - 60, line);
 });
+
+test('a metricsUrl with credentials is read with Basic auth, and neither the password nor a token reaches the snapshot or the log', async (t) => {
+  let authorization: string | undefined;
+  const server = createServer((req, res) => {
+    authorization = req.headers.authorization;
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(sample);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const warnings: string[] = [];
+  const log = { warn: (obj: object, msg?: string) => void warnings.push(JSON.stringify(obj) + (msg ?? '')), info: () => undefined };
+  const targets = [
+    { name: 'primary', grpc: '127.0.0.1:1', metricsUrl: `http://scraper:s3cr%40t@127.0.0.1:${port}/metrics?token=tok123`, tls: false },
+    // A port nothing listens on: fetch's error names the URL it failed on.
+    { name: 'down', grpc: '127.0.0.1:2', metricsUrl: 'http://scraper:s3cr%40t@127.0.0.1:1/metrics?token=tok123', tls: false },
+  ] as TargetConfig[];
+  const poller = new TritonMetricsPoller(targets, 1000, createMetrics({ defaultMetrics: false }), log, () => new Set());
+  await poller.pollAll();
+  assert.equal(authorization, `Basic ${Buffer.from('scraper:s3cr@t').toString('base64')}`, 'the userinfo went as a decoded Basic header');
+  const [primary, down] = poller.snapshot();
+  assert.equal(primary!.lastError, null);
+  assert.equal(primary!.gpus.length, 2);
+  assert.ok(down!.lastError, 'the unreachable target has an error');
+  const shown = JSON.stringify(poller.snapshot()) + warnings.join('\n');
+  assert.ok(warnings.length > 0, 'the failure was logged');
+  for (const secret of ['s3cr', 'tok123', 'scraper']) assert.ok(!shown.includes(secret), `'${secret}' leaked: ${shown}`);
+});
