@@ -43,6 +43,8 @@ export interface Generation {
   deltas: AsyncGenerator<GenerationDelta>;
   /** Settles when the attempt is over (the breaker counts this). */
   ended: Promise<void>;
+  /** The serving route's total deadline (ms since the epoch): a relay that waits on its client stops there too. */
+  deadlineAt: number;
 }
 
 /** Errors worth a second try on the same route; timeouts already spent their time. */
@@ -188,7 +190,7 @@ export class GenerationRouter {
     });
     await upstreamAttempt.first(upstream);
     call.observer.served(route.config.name);
-    return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: upstreamAttempt.relay(), ended: upstreamAttempt.ended };
+    return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: upstreamAttempt.relay(), ended: upstreamAttempt.ended, deadlineAt };
   }
 }
 

@@ -193,6 +193,7 @@ async function pumpFrames(
   const acc = new CompletionAccumulator(request.maxTokens, { keepText: false });
   const { observer } = ctx;
   let first = true;
+  let stalled = false;
   try {
     for await (const delta of generation.deltas) {
       acc.add(delta);
@@ -202,15 +203,21 @@ async function pumpFrames(
       if (frame.length === 0) continue;
       observer.chunkSent(delta.outputTokens ?? 0);
       const drained = out.write(frame);
-      if (drained) await drained;
+      if (drained && !(await drainedBefore(drained, generation.deadlineAt))) {
+        // A client that stops reading held its admission slot for as long as it kept the
+        // connection open: the deadline that bounds Triton's part bounds its part too.
+        stalled = true;
+        throw new GatewayError('request_timeout', 'The client did not read the stream before the request deadline; the stream was cut');
+      }
     }
     out.end(render.end(acc) + sseDone);
   } catch (err) {
     // The drain's deadline aborts with the error the client is to be told; a plain abort is the client gone.
     const aborted = ctx.signal.aborted ? abortedError(ctx.signal) : undefined;
     const error = aborted ?? (isGatewayError(err) ? err : new GatewayError('internal_error', 'Unexpected error while streaming', { cause: err }));
-    if (out.closed || aborted?.code === 'client_cancelled') {
-      observer.streamAborted('client_disconnect', undefined);
+    if (out.closed || aborted?.code === 'client_cancelled' || stalled) {
+      // A stalled client cannot take an error event (its socket is full): the connection is cut.
+      observer.streamAborted('client_disconnect', stalled ? error : undefined);
       out.destroy();
       return;
     }
@@ -223,6 +230,22 @@ async function pumpFrames(
     ctx.release();
     // After the partial usage: a stream its client cut is billed for the tokens it was sent.
     settled();
+  }
+}
+
+/** Whether a write's drain (or the connection's close) came before the deadline. */
+async function drainedBefore(drained: Promise<void>, deadlineAt: number): Promise<boolean> {
+  const left = deadlineAt - Date.now();
+  if (!Number.isFinite(left)) {
+    await drained;
+    return true;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => (timer = setTimeout(resolve, Math.max(0, left), false)));
+  try {
+    return await Promise.race([drained.then(() => true as const), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
