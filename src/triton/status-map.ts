@@ -92,7 +92,19 @@ function classifyStreamText(text: string): Classified {
   return { code: 'upstream_internal', upstreamFault: true };
 }
 
+/**
+ * Triton's own text, kept for the client's answer and the log, but cut: a backend (a BLS or Python
+ * model) may quote its inputs in an error, and neither a log line nor an answer should carry a
+ * whole prompt back.
+ */
+export const MAX_UPSTREAM_MESSAGE_CHARS = 500;
+
+function capped(message: string): string {
+  return message.length <= MAX_UPSTREAM_MESSAGE_CHARS ? message : `${message.slice(0, MAX_UPSTREAM_MESSAGE_CHARS)}… (${message.length} characters, cut)`;
+}
+
 function build(c: Classified, message: string, cause?: unknown): GatewayError {
+  message = capped(message);
   const retryAfterSeconds = c.code === 'upstream_overloaded' || c.code === 'upstream_unavailable' || c.code === 'model_not_ready' ? 1 : undefined;
   return new GatewayError(c.code, message, {
     upstreamFault: c.upstreamFault,
@@ -120,7 +132,9 @@ export function fromGrpcError(err: unknown): GatewayError {
   const e = err as { code?: unknown; details?: unknown; message?: unknown } | null;
   if (e !== null && typeof e === 'object' && typeof e.code === 'number') {
     const details = typeof e.details === 'string' ? e.details : typeof e.message === 'string' ? e.message : '';
-    return fromGrpcStatus(e.code, details, err);
+    // Not kept as the cause: the log would print grpc-js's error, whose text is Triton's whole
+    // message, uncut (the gRPC code is in the classification, the text in the capped message).
+    return fromGrpcStatus(e.code, details);
   }
   const message = err instanceof Error ? err.message : String(err);
   return new GatewayError('upstream_internal', `Triton call failed: ${message}`, { upstreamFault: true, cause: err });

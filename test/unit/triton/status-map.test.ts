@@ -60,7 +60,7 @@ describe('fromGrpcStatus (unary calls, closed streams, triton_grpc_error mode)',
     const g = fromGrpcError(err);
     assert.equal(g.code, 'upstream_unavailable');
     assert.equal(g.message, 'No connection established');
-    assert.equal(g.cause, err);
+    assert.equal(g.cause, undefined, "its text is the message (capped); as the cause the log would print it whole");
     assert.equal(fromGrpcError(g), g);
     assert.equal(fromGrpcError(new TypeError('bad')).code, 'upstream_internal');
   });
@@ -103,5 +103,18 @@ describe('stripTritonPrefixes', () => {
   it('leaves other text alone', () => {
     assert.equal(stripTritonPrefixes("model 'in ensemble' failed"), "model 'in ensemble' failed");
     assert.equal(stripTritonPrefixes(''), '');
+  });
+});
+
+describe('Triton text in errors is cut', () => {
+  it('keeps 500 characters of a long message, says it was cut, and does not carry grpc-js error as the cause', () => {
+    const quoted = `Python model failed on input: ${'PROMPT-TEXT '.repeat(2_000)}`;
+    const fromStatus = fromGrpcError(Object.assign(new Error(`13 INTERNAL: ${quoted}`), { code: status.INTERNAL, details: quoted }));
+    assert.ok(fromStatus.message.length < 600, `${fromStatus.message.length} characters`);
+    assert.match(fromStatus.message, /… \(\d+ characters, cut\)$/);
+    assert.equal(fromStatus.cause, undefined, 'the log prints the cause: it would carry the whole text');
+    const fromStream = fromStreamErrorMessage(quoted);
+    assert.ok(fromStream.message.length < 600);
+    assert.equal(fromGrpcStatus(status.UNAVAILABLE, 'short and whole').message, 'short and whole');
   });
 });
