@@ -21,6 +21,7 @@ import {
 } from '../src/triton/generated/grpc_service.js';
 import { encodeBytesTensor } from '../src/triton/bytes-tensor.js';
 import { parseCommandLine } from './lib/command-line.js';
+import { percentileOfSorted } from './lib/percentiles.js';
 
 const { values } = parseCommandLine({ options: { seconds: { type: 'string', default: '2.5' } } }, 'usage: tsx bench/sim-throughput.ts [--seconds N]');
 const PHASE_MS = Math.max(0.5, Number(values.seconds)) * 1000;
@@ -87,8 +88,8 @@ async function closedLoop(concurrency: number, op: (i: number) => Promise<number
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { requests: latencies.length, tokens, seconds, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+  // The same nearest-rank percentile as every other bench table.
+  return { requests: latencies.length, tokens, seconds, p50Ms: percentileOfSorted(latencies, 0.5), p99Ms: percentileOfSorted(latencies, 0.99) };
 }
 
 async function startSimProcess(): Promise<{ address: string; stop: () => Promise<void> }> {

@@ -130,11 +130,10 @@ export interface SimProcess extends ChildHandle {
 export interface SimOptions {
   runtime: Runtime;
   workDir: string;
-  /** ms per token after the first; the first token takes `ttftMs`. */
+  /** ms until the first token. */
   ttftMs?: number;
+  /** ms per token after the first. */
   tpotMs?: number;
-  /** Requests the benchmark model generates at once (the default 256 would queue 1,000 streams). */
-  concurrency?: number;
 }
 
 /** The benchmark model: the default ensemble, with a concurrency high enough not to queue. */
@@ -146,7 +145,8 @@ function simModelsYaml(options: SimOptions): string {
         name: 'llama-3-8b-trtllm',
         flavour: 'ensemble',
         maxBatchSize: 64,
-        concurrency: options.concurrency ?? 4096,
+        // The simulator's default 256 would queue 1,000 streams.
+        concurrency: 4096,
         parameters: { engine_hash: 'sha256:7c1e2a9b44d0', quantisation: 'fp8', gpt_model_type: 'inflight_fused_batching', enable_kv_cache_reuse: 'true' },
         speculative: { draftTokens: 4, acceptanceRate: 0.7 },
         weightsBytes: 9 * 1024 ** 3,

@@ -1,5 +1,5 @@
 /**
- * Posts JSON payloads to one webhook, in order, with retries and exponential backoff (full
+ * Posts JSON payloads to one webhook, in order, with retries and exponential backoff (equal
  * jitter). `send()` only queues: nothing on a request path ever waits for a webhook. The queue is
  * bounded; when the receiver is down long enough to fill it the oldest payloads are dropped and
  * counted (the event log still has every event).
@@ -19,17 +19,18 @@ export interface WebhookOptions {
   url: string;
   /** Retries after the first attempt. */
   retries: number;
-  /** First backoff; doubles per retry up to maxDelayMs. */
+  /** First backoff; doubles per retry up to MAX_DELAY_MS. */
   baseDelayMs: number;
-  maxDelayMs?: number;
   timeoutMs: number;
-  maxQueue?: number;
   /** A label for logs (e.g. "governance", "finance"). */
   name: string;
   log?: Pick<Logger, 'info' | 'warn'>;
-  /** Extra headers for every call. */
-  headers?: Record<string, string>;
 }
+
+/** The longest wait between two attempts. */
+const MAX_DELAY_MS = 30_000;
+/** Payloads held while the receiver is down; beyond it the oldest are dropped (the event log keeps every event). */
+const MAX_QUEUE = 1_000;
 
 export interface WebhookStats {
   delivered: number;
@@ -59,7 +60,7 @@ export class WebhookNotifier {
   constructor(private readonly options: WebhookOptions) {
     const { url, authorization } = splitCredentials(options.url);
     this.target = url;
-    this.headers = { ...(authorization ? { authorization } : {}), ...options.headers };
+    this.headers = authorization ? { authorization } : {};
   }
 
   get url(): string {
@@ -73,7 +74,7 @@ export class WebhookNotifier {
   /** Queues one payload; `key` goes out as Idempotency-Key so a retried delivery can be deduplicated. */
   send(payload: unknown, key?: string): void {
     if (this.closed) return;
-    const max = this.options.maxQueue ?? 1000;
+    const max = MAX_QUEUE;
     if (this.queue.length >= max) {
       this.queue.shift();
       this.stats.dropped += 1;
@@ -160,9 +161,9 @@ export class WebhookNotifier {
   }
 
   private backoff(attempt: number): number {
-    const cap = this.options.maxDelayMs ?? 30_000;
+    const cap = MAX_DELAY_MS;
     const ceiling = Math.min(cap, this.options.baseDelayMs * 2 ** (attempt - 1));
-    // Full jitter: replicas that lost the receiver together do not retry together.
+    // Equal jitter (half fixed, half random): replicas that lost the receiver together do not retry together.
     return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
   }
 

@@ -357,7 +357,7 @@ export class ModelRegistry {
     const current = this.backoff.get(key) ?? warmupRetryMinMs / 2;
     const next = Math.min(warmupRetryMaxMs, current * 2);
     this.backoff.set(key, next);
-    // Full jitter keeps replicas from re-warming in lockstep after a Triton restart.
+    // Equal jitter (half the delay fixed, half random) keeps replicas from re-warming in lockstep after a Triton restart.
     return Math.round(next / 2 + Math.random() * (next / 2));
   }
 

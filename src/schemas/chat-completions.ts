@@ -79,5 +79,4 @@ export const chatCompletionRequestSchema = z
   .strict();
 
 export type ChatCompletionRequestBody = z.infer<typeof chatCompletionRequestSchema>;
-export type ChatRequestMessage = ChatCompletionRequestBody['messages'][number];
 export type ResponseFormat = NonNullable<ChatCompletionRequestBody['response_format']>;
