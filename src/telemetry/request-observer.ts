@@ -6,6 +6,8 @@
 import { SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { GatewayError } from '../errors.js';
+import { engineManifest } from '../governance/engine-identity.js';
+import type { EngineManifest } from '../governance/events.js';
 import { costUsd } from '../inference/completion-accumulator.js';
 import type { ModelEntry } from '../inference/model-registry.js';
 import type { AttemptInfo, AttemptObserver, FallbackReason, InferenceObserver, Usage } from '../inference/observer.js';
@@ -294,7 +296,7 @@ export class RequestObserver implements InferenceObserver {
     this.span.end();
 
     const schemaParams = this.entry.schema?.parameters ?? {};
-    const engine = this.entry.config.engine;
+    const engine = engineIdentity(this.entry);
     const writeLine = completionLineWriter(this.log);
     // A plain literal, no spreads: built from spreads, this object cost ~10 KB more garbage per
     // request and a third of the gateway's promotion to the old generation (GC traces,
@@ -316,10 +318,10 @@ export class RequestObserver implements InferenceObserver {
         ? { hits: perf.kvCacheReusedBlocks, misses: Math.max(0, (perf.kvCacheAllocTotalBlocks ?? 0) - perf.kvCacheReusedBlocks) }
         : null,
       speculative: perf && perf.totalDraftTokens !== undefined ? { attempts: perf.totalDraftTokens, accepts: perf.totalAcceptedDraftTokens ?? 0 } : null,
-      schema_id: schemaParams.schema_id ?? null,
-      engine_hash: schemaParams.engine_hash ?? engine?.hash ?? null,
-      quantisation: schemaParams.quantisation ?? schemaParams.quantization ?? engine?.quantisation ?? null,
-      engine_manifest: schemaParams.manifest ?? schemaParams.engine_manifest ?? engine?.manifest ?? null,
+      schema_id: schemaParams.schema_id || null,
+      engine_hash: engine.engine_hash,
+      quantisation: engine.quantisation,
+      engine_manifest: engine.manifest,
       cost_usd: cost ?? null,
       queue_delay_budget_overrun: queueOverrun,
       token_budget_overrun: this.tokenBudgetOverrunFlag,
@@ -359,6 +361,22 @@ export class RequestObserver implements InferenceObserver {
 
 export function startRequestSpan(name: string, parent: Context): Span {
   return tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
+}
+
+/**
+ * The engine a request's line names, read the way governance events read it (engine-identity.ts:
+ * the same parameter keys, Triton's before the config's), once per schema Triton reported.
+ */
+const engines = new WeakMap<object, Pick<EngineManifest, 'engine_hash' | 'quantisation' | 'manifest'>>();
+function engineIdentity(entry: ModelEntry): Pick<EngineManifest, 'engine_hash' | 'quantisation' | 'manifest'> {
+  const key = entry.schema ?? entry.config;
+  let found = engines.get(key);
+  if (found === undefined) {
+    const m = engineManifest(entry, entry.schema, null);
+    found = { engine_hash: m.engine_hash, quantisation: m.quantisation, manifest: m.manifest };
+    engines.set(key, found);
+  }
+  return found;
 }
 
 function round(n: number): number {
