@@ -316,8 +316,9 @@ function crossCheck(raw: Record<string, unknown>): string[] {
     if (typeof m !== 'object' || m === null) return;
     if (m.target !== undefined && !targets.has(m.target)) problems.push(`models.${i}.target: unknown target '${String(m.target)}'`);
     if (m.target === undefined && targetList.length > 1) problems.push(`models.${i}.target: required when several targets are configured`);
-    // Against the defaulted maxTokens too: a default above the cap would make every request that
-    // sends no max_tokens look like the client's overrun.
+    // Against the defaulted maxTokens too: a default above the cap is a mistake that no request
+    // would show (governMaxTokens lowers it silently for a request without max_tokens), so it is
+    // refused here, where the operator sees it.
     const maxTokens = m.maxTokens === undefined ? DEFAULT_MAX_TOKENS : m.maxTokens;
     if (typeof m.defaultMaxTokens === 'number' && typeof maxTokens === 'number' && m.defaultMaxTokens > maxTokens) {
       const which = m.maxTokens === undefined ? `the default maxTokens (${maxTokens})` : `maxTokens (${maxTokens})`;
