@@ -6,7 +6,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelConfig } from '../config.js';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import { chatCompletionBody, chatContentChunk, chatRoleChunk, chatUsageChunk } from '../inference/chat-shapes.js';
 import { ChatTemplates, toTemplateMessages, type TemplateMessage } from '../inference/chat-template.js';
 import type { GenerateCall } from '../inference/generation.js';
@@ -25,6 +25,7 @@ import {
   relayStream,
   requestedDeadline,
   resolveModel,
+  runInference,
   setServedHeaders,
   withResponseCache,
 } from './inference-request.js';
@@ -144,8 +145,7 @@ export function chatCompletionsRoutes(services: GatewayServices) {
         const stream = body.stream === true;
         const deadline = requestedDeadline(request, entry);
         const ctx = await beginInference(services, request, reply, entry, 'chat', stream, deadline);
-        let relayed = false;
-        try {
+        return runInference(ctx, stream, async (relaying) => {
           const generationRequest: GenerationRequest = {
             prompt,
             // max_completion_tokens is OpenAI's current name; it wins over the deprecated max_tokens.
@@ -182,7 +182,7 @@ export function chatCompletionsRoutes(services: GatewayServices) {
           const generation = await services.router.run(call, async (g) => g);
           const ident = identity(generation.servedModel);
           const includeUsage = body.stream_options?.include_usage === true;
-          relayed = true;
+          relaying();
           const frame = textChunkFramer((text, finish) => chatContentChunk(ident, text, finish, includeUsage));
           return relayStream(reply, generation, generationRequest, ctx, {
             delta: (delta, first, finish) => {
@@ -193,16 +193,7 @@ export function chatCompletionsRoutes(services: GatewayServices) {
             },
             end: (acc) => (includeUsage ? sseData(chatUsageChunk(ident, acc.usage())) : ''),
           });
-        } catch (err) {
-          // Only a server-side failure (5xx, which every upstream fault is) breaks a stream: a 4xx here is
-          // the client's request refused (token budget, context length, Triton INVALID_ARGUMENT, a cancel)
-          // and must not feed StreamAbortsHigh.
-          if (stream && (!isGatewayError(err) || err.status >= 500)) ctx.observer.streamAborted('before_first_byte', isGatewayError(err) ? err : undefined);
-          if (isGatewayError(err)) ctx.observer.failed(err);
-          throw err;
-        } finally {
-          if (!relayed) ctx.release();
-        }
+        });
       },
     );
   };

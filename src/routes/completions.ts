@@ -3,7 +3,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { GatewayError, isGatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import { completionBody, completionChunk, completionUsageChunk, type CompletionIdentity } from '../inference/openai-shapes.js';
 import type { GatewayServices } from '../services.js';
 import { completionRequestSchema, type CompletionRequestBody } from '../schemas/completions.js';
@@ -18,6 +18,7 @@ import {
   relayStream,
   requestedDeadline,
   resolveModel,
+  runInference,
   setServedHeaders,
   withResponseCache,
 } from './inference-request.js';
@@ -60,8 +61,7 @@ export function completionsRoutes(services: GatewayServices) {
         const stream = body.stream === true;
         const deadline = requestedDeadline(request, entry);
         const ctx = await beginInference(services, request, reply, entry, 'text_completion', stream, deadline);
-        let relayed = false;
-        try {
+        return runInference(ctx, stream, async (relaying) => {
           const generationRequest: GenerationRequest = {
             prompt,
             maxTokens: governMaxTokens(services, entry, body.max_tokens, ctx.observer),
@@ -84,7 +84,7 @@ export function completionsRoutes(services: GatewayServices) {
           const generation = await services.router.run(call, async (g) => g);
           const ident: CompletionIdentity = { id: newCompletionId('cmpl'), created: Math.floor(Date.now() / 1000), model: generation.servedModel };
           const includeUsage = body.stream_options?.include_usage === true;
-          relayed = true;
+          relaying();
           const frame = textChunkFramer((text, finish) => completionChunk(ident, text, finish, includeUsage));
           return relayStream(reply, generation, generationRequest, ctx, {
             delta: (delta, first, finish) => {
@@ -95,16 +95,7 @@ export function completionsRoutes(services: GatewayServices) {
             },
             end: (acc) => (includeUsage ? sseData(completionUsageChunk(ident, acc.usage())) : ''),
           });
-        } catch (err) {
-          // Only a server-side failure (5xx, which every upstream fault is) breaks a stream: a 4xx here is
-          // the client's request refused (token budget, context length, Triton INVALID_ARGUMENT, a cancel)
-          // and must not feed StreamAbortsHigh.
-          if (stream && (!isGatewayError(err) || err.status >= 500)) ctx.observer.streamAborted('before_first_byte', isGatewayError(err) ? err : undefined);
-          if (isGatewayError(err)) ctx.observer.failed(err);
-          throw err;
-        } finally {
-          if (!relayed) ctx.release();
-        }
+        });
       },
     );
   };

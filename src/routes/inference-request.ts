@@ -233,6 +233,30 @@ async function pumpFrames(
   }
 }
 
+/**
+ * Runs an endpoint's inference inside the bookkeeping both endpoints share: a failure is the
+ * request's error for its log line and metrics, a server-side one before the first byte of a
+ * stream is an aborted stream, and the admission slot is released here unless the relay took the
+ * request over (`relaying()`, called just before relayStream), in which case the relay releases it.
+ */
+export async function runInference<T>(ctx: InferenceContext, stream: boolean, run: (relaying: () => void) => Promise<T>): Promise<T> {
+  let relayed = false;
+  try {
+    return await run(() => {
+      relayed = true;
+    });
+  } catch (err) {
+    // Only a server-side failure (5xx, which every upstream fault is) breaks a stream: a 4xx here is
+    // the client's request refused (token budget, context length, Triton INVALID_ARGUMENT, a cancel)
+    // and must not feed StreamAbortsHigh.
+    if (stream && (!isGatewayError(err) || err.status >= 500)) ctx.observer.streamAborted('before_first_byte', isGatewayError(err) ? err : undefined);
+    if (isGatewayError(err)) ctx.observer.failed(err);
+    throw err;
+  } finally {
+    if (!relayed) ctx.release();
+  }
+}
+
 /** Whether a write's drain (or the connection's close) came before the deadline. */
 async function drainedBefore(drained: Promise<void>, deadlineAt: number): Promise<boolean> {
   const left = deadlineAt - Date.now();
