@@ -40,7 +40,7 @@ export interface LlmRequest {
 let executorRequestId = 0;
 
 /** A backend error in the flavour's style: ensemble steps are prefixed, BLS sends it without FINAL (a flag-only FINAL follows). */
-export function backendError(model: ModelDefinition, message: string, code = status.INTERNAL): SimError {
+function backendError(model: ModelDefinition, message: string, code = status.INTERNAL): SimError {
   switch (model.flavour) {
     case 'ensemble':
       return new SimError(code, `in ensemble '${model.name}', ${message}`, 'backend', 'BACKEND', true);

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { CliIo } from './io.js';
 
 /** The gateway's own default (`governance.eventLog` in src/config.ts). */
-export const DEFAULT_EVENT_LOG = './data/governance-events.jsonl';
+const DEFAULT_EVENT_LOG = './data/governance-events.jsonl';
 
 /** The `--event-log` line of a command's usage text. */
 export const EVENT_LOG_OPTION = `  --event-log <path>      governance event log (default $GATEWAY_EVENT_LOG, as the gateway reads it,

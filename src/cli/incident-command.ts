@@ -8,7 +8,7 @@ import { expectPositionals, parse } from './args.js';
 import { CliError, EXIT, UsageError, line, type CliIo } from './io.js';
 import { parseTime } from './time-arg.js';
 
-export const DEFAULT_INCIDENT_LOG = './data/incidents.jsonl';
+const DEFAULT_INCIDENT_LOG = './data/incidents.jsonl';
 
 const LOG_OPTION = `  --log <path>            incident log (default $TRITON_GATEWAY_INCIDENT_LOG or ${DEFAULT_INCIDENT_LOG})`;
 const TIME_HELP = `Times: ISO 8601 with a zone (2025-11-18T14:30:00Z), 'now', or relative: '-15m', '15m ago', '-2h'.`;
@@ -70,7 +70,7 @@ function iso(d: Date | null): string | null {
   return d ? d.toISOString() : null;
 }
 
-export function incidentJson(inc: Incident) {
+function incidentJson(inc: Incident) {
   return {
     id: inc.id,
     severity: inc.severity,

@@ -9,7 +9,7 @@ import { INCIDENT_USAGE, incidentCommand } from './incident-command.js';
 import { CliError, EXIT, UsageError, line, note, type CliIo } from './io.js';
 import { POSTMORTEM_USAGE, postmortemCommand } from './postmortem-command.js';
 
-export const USAGE = `Usage: triton-gateway <command> ...
+const USAGE = `Usage: triton-gateway <command> ...
 
 On-call and governance tools for triton-gateway.
 

@@ -3,7 +3,7 @@
  * tooling sets), else "admin-token", the identity the admin bearer token stands for. Anything
  * that could smuggle log syntax is refused and falls back the same way.
  */
-export const ACTOR_HEADER = 'x-actor';
+const ACTOR_HEADER = 'x-actor';
 
 export function actorOf(headers: Record<string, string | string[] | undefined>): string {
   const raw = headers[ACTOR_HEADER];

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { GenerationRequest } from '../triton/types.js';
 
-export const stopSchema = z.union([z.string(), z.array(z.string()).max(4, 'at most 4 stop sequences')]);
+const stopSchema = z.union([z.string(), z.array(z.string()).max(4, 'at most 4 stop sequences')]);
 
 export const samplingFields = {
   temperature: z.number().min(0).max(2).nullish(),

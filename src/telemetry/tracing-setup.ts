@@ -23,7 +23,7 @@ type Env = Record<string, string | undefined>;
 
 export type ExporterKind = 'otlp' | 'jaeger' | 'console' | 'none';
 
-export function exporterKind(env: Env): ExporterKind {
+function exporterKind(env: Env): ExporterKind {
   if (env.OTEL_SDK_DISABLED === 'true') return 'none';
   const kind = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',')[0]!.trim().toLowerCase();
   if (kind === 'otlp' || kind === 'jaeger' || kind === 'console' || kind === 'none') return kind;
@@ -32,7 +32,7 @@ export function exporterKind(env: Env): ExporterKind {
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
-export function otlpProtocol(env: Env): OtlpProtocol {
+function otlpProtocol(env: Env): OtlpProtocol {
   const name = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const protocol = (env[name] ?? 'http/protobuf').trim().toLowerCase();
   if (protocol === 'http/protobuf' || protocol === 'http/json') return protocol;

@@ -19,8 +19,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { Channel, credentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 
-export const DEFAULT_TRITON_GRPC_PORT = 8001;
-export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_TRITON_GRPC_PORT = 8001;
+const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export interface TlsOptions {
   rootCerts?: Buffer;

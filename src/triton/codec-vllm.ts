@@ -9,7 +9,7 @@
 import type { InputTensors } from './input-tensors.js';
 import type { GenerationRequest, GuidedDecoding } from './types.js';
 
-export function samplingParameters(req: GenerationRequest): string {
+function samplingParameters(req: GenerationRequest): string {
   const p: Record<string, unknown> = { max_tokens: req.maxTokens };
   if (req.temperature !== undefined) p.temperature = req.temperature;
   if (req.topP !== undefined) p.top_p = req.topP;

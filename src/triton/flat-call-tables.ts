@@ -53,7 +53,7 @@ export function flattenSessionTables(session: object): Pick<FlattenedTables, 'st
 }
 
 /** Replaces the tables of a new grpc-js transport and of its HTTP/2 session. */
-export function flattenTransportTables(transport: { activeCalls?: unknown; session?: unknown }): FlattenedTables {
+function flattenTransportTables(transport: { activeCalls?: unknown; session?: unknown }): FlattenedTables {
   const activeCalls = isEmptyTable(transport.activeCalls, 'add');
   if (activeCalls) transport.activeCalls = new InFlightSet();
   const session = typeof transport.session === 'object' && transport.session !== null ? flattenSessionTables(transport.session) : { streams: false, pendingStreams: false };

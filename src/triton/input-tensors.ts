@@ -65,7 +65,7 @@ function mismatch(modelName: string, spec: TensorSpec, what: string, param: stri
  * The wire shape for `count` elements: config dims with the innermost -1 taking the element
  * count and other -1 dims set to 1, plus a leading batch dim of 1 when the model batches.
  */
-export function fitShape(spec: TensorSpec, count: number, batched: boolean, modelName = '', param?: string): number[] {
+function fitShape(spec: TensorSpec, count: number, batched: boolean, modelName = '', param?: string): number[] {
   const dims = spec.dims;
   const shape: number[] = batched ? [1] : [];
   let variable = -1;

@@ -97,7 +97,7 @@ function classifyStreamText(text: string): Classified {
  * model) may quote its inputs in an error, and neither a log line nor an answer should carry a
  * whole prompt back.
  */
-export const MAX_UPSTREAM_MESSAGE_CHARS = 500;
+const MAX_UPSTREAM_MESSAGE_CHARS = 500;
 
 function capped(message: string): string {
   return message.length <= MAX_UPSTREAM_MESSAGE_CHARS ? message : `${message.slice(0, MAX_UPSTREAM_MESSAGE_CHARS)}… (${message.length} characters, cut)`;

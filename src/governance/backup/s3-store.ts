@@ -50,7 +50,7 @@ async function readFully(fh: FileHandle, buf: Buffer, length: number, position: 
   return got;
 }
 
-export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
+function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (!m || m[1]!.length < 3) throw new Error(`not an S3 URI (s3://bucket/prefix): '${uri}'`);
   return { bucket: m[1]!, prefix: m[2]!.replace(/\/+$/, '') };

@@ -55,7 +55,7 @@ export class IncidentError extends Error {
 }
 
 /** Pure: incidents from records, in record order; records of unknown incidents are ignored. */
-export function foldIncidents(records: readonly IncidentRecord[]): Map<string, Incident> {
+function foldIncidents(records: readonly IncidentRecord[]): Map<string, Incident> {
   const out = new Map<string, Incident>();
   for (const r of records) {
     if (r.type === 'opened') {

@@ -55,7 +55,7 @@ function describeEvent(e: GovernanceEvent): string {
 }
 
 /** Governance events from `lookbackMs` before the start to the resolution (or now). */
-export function eventsInWindow(inc: Incident, opts: PostmortemOptions): GovernanceEvent[] {
+function eventsInWindow(inc: Incident, opts: PostmortemOptions): GovernanceEvent[] {
   const from = inc.startedAt.getTime() - opts.lookbackMs;
   const to = (inc.resolvedAt ?? opts.now).getTime();
   return opts.events.filter((e) => {
@@ -64,7 +64,7 @@ export function eventsInWindow(inc: Incident, opts: PostmortemOptions): Governan
   });
 }
 
-export function incidentTimeline(inc: Incident, opts: PostmortemOptions): Array<{ at: Date; text: string }> {
+function incidentTimeline(inc: Incident, opts: PostmortemOptions): Array<{ at: Date; text: string }> {
   const rows: Array<{ at: Date; text: string; order: number }> = [];
   const add = (at: Date, text: string, order: number) => rows.push({ at, text, order });
   add(inc.startedAt, `impact began: ${inc.title}`, 0);
