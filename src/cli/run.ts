@@ -3,7 +3,7 @@
  * exit code (never a stack trace for a user error).
  */
 import { JsonlFileError } from '../governance/jsonl-file.js';
-import { BACKUP_USAGE, backupCommand } from './backup-command.js';
+import { backupCommand } from './backup-command.js';
 import { DIAGNOSE_USAGE, diagnoseCommand } from './diagnose-command.js';
 import { INCIDENT_USAGE, incidentCommand } from './incident-command.js';
 import { CliError, EXIT, UsageError, line, note, type CliIo } from './io.js';

@@ -76,6 +76,13 @@ export class ModelRegistry {
     return this.entries.get(name);
   }
 
+  /** The model, or a 404 `model_not_found` naming `param` (the request field that named it). */
+  require(name: string, param = 'model'): ModelEntry {
+    const entry = this.entries.get(name);
+    if (!entry) throw new GatewayError('model_not_found', `The model '${name}' does not exist`, { param });
+    return entry;
+  }
+
   list(): ModelEntry[] {
     return [...this.entries.values()];
   }
@@ -156,8 +163,7 @@ export class ModelRegistry {
    * while that run is queued share it. Never more than one run and one retry timer per model.
    */
   async rewarm(name: string): Promise<WarmupOutcome> {
-    const entry = this.entries.get(name);
-    if (!entry) throw new GatewayError('model_not_found', `The model '${name}' does not exist`, { param: 'model' });
+    const entry = this.require(name);
     const running = this.inflight.get(name);
     if (!running) return this.prepare(entry);
     let next = this.queued.get(name);

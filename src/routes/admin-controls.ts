@@ -83,9 +83,7 @@ export function adminControlsRoutes(services: GatewayServices) {
     }
 
     function modelEntry(name: string) {
-      const entry = services.registry.get(name);
-      if (!entry) throw new GatewayError('model_not_found', `The model '${name}' does not exist`, { param: 'name' });
-      return entry;
+      return services.registry.require(name, 'name');
     }
 
     typed.get('/admin/controls', { onRequest: guard }, async () => ({

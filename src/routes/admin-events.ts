@@ -57,7 +57,7 @@ export function adminEventsRoutes(services: GatewayServices, governance: Governa
 
     typed.post('/admin/waivers', { onRequest: guard, schema: { body: waiverBody } }, async (request, reply) => {
       const body = request.body;
-      if (!services.registry.get(body.model)) throw new GatewayError('model_not_found', `The model '${body.model}' does not exist`, { param: 'model' });
+      services.registry.require(body.model);
       let event;
       try {
         event = await governance.recordWaiver({

@@ -35,9 +35,7 @@ export function adminModelsRoutes(services: GatewayServices, governance: Governa
     const guard = adminTokenGuard(services.config.auth.adminToken);
 
     function entryOf(name: string) {
-      const entry = services.registry.get(name);
-      if (!entry) throw new GatewayError('model_not_found', `The model '${name}' does not exist`, { param: 'name' });
-      return entry;
+      return services.registry.require(name, 'name');
     }
 
     typed.post('/admin/models/:name/warmup', { onRequest: guard, schema: { params } }, async (request) => {

@@ -25,9 +25,7 @@ declare module 'fastify' {
 }
 
 export function resolveModel(services: GatewayServices, name: string): ModelEntry {
-  const entry = services.registry.get(name);
-  if (!entry) throw new GatewayError('model_not_found', `The model '${name}' does not exist`, { param: 'model' });
-  return entry;
+  return services.registry.require(name);
 }
 
 /**

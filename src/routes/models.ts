@@ -2,7 +2,6 @@
  * GET /v1/models and GET /v1/models/:id — the public models and whether each takes traffic.
  */
 import type { FastifyInstance } from 'fastify';
-import { GatewayError } from '../errors.js';
 import type { ModelEntry } from '../inference/model-registry.js';
 import { apiKeyGuard } from '../plugins/auth.js';
 import type { GatewayServices } from '../services.js';
@@ -31,9 +30,7 @@ export function modelsRoutes(services: GatewayServices) {
     app.get<{ Params: { id: string } }>('/v1/models/*', { onRequest: guard }, async (request) => {
       // Model names may contain '/', so the id is the rest of the path.
       const id = (request.params as Record<string, string>)['*'] ?? '';
-      const entry = services.registry.get(id);
-      if (!entry) throw new GatewayError('model_not_found', `The model '${id}' does not exist`, { param: 'model' });
-      return modelObject(entry, created);
+      return modelObject(services.registry.require(id), created);
     });
   };
 }
