@@ -294,7 +294,6 @@ export const configSchema = z
       .strict()
       .default({ level: 'info', logPrompts: false }),
   })
-  .strict()
   .strict();
 
 /**
