@@ -72,9 +72,7 @@ export function wireFromGrpc(req: ModelInferRequest): WireRequest {
   };
 }
 
-const RESERVED = new Set(['sequence_id', 'sequence_start', 'sequence_end', 'priority', 'timeout', 'headers', 'binary_data_output']);
-
-/** The InferParameter types Triton accepts for its typed reserved keys (§2.5); headers and binary_data_output are not checked. */
+/** The InferParameter types Triton accepts for its typed reserved keys (§2.5). */
 const RESERVED_TYPES: Record<string, { fields: ReadonlyArray<keyof InferParameter>; expected: string }> = {
   sequence_id: { fields: ['int64Param', 'stringParam'], expected: 'int64_param or string_param' },
   sequence_start: { fields: ['boolParam'], expected: 'bool_param' },
@@ -93,6 +91,9 @@ function checkReservedType(key: string, p: InferParameter): void {
     throw new SimError(status.INVALID_ARGUMENT, `invalid value for 'priority' parameter, expected a non-negative int64_param.`);
   }
 }
+
+/** Reserved keys Triton takes off the request: the typed ones above, and the HTTP side's, whose values are not checked. */
+const RESERVED = new Set([...Object.keys(RESERVED_TYPES), 'headers', 'binary_data_output']);
 const EMPTY_FINAL = 'triton_enable_empty_final_response';
 
 export function validateRequest(wire: WireRequest, model: ModelDefinition): ValidRequest {

@@ -74,8 +74,7 @@ export class WebhookNotifier {
   /** Queues one payload; `key` goes out as Idempotency-Key so a retried delivery can be deduplicated. */
   send(payload: unknown, key?: string): void {
     if (this.closed) return;
-    const max = MAX_QUEUE;
-    if (this.queue.length >= max) {
+    if (this.queue.length >= MAX_QUEUE) {
       this.queue.shift();
       this.stats.dropped += 1;
       this.options.log?.warn({ webhook: this.options.name, dropped: this.stats.dropped }, 'webhook queue full; dropped the oldest payload');
@@ -161,8 +160,7 @@ export class WebhookNotifier {
   }
 
   private backoff(attempt: number): number {
-    const cap = MAX_DELAY_MS;
-    const ceiling = Math.min(cap, this.options.baseDelayMs * 2 ** (attempt - 1));
+    const ceiling = Math.min(MAX_DELAY_MS, this.options.baseDelayMs * 2 ** (attempt - 1));
     // Equal jitter (half fixed, half random): replicas that lost the receiver together do not retry together.
     return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
   }

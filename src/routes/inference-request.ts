@@ -191,7 +191,6 @@ async function pumpFrames(
   const acc = new CompletionAccumulator(request.maxTokens, { keepText: false });
   const { observer } = ctx;
   let first = true;
-  let stalled = false;
   try {
     for await (const delta of generation.deltas) {
       acc.add(delta);
@@ -202,10 +201,13 @@ async function pumpFrames(
       observer.chunkSent(delta.outputTokens ?? 0);
       const drained = out.write(frame);
       if (drained && !(await drainedBefore(drained, generation.deadlineAt))) {
-        // A client that stops reading held its admission slot for as long as it kept the
-        // connection open: the deadline that bounds Triton's part bounds its part too.
-        stalled = true;
-        throw new GatewayError('request_timeout', 'The client did not read the stream before the request deadline; the stream was cut');
+        // A client that stops reading would hold its admission slot for as long as it kept the
+        // connection open: the deadline that bounds Triton's part bounds its part too. Its
+        // socket is full, so no error event can reach it: the connection is cut (leaving the
+        // loop cancels the Triton call).
+        observer.streamAborted('client_disconnect', new GatewayError('request_timeout', 'The client did not read the stream before the request deadline; the stream was cut'));
+        out.destroy();
+        return;
       }
     }
     out.end(render.end(acc) + sseDone);
@@ -213,9 +215,8 @@ async function pumpFrames(
     // The drain's deadline aborts with the error the client is to be told; a plain abort is the client gone.
     const aborted = ctx.signal.aborted ? abortedError(ctx.signal) : undefined;
     const error = aborted ?? (isGatewayError(err) ? err : new GatewayError('internal_error', 'Unexpected error while streaming', { cause: err }));
-    if (out.closed || aborted?.code === 'client_cancelled' || stalled) {
-      // A stalled client cannot take an error event (its socket is full): the connection is cut.
-      observer.streamAborted('client_disconnect', stalled ? error : undefined);
+    if (out.closed || aborted?.code === 'client_cancelled') {
+      observer.streamAborted('client_disconnect', undefined);
       out.destroy();
       return;
     }
@@ -257,13 +258,8 @@ export async function runInference<T>(ctx: InferenceContext, stream: boolean, ru
 
 /** Whether a write's drain (or the connection's close) came before the deadline. */
 async function drainedBefore(drained: Promise<void>, deadlineAt: number): Promise<boolean> {
-  const left = deadlineAt - Date.now();
-  if (!Number.isFinite(left)) {
-    await drained;
-    return true;
-  }
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<false>((resolve) => (timer = setTimeout(resolve, Math.max(0, left), false)));
+  const expired = new Promise<false>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadlineAt - Date.now()), false)));
   try {
     return await Promise.race([drained.then(() => true as const), expired]);
   } finally {

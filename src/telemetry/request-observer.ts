@@ -6,8 +6,8 @@
 import { SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { GatewayError } from '../errors.js';
-import { engineManifest } from '../governance/engine-identity.js';
-import type { EngineManifest } from '../governance/events.js';
+import { engineManifest, schemaVersions } from '../governance/engine-identity.js';
+import type { EngineManifest, SchemaVersions } from '../governance/events.js';
 import { costUsd } from '../inference/completion-accumulator.js';
 import type { ModelEntry } from '../inference/model-registry.js';
 import type { AttemptInfo, AttemptObserver, FallbackReason, InferenceObserver, Usage } from '../inference/observer.js';
@@ -295,7 +295,6 @@ export class RequestObserver implements InferenceObserver {
     }
     this.span.end();
 
-    const schemaParams = this.entry.schema?.parameters ?? {};
     const engine = engineIdentity(this.entry);
     const writeLine = completionLineWriter(this.log);
     // A plain literal, no spreads: built from spreads, this object cost ~10 KB more garbage per
@@ -318,7 +317,7 @@ export class RequestObserver implements InferenceObserver {
         ? { hits: perf.kvCacheReusedBlocks, misses: Math.max(0, (perf.kvCacheAllocTotalBlocks ?? 0) - perf.kvCacheReusedBlocks) }
         : null,
       speculative: perf && perf.totalDraftTokens !== undefined ? { attempts: perf.totalDraftTokens, accepts: perf.totalAcceptedDraftTokens ?? 0 } : null,
-      schema_id: schemaParams.schema_id || null,
+      schema_id: engine.schema_id,
       engine_hash: engine.engine_hash,
       quantisation: engine.quantisation,
       engine_manifest: engine.manifest,
@@ -363,17 +362,20 @@ export function startRequestSpan(name: string, parent: Context): Span {
   return tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
 }
 
+type EngineFields = Pick<EngineManifest, 'engine_hash' | 'quantisation' | 'manifest'> & Pick<SchemaVersions, 'schema_id'>;
+
 /**
- * The engine a request's line names, read the way governance events read it (engine-identity.ts:
- * the same parameter keys, Triton's before the config's), once per schema Triton reported.
+ * The engine and schema a request's line names, read the way governance events read them
+ * (engine-identity.ts: the same parameter keys, Triton's before the config's), once per schema
+ * Triton reported rather than on every request.
  */
-const engines = new WeakMap<object, Pick<EngineManifest, 'engine_hash' | 'quantisation' | 'manifest'>>();
-function engineIdentity(entry: ModelEntry): Pick<EngineManifest, 'engine_hash' | 'quantisation' | 'manifest'> {
+const engines = new WeakMap<object, EngineFields>();
+function engineIdentity(entry: ModelEntry): EngineFields {
   const key = entry.schema ?? entry.config;
   let found = engines.get(key);
   if (found === undefined) {
     const m = engineManifest(entry, entry.schema, null);
-    found = { engine_hash: m.engine_hash, quantisation: m.quantisation, manifest: m.manifest };
+    found = { engine_hash: m.engine_hash, quantisation: m.quantisation, manifest: m.manifest, schema_id: schemaVersions(entry.schema).schema_id };
     engines.set(key, found);
   }
   return found;

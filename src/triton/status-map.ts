@@ -103,21 +103,19 @@ function capped(message: string): string {
   return message.length <= MAX_UPSTREAM_MESSAGE_CHARS ? message : `${message.slice(0, MAX_UPSTREAM_MESSAGE_CHARS)}… (${message.length} characters, cut)`;
 }
 
-function build(c: Classified, message: string, cause?: unknown): GatewayError {
-  message = capped(message);
+function build(c: Classified, message: string): GatewayError {
   const retryAfterSeconds = c.code === 'upstream_overloaded' || c.code === 'upstream_unavailable' || c.code === 'model_not_ready' ? 1 : undefined;
-  return new GatewayError(c.code, message, {
+  return new GatewayError(c.code, capped(message), {
     upstreamFault: c.upstreamFault,
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     ...(c.code === 'context_length_exceeded' ? { param: 'prompt' } : {}),
-    ...(cause === undefined ? {} : { cause }),
   });
 }
 
 /** A gRPC status (code + details) to a GatewayError. */
-export function fromGrpcStatus(code: number, details: string, cause?: unknown): GatewayError {
+export function fromGrpcStatus(code: number, details: string): GatewayError {
   const text = stripTritonPrefixes(details);
-  return build(classifyByText(text) ?? classifyByCode(code), details || `gRPC status ${GrpcStatus[code] ?? code}`, cause);
+  return build(classifyByText(text) ?? classifyByCode(code), details || `gRPC status ${GrpcStatus[code] ?? code}`);
 }
 
 /** An `error_message` from a ModelStreamInfer response (default mode: no status code). */

@@ -5,28 +5,21 @@
  * logged as engine-less while its llm_engine_published names the engine.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { GovernanceEvent } from '../../src/governance/events.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
 const TOKEN = 'engine-names-admin-token-1234';
 let stack: Stack;
-let dir: string;
 
+// startStack gives the gateway a fresh governance event log of its own.
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'engine-names-'));
   stack = await startStack({
     sim: { models: [{ name: 'alt', flavour: 'vllm', parameters: { engine_sha256: 'sha256:alt-spelling', quant_mode: 'int4_awq', manifest_hash: 'manifest-7' } }] },
-    config: { models: [{ name: 'alt-model', tritonModel: 'alt' }], auth: { adminToken: TOKEN }, governance: { eventLog: join(dir, 'events.jsonl') } },
+    config: { models: [{ name: 'alt-model', tritonModel: 'alt' }], auth: { adminToken: TOKEN } },
   });
 });
-after(async () => {
-  await stack?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(async () => stack?.close());
 
 test("the completion line names the engine that llm_engine_published names, whatever the parameters' spelling", async () => {
   const published = async () => {
