@@ -96,7 +96,7 @@ describe('runbook jq filters over /admin/events', () => {
   });
 
   const jq = which('jq');
-  test('the in-process evaluation is what jq prints', { skip: jq ? false : 'jq not installed (CI has none; the evaluation above still runs)' }, async () => {
+  test('the in-process evaluation is what jq prints', { skip: jq ? false : 'jq not installed (.ci/run installs it; the evaluation above still runs)' }, async () => {
     assert.ok(filters.length > versionFilters.length, 'filters without a version column are compared too');
     for (const { where, url, filter } of filters) {
       const response = await eventsAt(url);
