@@ -43,6 +43,9 @@ export function buildServices(
     stateChanged: (entry) => metrics.tritonModelReady.set({ model_name: entry.config.name }, entry.state === 'ready' ? 1 : 0),
   });
   const breakers = new BreakerBoard(config.resilience.breaker, {
+    // A closed breaker has its series too, so a dashboard or the runbook's query lists every
+    // breaker, not only those that have tripped.
+    created: (target, model) => metrics.breakerState.set({ target, model }, 0),
     transition: (target, model, to) => {
       metrics.breakerState.set({ target, model }, to === 'closed' ? 0 : to === 'half_open' ? 1 : 2);
       metrics.breakerTransitions.inc({ target, model, to });

@@ -20,6 +20,8 @@ export interface BreakerSettings {
 }
 
 export interface BreakerEvents {
+  /** A breaker was made, closed, on the first call to its (target, model). */
+  created?(target: string, model: string): void;
   transition?(target: string, model: string, to: BreakerState): void;
 }
 
@@ -76,6 +78,7 @@ export class BreakerBoard {
       this.events.transition?.(target, model, 'closed');
     });
     this.entries.set(key, created);
+    this.events.created?.(target, model);
     return created;
   }
 

@@ -136,3 +136,13 @@ test('a request refused before reaching Triton does not close a half-open breake
   assert.ok(probe.status >= 500);
   assert.equal(await breakerState(secondary), 2);
 });
+
+test('a closed breaker has its state series from its first call, with no transition counted', async () => {
+  const before = await scrape(`${stack.url}/metrics`);
+  assert.doesNotMatch(before.text, /^circuit_breaker_state\{/m, 'no breaker before the first call');
+  assert.equal((await complete(stack.url, ask)).status, 200);
+  const m = await scrape(`${stack.url}/metrics`);
+  const series = m.text.split('\n').filter((line) => line.startsWith('circuit_breaker_state{'));
+  assert.deepEqual(series, [`circuit_breaker_state{target="primary",model="${primary}"} 0`]);
+  assert.equal(m.value('circuit_breaker_transitions_total'), 0);
+});
