@@ -109,6 +109,9 @@ export class GenerationRouter {
           }
           const gErr = toGatewayError(err);
           if (!gErr.retryable) throw gErr;
+          // The client's deadline bounded this attempt and ran out: no route has time left, and
+          // the client's answer is its timeout (504), not "no upstream could serve" (503).
+          if (gErr.code === 'upstream_timeout' && deadlineAt === requestDeadlineAt) throw gErr;
           failedAttempts += 1;
           lastError = gErr;
           reason = gErr.code === 'upstream_ttft_timeout' ? 'ttft_timeout' : 'upstream_error';
