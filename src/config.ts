@@ -1,13 +1,17 @@
 /**
  * Gateway configuration: one YAML file (GATEWAY_CONFIG) plus environment overrides, validated
- * once by zod. loadConfig() reports every problem at once, so a bad deploy fails with the whole
- * list instead of one error per restart.
+ * once by zod. loadConfig() reports every problem at once (the chat templates' too: it loads them),
+ * so a bad deploy fails with the whole list instead of one error per restart.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ConfigError } from './config-error.js';
+import { chatTemplateProblems } from './inference/chat-template.js';
 import { grpcTargets } from './triton/channel.js';
+
+export { ConfigError };
 
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
@@ -335,13 +339,6 @@ export type GatewayConfig = z.infer<typeof configSchema>;
 export type ModelConfig = GatewayConfig['models'][number];
 export type TargetConfig = GatewayConfig['triton']['targets'][number];
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
 type Env = Record<string, string | undefined>;
 
 /** Applies the documented environment overrides onto the raw (unvalidated) config object. */
@@ -351,8 +348,9 @@ function applyEnv(raw: Record<string, unknown>, env: Env, problems: string[]): v
   const triton = (raw.triton ??= {}) as Record<string, unknown>;
   if (env.PORT !== undefined) {
     const port = Number(env.PORT);
-    if (!Number.isInteger(port)) problems.push(`PORT: not a port number: '${env.PORT}'`);
-    server.port = port;
+    // A refused value is not applied: the schema would only report it again, as server.port.
+    if (Number.isInteger(port) && port >= 0 && port <= 65535) server.port = port;
+    else problems.push(`PORT: not a port number: '${env.PORT}'`);
   }
   if (env.HOST !== undefined) server.host = env.HOST;
   if (env.GATEWAY_EVENT_LOG !== undefined) {
@@ -383,8 +381,11 @@ function formatIssues(error: z.ZodError): string[] {
   });
 }
 
-/** Validates an already-parsed config object (tests build configs this way). */
-export function parseConfig(raw: unknown, env: Env = {}): GatewayConfig {
+/**
+ * The env applied, the schema and the cross-references checked: the config when there is no
+ * problem, and the raw model entries either way (for loadConfig's template checks).
+ */
+function validate(raw: unknown, env: Env): { problems: string[]; config?: GatewayConfig; rawModels: unknown[] } {
   const problems: string[] = [];
   const copy = structuredClone(raw ?? {}) as Record<string, unknown>;
   if (typeof copy !== 'object' || Array.isArray(copy)) throw new ConfigError(['(root): the config must be a YAML mapping']);
@@ -392,13 +393,25 @@ export function parseConfig(raw: unknown, env: Env = {}): GatewayConfig {
   const result = configSchema.safeParse(copy);
   if (!result.success) problems.push(...formatIssues(result.error));
   problems.push(...crossCheck(copy));
-  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  const rawModels: unknown[] = Array.isArray(copy.models) ? copy.models : [];
+  if (problems.length > 0 || !result.success) return { problems, rawModels };
   // An unset default never exceeds the model's own maximum.
-  const rawModels = Array.isArray(copy.models) ? (copy.models as Array<Record<string, unknown>>) : [];
   result.data.models.forEach((m, i) => {
-    if (rawModels[i]?.defaultMaxTokens === undefined) m.defaultMaxTokens = Math.min(m.defaultMaxTokens, m.maxTokens);
+    if ((rawModels[i] as Record<string, unknown> | undefined)?.defaultMaxTokens === undefined) {
+      m.defaultMaxTokens = Math.min(m.defaultMaxTokens, m.maxTokens);
+    }
   });
-  return result.data;
+  return { problems, config: result.data, rawModels };
+}
+
+/**
+ * Validates an already-parsed config object (tests build configs this way). Template files are
+ * not read here: loadConfig does that, and ChatTemplates.load for a config made this way.
+ */
+export function parseConfig(raw: unknown, env: Env = {}): GatewayConfig {
+  const { problems, config } = validate(raw, env);
+  if (config === undefined || problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 /** Reads GATEWAY_CONFIG (when set) and the environment; throws ConfigError listing every problem. */
@@ -418,16 +431,31 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       throw new ConfigError([`GATEWAY_CONFIG: ${path} is not valid YAML: ${(err as Error).message}`]);
     }
   }
-  const config = parseConfig(raw, env);
-  if (path) resolveTemplatePaths(config, dirname(resolvePath(path)));
+  const { problems, config, rawModels } = validate(raw, env);
+  const baseDir = path ? dirname(resolvePath(path)) : undefined;
+  // Every template is loaded here, so its problems are listed with the others. When other parts
+  // of the config failed, still each model whose chatTemplate itself is well-formed.
+  const templates: Array<[number, ChatTemplateConfig]> = [];
+  if (config !== undefined) {
+    config.models.forEach((m, i) => {
+      if (m.chatTemplate) templates.push([i, m.chatTemplate]);
+    });
+  } else {
+    rawModels.forEach((m, i) => {
+      const spec = chatTemplateSchema.safeParse((m as Record<string, unknown> | null)?.chatTemplate);
+      if (spec.success) templates.push([i, spec.data]);
+    });
+  }
+  if (baseDir !== undefined) templates.forEach(([, t]) => resolveTemplatePaths(t, baseDir));
+  problems.push(...chatTemplateProblems(templates));
+  if (config === undefined || problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
+type ChatTemplateConfig = z.infer<typeof chatTemplateSchema>;
+
 /** Template files named in a config file are relative to that file, wherever the process runs. */
-function resolveTemplatePaths(config: GatewayConfig, baseDir: string): void {
-  for (const model of config.models) {
-    const t = model.chatTemplate;
-    if (t?.tokenizerConfig !== undefined) t.tokenizerConfig = resolvePath(baseDir, t.tokenizerConfig);
-    if (t?.file !== undefined) t.file = resolvePath(baseDir, t.file);
-  }
+function resolveTemplatePaths(t: ChatTemplateConfig, baseDir: string): void {
+  if (t.tokenizerConfig !== undefined) t.tokenizerConfig = resolvePath(baseDir, t.tokenizerConfig);
+  if (t.file !== undefined) t.file = resolvePath(baseDir, t.file);
 }

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Template } from '@huggingface/jinja';
-import { ConfigError, type ModelConfig } from '../config.js';
+import type { ModelConfig } from '../config.js';
+import { ConfigError } from '../config-error.js';
 import { GatewayError } from '../errors.js';
 
 export type ChatTemplateConfig = NonNullable<ModelConfig['chatTemplate']>;
@@ -101,8 +102,88 @@ export function loadChatTemplate(spec: ChatTemplateConfig): ChatTemplate {
   try {
     return new ChatTemplate(source, bos ?? '', eos ?? '');
   } catch (err) {
-    throw new Error(`the template does not parse: ${(err as Error).message}`);
+    throw new Error(`the template does not parse: ${whyNotParsed(source, err)}`);
   }
+}
+
+/**
+ * The parser's own errors (SyntaxError, "Parser Error: ...") say what is wrong and are kept; on a
+ * template cut short it can also fail inside itself, typically with a TypeError reading past the
+ * last token, which says nothing to the user. Either way the likely cause is added when one is seen.
+ */
+function whyNotParsed(source: string, err: unknown): string {
+  const cause = unbalancedTag(source);
+  const own = err instanceof Error && (err instanceof SyntaxError || err.constructor === Error) && err.message !== '';
+  if (own) return cause === undefined ? err.message : `${err.message} (likely cause: ${cause})`;
+  if (cause !== undefined) return `it is not well-formed: ${cause}`;
+  return (
+    "it is not well-formed: look for an unclosed '{{', '{%' or '{#', or a block without its '{% end... %}' " +
+    `(the template library failed with ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`
+  );
+}
+
+const closers: Readonly<Record<string, string>> = { '{{': '}}', '{%': '%}', '{#': '#}' };
+/** The tags that open a block closed by `{% end<tag> %}`; `set` only in its block form, without `=`. */
+const blockTags = new Set(['if', 'for', 'macro', 'call', 'filter', 'set']);
+
+/**
+ * A likely reason why a template does not parse, from its delimiters and block tags alone: a
+ * `{{`, `{%` or `{#` never closed, a block without its end tag, or an end tag closing no block.
+ * Not a parser: a `}}` or `%}` inside a string literal can mislead it, so it only ever adds a
+ * hint to a template the library already refused. Undefined when everything is balanced.
+ */
+function unbalancedTag(source: string): string | undefined {
+  const at = (index: number): string => {
+    const line = source.slice(0, index).split('\n').length;
+    return `line ${line}, column ${index - source.lastIndexOf('\n', index - 1)}`;
+  };
+  const open: Array<{ tag: string; index: number }> = [];
+  const opener = /\{[{%#]/g;
+  for (let m = opener.exec(source); m !== null; m = opener.exec(source)) {
+    const closer = closers[m[0]]!;
+    const end = source.indexOf(closer, m.index + 2);
+    if (end < 0) return `the '${m[0]}' at ${at(m.index)} is never closed by '${closer}'`;
+    opener.lastIndex = end + 2;
+    if (m[0] !== '{%') continue;
+    const body = source.slice(m.index + 2, end).replace(/^[-+]/, '').replace(/-$/, '').trim();
+    const tag = /^[A-Za-z_]\w*/.exec(body)?.[0];
+    if (tag === undefined) continue;
+    if (blockTags.has(tag) && !(tag === 'set' && body.includes('='))) {
+      open.push({ tag, index: m.index });
+    } else if (tag.startsWith('end') && blockTags.has(tag.slice(3))) {
+      const top = open.pop();
+      if (top === undefined) return `the '{% ${tag} %}' at ${at(m.index)} closes no '{% ${tag.slice(3)} %}'`;
+      if (`end${top.tag}` !== tag) return `the '{% ${top.tag} %}' at ${at(top.index)} has no '{% end${top.tag} %}' before the '{% ${tag} %}' at ${at(m.index)}`;
+    }
+  }
+  const top = open.at(-1);
+  return top && `the '{% ${top.tag} %}' at ${at(top.index)} has no '{% end${top.tag} %}'`;
+}
+
+type Entry = readonly [index: number, spec: ChatTemplateConfig];
+
+/**
+ * Loads each `[index in the config's models, chatTemplate]` (loadConfig lists these problems with
+ * the config's others): the problems, each `models.N.chatTemplate: ...`.
+ */
+export function chatTemplateProblems(specs: readonly Entry[]): string[] {
+  return loadEach(specs, () => undefined);
+}
+
+/** Loads each entry, handing on those that load; the problems of the others. */
+function loadEach(entries: readonly Entry[], loaded: (entry: Entry, template: ChatTemplate) => void): string[] {
+  const problems: string[] = [];
+  for (const entry of entries) {
+    let template: ChatTemplate;
+    try {
+      template = loadChatTemplate(entry[1]);
+    } catch (err) {
+      problems.push(`models.${entry[0]}.chatTemplate: ${(err as Error).message}`);
+      continue;
+    }
+    loaded(entry, template);
+  }
+  return problems;
 }
 
 /** The loaded templates of every configured model that has one. */
@@ -112,15 +193,11 @@ export class ChatTemplates {
   /** Loads every model's template; a bad one is a start-up error listing each problem. */
   static load(models: readonly ModelConfig[]): ChatTemplates {
     const loaded = new Map<string, ChatTemplate>();
-    const problems: string[] = [];
+    const entries: Entry[] = [];
     models.forEach((model, i) => {
-      if (!model.chatTemplate) return;
-      try {
-        loaded.set(model.name, loadChatTemplate(model.chatTemplate));
-      } catch (err) {
-        problems.push(`models.${i}.chatTemplate: ${(err as Error).message}`);
-      }
+      if (model.chatTemplate) entries.push([i, model.chatTemplate]);
     });
+    const problems = loadEach(entries, ([i], template) => loaded.set(models[i]!.name, template));
     if (problems.length > 0) throw new ConfigError(problems);
     return new ChatTemplates(loaded);
   }

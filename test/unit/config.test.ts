@@ -123,3 +123,59 @@ test('TRITON_METRICS_URL on its own applies to the first target, and is a proble
   const problems = problemsOf({}, { TRITON_METRICS_URL: 'http://a:8002/metrics' });
   assert.ok(problems.some((p) => p.startsWith('TRITON_METRICS_URL:')), problems.join('\n'));
 });
+
+test('a refused PORT is one problem, not also a derived server.port one', () => {
+  for (const port of ['abc', '80.5', '70000', '-1']) {
+    assert.deepEqual(problemsOf({ triton: oneTarget }, { PORT: port }), [`PORT: not a port number: '${port}'`]);
+  }
+  // The file's own port still stands when PORT is refused: a bad one there is its own problem.
+  assert.deepEqual(problemsOf({ triton: oneTarget, server: { port: 'x' } }, { PORT: 'abc' }).map((p) => p.split(':')[0]), ['PORT', 'server.port']);
+  assert.equal(parseConfig({ triton: oneTarget }, { PORT: '0' }).server.port, 0);
+  assert.equal(parseConfig({ triton: oneTarget }, { PORT: '65535' }).server.port, 65535);
+});
+
+test('loadConfig lists chat-template problems together with the schema and cross-reference problems', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const path = join(dir, 'mixed.yaml');
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>' }));
+  writeFileSync(join(dir, 'ok.jinja'), '{% for m in messages %}{{ m.content }}{% endfor %}');
+  writeFileSync(
+    path,
+    [
+      'triton:',
+      '  targets: [{ name: t, grpc: "127.0.0.1:1" }]',
+      'models:',
+      '  - { name: a, maxTokens: -5, chatTemplate: { file: missing.jinja } }',
+      '  - { name: b, fallbacks: [ghost], chatTemplate: { inline: "{% if x %}hello" } }',
+      '  - { name: c, chatTemplate: { tokenizerConfig: tokenizer_config.json } }',
+      '  - { name: d, chatTemplate: { file: ok.jinja } }',
+      // A malformed chatTemplate is the schema's problem only: nothing to load.
+      '  - { name: e, chatTemplate: { file: missing.jinja, inline: "x" } }',
+    ].join('\n'),
+  );
+  try {
+    loadConfig({ GATEWAY_CONFIG: path });
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    const text = err.problems.join('\n');
+    assert.ok(err.problems.some((p) => p.startsWith('models.0.maxTokens:')), text);
+    assert.ok(err.problems.some((p) => p.startsWith('models.1.fallbacks.0:')), text);
+    assert.ok(err.problems.some((p) => p.startsWith('models.4.chatTemplate: set exactly one')), text);
+    // Relative to the config file, as for a config that is otherwise good.
+    assert.ok(err.problems.some((p) => p.startsWith(`models.0.chatTemplate: cannot read ${join(dir, 'missing.jinja')}: ENOENT`)), text);
+    assert.ok(err.problems.some((p) => p.startsWith('models.1.chatTemplate: the template does not parse')), text);
+    assert.ok(err.problems.some((p) => p.startsWith('models.2.chatTemplate: ') && p.includes('has no chat_template')), text);
+    assert.equal(err.problems.length, 6, text);
+  }
+});
+
+test('loadConfig of a config whose only problem is a template refuses it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const path = join(dir, 'templates.yaml');
+  writeFileSync(path, 'triton:\n  targets: [{ name: t, grpc: "127.0.0.1:1" }]\nmodels:\n  - { name: a, chatTemplate: { file: missing.jinja } }\n');
+  assert.throws(
+    () => loadConfig({ GATEWAY_CONFIG: path }),
+    (err: unknown) => err instanceof ConfigError && err.problems.length === 1 && err.problems[0]!.startsWith('models.0.chatTemplate: cannot read'),
+  );
+});

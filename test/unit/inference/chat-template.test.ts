@@ -3,7 +3,7 @@
  * and OpenAI messages become template messages (or a 400 naming the problem).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -168,9 +168,51 @@ describe('template sources', () => {
   test('template paths in a config file are relative to that file', () => {
     const sub = join(dir, 'conf');
     const configPath = join(dir, 'gateway.yaml');
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, 't.jinja'), '{% for m in messages %}{{ m.content }}{% endfor %}');
     writeFileSync(configPath, 'models:\n  - name: m\n    chatTemplate: { file: conf/t.jinja }\n');
     const config = loadConfig({ GATEWAY_CONFIG: configPath, TRITON_GRPC_URL: '127.0.0.1:1' });
     assert.equal(config.models[0]!.chatTemplate!.file, join(sub, 't.jinja'));
+  });
+});
+
+describe('a template that does not parse says why', () => {
+  const parseError = (inline: string): string => {
+    try {
+      loadChatTemplate({ inline });
+    } catch (err) {
+      return (err as Error).message;
+    }
+    assert.fail(`parsed: ${inline}`);
+  };
+
+  test("a block without its end tag names the block, not the library's TypeError", () => {
+    assert.equal(parseError('{% if x %}hello'), "the template does not parse: it is not well-formed: the '{% if %}' at line 1, column 1 has no '{% endif %}'");
+    assert.equal(
+      parseError('{% for m in messages %}\n  {%- if m.role == "user" %}{{ m.content }}\n'),
+      "the template does not parse: it is not well-formed: the '{% if %}' at line 2, column 3 has no '{% endif %}'",
+    );
+    assert.doesNotMatch(parseError('{% for m in messages %}{{ m.content }}'), /Cannot read properties/);
+  });
+
+  test('an unclosed {{ or {% is named with its place', () => {
+    assert.equal(parseError('Hi {{'), "the template does not parse: it is not well-formed: the '{{' at line 1, column 4 is never closed by '}}'");
+    assert.equal(
+      parseError('{{ messages[0].content '),
+      "the template does not parse: Unexpected end of input (likely cause: the '{{' at line 1, column 1 is never closed by '}}')",
+    );
+    assert.match(parseError('{% if x %}a{% endif'), /^the template does not parse: Unexpected end of input \(likely cause: the '\{%' at line 1, column 12 is never closed by '%\}'\)$/);
+  });
+
+  test("the library's own syntax errors are kept as they are", () => {
+    assert.equal(parseError('{{ x | }}'), 'the template does not parse: Unexpected token: CloseExpression');
+    assert.equal(
+      parseError('{% for m in messages %}\n  {%- if m.role == "user" %}{{ m.content }}\n{% endfor %}'),
+      "the template does not parse: Unknown statement type: endfor (likely cause: the '{% if %}' at line 2, column 3 has no '{% endif %}' before the '{% endfor %}' at line 3, column 1)",
+    );
+    assert.equal(parseError('{% endif %}'), "the template does not parse: Unknown statement type: endif (likely cause: the '{% endif %}' at line 1, column 1 closes no '{% if %}')");
+    // Balanced tags that still do not parse: nothing to add.
+    assert.equal(parseError("{% set x = 1 %}{% if x %}{{ x[0 }}{% endif %}"), 'the template does not parse: Unexpected token: CloseExpression');
   });
 });
 
