@@ -10,7 +10,9 @@ export const DIAGNOSE_USAGE = `Usage: triton-gateway ops diagnose <gateway-url> 
 
 Reads <gateway-url>/debug/diagnostics and prints a summary of the process, the Triton targets,
 the models, GPUs, breakers and recent errors, then what looks wrong: models not ready, targets
-down, open breakers, GPU memory over ${DEFAULT_LIMITS.gpuMemoryPercent}%, stale Triton metrics, recent errors, draining.
+down, open breakers, GPU memory over ${DEFAULT_LIMITS.gpuMemoryPercent}%, stale Triton metrics, event-loop delay p99 over
+${DEFAULT_LIMITS.eventLoopDelayMs} ms, recent gateway or upstream errors (5xx, overloaded), draining. Client errors (a
+refused API key, an unknown model) are listed but do not count.
 
 Options:
   --token <token>         admin token (default $GATEWAY_ADMIN_TOKEN)

@@ -19,6 +19,7 @@ export interface DiagnoseLimits {
   /** A Triton metrics scrape older than this is stale. */
   staleSeconds: number;
   gpuMemoryPercent: number;
+  /** An event-loop delay p99 above this means the gateway process is saturated. */
   eventLoopDelayMs: number;
   diskPercent: number;
   /** Recent errors inside this window count as a finding. */
@@ -42,6 +43,43 @@ function pct(n: number | undefined): string {
   return n === undefined ? '?' : `${n.toFixed(1)}%`;
 }
 
+/**
+ * Pads a column to its longest value (at least `min`, the width short names always had) and
+ * adds two spaces, so a long name never runs into the next column.
+ */
+function column(values: string[], min: number): (value: string) => string {
+  const width = Math.max(min, ...values.map((v) => v.length));
+  return (value) => `${value.padEnd(width)}  `;
+}
+
+/** `process.eventLoop.delayMs` as /debug/diagnostics answers it: percentiles in ms, null before the first runtime sample. */
+function eventLoopDelay(delayMs: unknown): string {
+  // The gateway samples every 5 s, so a snapshot taken right after start has none yet.
+  if (delayMs === null) return 'not sampled yet';
+  const d = obj(delayMs);
+  const [p50, p99, max] = [num(d.p50), num(d.p99), num(d.max)];
+  if (p99 === undefined) return '? ms';
+  return `p99 ${p99.toFixed(1)} ms${p50 !== undefined && max !== undefined ? ` (p50 ${p50.toFixed(1)}, max ${max.toFixed(1)})` : ''}`;
+}
+
+/**
+ * A failure on the gateway's or Triton's side: a 5xx, or `overloaded`, the 429 the gateway answers
+ * when its own admission queue is full. Other 4xx are the client's (a bad API key, an unknown
+ * model, its own rate limit) and say nothing about the gateway's health. A row without a status
+ * cannot be told apart, so it counts rather than hides.
+ */
+function serverSide(e: Json): boolean {
+  const status = num(e.status);
+  return status === undefined || status >= 500 || e.code === 'overloaded';
+}
+
+/** `code ×n, ...`, most frequent first. */
+function tally(errors: Json[]): string {
+  const byCode = new Map<string, number>();
+  for (const e of errors) byCode.set(String(e.code), (byCode.get(String(e.code)) ?? 0) + 1);
+  return [...byCode.entries()].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ×${n}`).join(', ');
+}
+
 export function diagnose(snapshot: unknown, limits: DiagnoseLimits = DEFAULT_LIMITS): DiagnoseReport {
   const d = obj(snapshot);
   const summary: string[] = [];
@@ -54,9 +92,10 @@ export function diagnose(snapshot: unknown, limits: DiagnoseLimits = DEFAULT_LIM
   const proc = obj(d.process);
   const loop = obj(proc.eventLoop);
   summary.push(`Gateway ${str(build.version) ?? '?'}${build.commit ? ` (${String(build.commit).slice(0, 12)})` : ''} on ${str(obj(d.system).hostname) ?? '?'}, snapshot ${str(d.generatedAt) ?? '?'}`);
-  summary.push(`  process   pid ${num(proc.pid) ?? '?'}, up ${num(proc.uptimeSeconds) ?? '?'}s, rss ${bytes(num(obj(proc.memory).rssBytes))}, event-loop delay ${num(loop.delayMs)?.toFixed(1) ?? '?'} ms`);
-  const delay = num(loop.delayMs);
-  if (delay !== undefined && delay > limits.eventLoopDelayMs) warn(`event-loop delay is ${delay.toFixed(0)} ms (over ${limits.eventLoopDelayMs} ms): the gateway process is saturated`);
+  summary.push(`  process   pid ${num(proc.pid) ?? '?'}, up ${num(proc.uptimeSeconds) ?? '?'}s, rss ${bytes(num(obj(proc.memory).rssBytes))}, event-loop delay ${eventLoopDelay(loop.delayMs)}`);
+  // p99, not max: one GC pause or a synchronous start-up step sets max; p99 says the loop keeps stalling.
+  const delayP99 = num(obj(loop.delayMs).p99);
+  if (delayP99 !== undefined && delayP99 > limits.eventLoopDelayMs) warn(`event-loop delay p99 is ${delayP99.toFixed(0)} ms (over ${limits.eventLoopDelayMs} ms): the gateway process is saturated`);
   const disk = obj(obj(d.system).disk);
   const diskUsed = num(disk.usedPercent);
   if (diskUsed !== undefined && diskUsed > limits.diskPercent) warn(`disk ${str(disk.path) ?? ''} is ${pct(diskUsed)} full`);
@@ -66,11 +105,14 @@ export function diagnose(snapshot: unknown, limits: DiagnoseLimits = DEFAULT_LIM
   if (admission.draining === true) crit('the gateway is draining (shutting down): it refuses new requests');
 
   summary.push('Triton targets');
-  for (const t of arr(d.triton)) {
+  const targets = arr(d.triton);
+  const targetName = column(targets.map((t) => String(t.name)), 15);
+  const readiness = column(targets.map((t) => (t.ready === true ? 'ready' : 'NOT READY')), 0);
+  for (const t of targets) {
     const m = t.metrics === null || t.metrics === undefined ? undefined : obj(t.metrics);
     const age = m ? num(m.lastSuccessAgeSeconds) : undefined;
     const scrape = !m ? 'no metrics URL' : age === undefined ? `metrics never scraped${m.lastError ? ` (${String(m.lastError)})` : ''}` : `metrics scraped ${age}s ago`;
-    summary.push(`  ${String(t.name).padEnd(16)} ${t.ready === true ? 'ready' : 'NOT READY'}  ${scrape}`);
+    summary.push(`  ${targetName(String(t.name))}${readiness(t.ready === true ? 'ready' : 'NOT READY')}${scrape}`);
     if (t.ready !== true) crit(`Triton target ${String(t.name)} is not ready (TritonDown runbook)`);
     if (m && (age === undefined || age > limits.staleSeconds)) {
       warn(`Triton metrics of ${String(t.name)} are stale (${age === undefined ? 'never scraped' : `last success ${age}s ago`}${m.lastError ? `: ${String(m.lastError)}` : ''}) (TritonMetricsStale runbook)`);
@@ -78,12 +120,15 @@ export function diagnose(snapshot: unknown, limits: DiagnoseLimits = DEFAULT_LIM
   }
 
   summary.push('Models');
-  for (const m of arr(d.models)) {
+  const models = arr(d.models);
+  const modelName = column(models.map((m) => String(m.name)), 15);
+  const modelState = column(models.map((m) => str(m.state) ?? '?'), 12);
+  for (const m of models) {
     const warmup = obj(m.lastWarmup);
     const state = str(m.state) ?? '?';
     const flags = [m.disabled === true ? 'DISABLED' : '', m.forceFallback === true ? 'FORCED-FALLBACK' : ''].filter(Boolean).join(' ');
     const versions = Array.isArray(m.versions) ? (m.versions as unknown[]).join(',') : '';
-    summary.push(`  ${String(m.name).padEnd(16)} ${state.padEnd(13)} ${String(m.tritonModel ?? '')}@${String(m.target ?? '')} v${versions || '?'}${num(warmup.durationMs) !== undefined ? `  warm-up ${num(warmup.durationMs)!.toFixed(0)} ms` : ''}${flags ? `  ${flags}` : ''}`);
+    summary.push(`  ${modelName(String(m.name))}${modelState(state)}${String(m.tritonModel ?? '')}@${String(m.target ?? '')} v${versions || '?'}${num(warmup.durationMs) !== undefined ? `  warm-up ${num(warmup.durationMs)!.toFixed(0)} ms` : ''}${flags ? `  ${flags}` : ''}`);
     if (state !== 'ready') crit(`model ${String(m.name)} is ${state}${m.lastError ? `: ${String(m.lastError)}` : ''}`);
     if (m.disabled === true) warn(`model ${String(m.name)} is disabled by an emergency control`);
     if (m.forceFallback === true) warn(`model ${String(m.name)} is forced onto its fallbacks`);
@@ -117,16 +162,19 @@ export function diagnose(snapshot: unknown, limits: DiagnoseLimits = DEFAULT_LIM
     const at = Date.parse(str(e.at) ?? '');
     return Number.isFinite(at) && generatedAt - at <= limits.recentErrorWindowMs;
   });
+  const windowText = `in the last ${Math.round(limits.recentErrorWindowMs / 60_000)} min`;
+  const recentServer = recent.filter(serverSide);
+  const recentClient = recent.filter((e) => !serverSide(e));
   if (errors.length > 0) {
     summary.push(`Recent errors (${errors.length}, newest first)`);
-    for (const e of errors.slice(0, 5)) summary.push(`  ${String(e.at)}  ${String(e.status)} ${String(e.code)}  model ${String(e.model)}  request ${String(e.requestId)}`);
+    // model is null for a request refused before a model was resolved (a bad API key): no model to name.
+    for (const e of errors.slice(0, 5)) {
+      const model = str(e.model);
+      summary.push(`  ${String(e.at)}  ${String(e.status)} ${String(e.code)}${model === undefined ? '' : `  model ${model}`}  request ${String(e.requestId)}`);
+    }
+    if (recentClient.length > 0) summary.push(`  client errors ${windowText} (not counted as problems): ${tally(recentClient)}`);
   }
-  if (recent.length > 0) {
-    const byCode = new Map<string, number>();
-    for (const e of recent) byCode.set(String(e.code), (byCode.get(String(e.code)) ?? 0) + 1);
-    const top = [...byCode.entries()].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ×${n}`).join(', ');
-    warn(`${recent.length} failed request(s) in the last ${Math.round(limits.recentErrorWindowMs / 60_000)} min: ${top}`);
-  }
+  if (recentServer.length > 0) warn(`${recentServer.length} failed request(s) ${windowText}: ${tally(recentServer)}`);
 
   const anomalies = arr(d.anomalies);
   if (anomalies.length > 0) {
