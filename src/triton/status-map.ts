@@ -112,10 +112,26 @@ function build(c: Classified, message: string): GatewayError {
   });
 }
 
+const NO_CONNECTION = /No connection established/;
+const LAST_ERROR = /Last error: (?:Error: )?(.*?)(?=\. Last error: |\. Resolution note:|$)/g;
+
+/**
+ * grpc-js's own text when it could not connect, nested once per load-balancing layer, e.g.
+ * "round_robin: No connection established. Last error: No connection established. Last error:
+ * Error: connect ECONNREFUSED 10.0.0.5:8001. Resolution note: ": only the innermost cause says
+ * anything to the client, the readiness reasons and on-call. Undefined for any other text.
+ */
+function connectionFailure(details: string): string | undefined {
+  if (!NO_CONNECTION.test(details)) return undefined;
+  const cause = [...details.matchAll(LAST_ERROR)].map((m) => m[1]!).filter((c) => c !== '' && !NO_CONNECTION.test(c)).at(-1);
+  return `cannot connect to Triton${cause === undefined ? '' : `: ${cause}`}`;
+}
+
 /** A gRPC status (code + details) to a GatewayError. */
 export function fromGrpcStatus(code: number, details: string): GatewayError {
   const text = stripTritonPrefixes(details);
-  return build(classifyByText(text) ?? classifyByCode(code), details || `gRPC status ${GrpcStatus[code] ?? code}`);
+  const message = (code === GrpcStatus.UNAVAILABLE ? connectionFailure(details) : undefined) ?? details;
+  return build(classifyByText(text) ?? classifyByCode(code), message || `gRPC status ${GrpcStatus[code] ?? code}`);
 }
 
 /** An `error_message` from a ModelStreamInfer response (default mode: no status code). */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
+import { TritonClient } from '../../../src/triton/client.js';
+import { freePort } from '../../helpers/free-port.js';
 import { GatewayError } from '../../../src/errors.js';
 import { fromGrpcError, fromGrpcStatus, fromStreamErrorMessage, stripTritonPrefixes } from '../../../src/triton/status-map.js';
 
@@ -59,10 +61,33 @@ describe('fromGrpcStatus (unary calls, closed streams, triton_grpc_error mode)',
     const err = Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: status.UNAVAILABLE, details: 'No connection established', metadata: undefined });
     const g = fromGrpcError(err);
     assert.equal(g.code, 'upstream_unavailable');
-    assert.equal(g.message, 'No connection established');
+    assert.equal(g.message, 'cannot connect to Triton');
     assert.equal(g.cause, undefined, "its text is the message (capped); as the cause the log would print it whole");
     assert.equal(fromGrpcError(g), g);
     assert.equal(fromGrpcError(new TypeError('bad')).code, 'upstream_internal');
+  });
+});
+
+describe('a Triton nobody listens for', () => {
+  it("is named by grpc-js's innermost cause, not its nested load-balancer text", async () => {
+    const port = await freePort();
+    const client = new TritonClient({ target: `127.0.0.1:${port}` });
+    try {
+      await assert.rejects(client.serverReady(), (err: GatewayError) => {
+        assert.equal(err.code, 'upstream_unavailable');
+        assert.equal(err.message, `cannot connect to Triton: connect ECONNREFUSED 127.0.0.1:${port}`);
+        return true;
+      });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('keeps a DNS failure as the cause, and any other UNAVAILABLE text as it is', () => {
+    const dns = 'pick_first: No connection established. Last error: Error: getaddrinfo ENOTFOUND triton. Resolution note: ';
+    assert.equal(fromGrpcStatus(status.UNAVAILABLE, dns).message, 'cannot connect to Triton: getaddrinfo ENOTFOUND triton');
+    assert.equal(fromGrpcStatus(status.UNAVAILABLE, 'Server not ready').message, 'Server not ready');
+    assert.equal(fromGrpcStatus(status.INTERNAL, 'No connection established').message, 'No connection established');
   });
 });
 
