@@ -5,9 +5,10 @@
 import { resolve } from 'node:path';
 import { EventLog } from '../governance/event-log.js';
 import type { ArtifactKind } from '../governance/backup/artifacts.js';
+import { formatBytes, formatRate, formatSizeAndRate } from '../governance/backup/format.js';
 import { s3OptionsFromEnv } from '../governance/backup/open-store.js';
 import { recordBackup } from '../governance/backup/record.js';
-import { verifyBackup } from '../governance/backup/verify.js';
+import { NotABackupError, verifyBackup } from '../governance/backup/verify.js';
 import { GovernanceRecorder } from '../governance/recorder.js';
 import { expectPositionals, parse } from './args.js';
 import { EVENT_LOG_OPTION, eventLogPath } from './event-log-path.js';
@@ -49,7 +50,13 @@ Options:
   --json                  print the result as JSON
   -h, --help              this help
 
-Exit: 0 the copy verifies, 1 mismatches (or the copy cannot be read), 2 bad usage.`;
+A <copy> with its files/ but no manifest (an interrupted backup: the manifest is written last)
+is a mismatch. Something that is no backup copy at all (a path that does not exist, a file, a
+folder or S3 prefix with neither backup-manifest.json nor files/, a bucket that does not
+exist) is refused as bad usage.
+
+Exit: 0 the copy verifies, 1 mismatches (or the copy cannot be read), 2 bad usage, including
+a <copy> that is no backup copy.`;
 
 export const BACKUP_USAGE = `Usage: triton-gateway backup <record|verify> ...
 
@@ -58,19 +65,10 @@ export const BACKUP_USAGE = `Usage: triton-gateway backup <record|verify> ...
 
 Run 'triton-gateway backup <command> --help' for its options.`;
 
-function size(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
-
-function rate(bytes: number, ms: number): string {
-  return ms <= 0 || bytes === 0 ? '' : ` ${size((bytes / ms) * 1000)}/s`;
+/** `0.42s, 41.5 MiB/s`, or `0.42s` without a rate. */
+function timeAndRate(bytes: number, ms: number): string {
+  const rate = formatRate(bytes, ms);
+  return rate ? `${secs(ms)}, ${rate}` : secs(ms);
 }
 
 function secs(ms: number): string {
@@ -121,12 +119,12 @@ async function record(io: CliIo, argv: string[]): Promise<number> {
   try {
     result = await recordBackup({
       source: resolve(io.cwd, repo!),
-      destinations: destinations.map((d) => (d.startsWith('s3://') ? d : resolve(io.cwd, d))),
+      destinations: destinations.map((d) => located(io, d)),
       s3,
       now: io.now(),
       progress: (p) => {
-        if (p.phase === 'hashed') note(io, `hash   [${p.index}/${p.total}] ${p.artifact.kind.padEnd(12)} ${p.artifact.path} (${size(p.artifact.bytes)}${rate(p.artifact.bytes, p.ms)})`);
-        else if (p.phase === 'copied') note(io, `copy   [${p.index}/${p.total}] ${p.destination}: ${p.artifact.path} (${size(p.artifact.bytes)}${rate(p.artifact.bytes, p.ms)})`);
+        if (p.phase === 'hashed') note(io, `hash   [${p.index}/${p.total}] ${p.artifact.kind.padEnd(12)} ${p.artifact.path} (${formatSizeAndRate(p.artifact.bytes, p.ms)})`);
+        else if (p.phase === 'copied') note(io, `copy   [${p.index}/${p.total}] ${p.destination}: ${p.artifact.path} (${formatSizeAndRate(p.artifact.bytes, p.ms)})`);
         else note(io, `${p.ok ? 'done' : 'FAILED'}   ${p.destination} in ${secs(p.ms)}${p.error ? `: ${p.error}` : ''}`);
       },
     });
@@ -174,8 +172,8 @@ async function record(io: CliIo, argv: string[]): Promise<number> {
   } else {
     line(io, `backup ${result.manifest.backup_id}`);
     line(io, `  verification hash  ${result.manifest.verification_hash}`);
-    line(io, `  artifacts          ${result.manifest.artifacts.length} files, ${size(result.bytes)} (${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ')})`);
-    line(io, `  hashed in          ${secs(result.hashMs)}${rate(result.bytes, result.hashMs)}`);
+    line(io, `  artifacts          ${result.manifest.artifacts.length} files, ${formatBytes(result.bytes)} (${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+    line(io, `  hashed in          ${timeAndRate(result.bytes, result.hashMs)}`);
     for (const d of result.destinations) line(io, `  ${d.ok ? 'ok    ' : 'FAILED'}             ${d.location} (${secs(d.ms)})${d.error ? `: ${d.error}` : ''}`);
     line(io, `  event              ${eventId ?? (eventError ? 'NOT RECORDED (see below)' : 'not recorded (--skip-event)')}`);
     line(io, `  total              ${secs(totalMs)}`);
@@ -187,11 +185,16 @@ async function record(io: CliIo, argv: string[]): Promise<number> {
   return ok ? EXIT.ok : EXIT.failed;
 }
 
+/** A local path against the working directory; s3:// and any other scheme as given (openStore refuses the ones it cannot use). */
+function located(io: CliIo, where: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(where) ? where : resolve(io.cwd, where);
+}
+
 async function verify(io: CliIo, argv: string[]): Promise<number> {
   const parsed = parse(io, argv, { 's3-endpoint': { type: 'string' }, json: { type: 'boolean' } }, VERIFY_USAGE);
   if (!parsed) return EXIT.ok;
   const [copyArg] = expectPositionals(parsed, ['copy'], VERIFY_USAGE);
-  const copy = copyArg!.startsWith('s3://') ? copyArg! : resolve(io.cwd, copyArg!);
+  const copy = located(io, copyArg!);
   const started = performance.now();
   let result;
   try {
@@ -201,6 +204,9 @@ async function verify(io: CliIo, argv: string[]): Promise<number> {
       progress: (p) => note(io, `verify [${p.index}/${p.total}] ${p.ok ? 'ok      ' : 'MISMATCH'} ${p.path}`),
     });
   } catch (err) {
+    // Not a backup at all (a typo, the <dest> instead of <dest>/<backup-id>): bad usage, never
+    // exit 1, which says a backup is damaged. A copy that cannot be read (network, permissions) is 1.
+    if (err instanceof NotABackupError) throw new CliError(`cannot verify ${copy}: ${err.message}; give the <dest>/<backup-id> that 'backup record' printed`, EXIT.usage);
     throw new CliError(`cannot verify ${copy}: ${(err as Error).message}`);
   }
   const ms = performance.now() - started;
@@ -208,7 +214,7 @@ async function verify(io: CliIo, argv: string[]): Promise<number> {
     line(io, JSON.stringify({ ok: result.ok, location: copy, backup_id: result.manifest?.backup_id ?? null, checked: result.checked, empty_folders: result.checkedDirectories, bytes: result.bytes, mismatches: result.mismatches, ms: Math.round(ms) }, null, 2));
   } else {
     line(io, `${result.ok ? 'OK' : 'MISMATCH'} ${copy}`);
-    if (result.manifest) line(io, `  backup ${result.manifest.backup_id}, ${result.checked} files${result.checkedDirectories > 0 ? ` and ${result.checkedDirectories} empty folders` : ''}, ${size(result.bytes)} re-hashed in ${secs(ms)}${rate(result.bytes, ms)}`);
+    if (result.manifest) line(io, `  backup ${result.manifest.backup_id}, ${result.checked} files${result.checkedDirectories > 0 ? ` and ${result.checkedDirectories} empty folders` : ''}, ${formatBytes(result.bytes)} re-hashed in ${timeAndRate(result.bytes, ms)}`);
     for (const m of result.mismatches) {
       const detail = m.problem === 'unexpected' ? 'not listed in the manifest' : `expected ${m.expected ?? '-'}, found ${m.actual ?? 'nothing'}`;
       line(io, `  ${m.problem.padEnd(10)} ${m.path}: ${detail}`);

@@ -46,8 +46,13 @@ test('record copies every artifact to each destination and records llm_backup_re
   assert.match(first.verification_hash, /^sha256:[0-9a-f]{64}$/);
   assert.match(first.backup_id, /^model_repository-20251118T140000Z-[0-9a-f]{12}$/);
   assert.deepEqual(first.destinations.map((d) => d.location), [join(dir, 'site-a', first.backup_id), join(dir, 'site-b', first.backup_id)]);
-  // Progress with sizes and rates went to stderr, per file and per destination.
-  assert.match(run.stderr, /hash {3}\[2\/9\] model_config ensemble\/config\.pbtxt \(57 B [\d.]+ [KMGT]?i?B\/s\)/);
+  // Progress with sizes and rates went to stderr, per file and per destination, rounded for
+  // people: whole bytes, else one decimal (never `426.06545122223525 B/s`).
+  assert.match(run.stderr, /hash {3}\[2\/9\] model_config ensemble\/config\.pbtxt \(57 B, (\d+ B|\d+\.\d [KMGTP]iB)\/s\)/);
+  assert.match(run.stderr, /copy {3}\[\d\/9\] .*site-a: tensorrt_llm\/1\/rank0\.engine \(256\.0 KiB, (\d+ B|\d+\.\d [KMGTP]iB)\/s\)/);
+  for (const [, n, unit] of (run.stderr + run.stdout).matchAll(/(\d[\d.]*) ([KMGTP]?i?B)\b/g)) {
+    assert.match(`${n} ${unit}`, unit === 'B' ? /^\d+ B$/ : /^\d+\.\d [KMGTP]iB$/);
+  }
   assert.match(run.stderr, /copy {3}\[9\/9\]/);
   assert.match(run.stderr, /done {3}.*site-b in \d+\.\d\ds/);
 
@@ -74,6 +79,7 @@ test('verify passes on an intact copy and reports every mismatch on a tampered o
   const ok = await cli(['backup', 'verify', copyA], { cwd: dir });
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, new RegExp(`^OK ${copyA}\\n  backup ${first.backup_id}, 9 files`));
+  assert.match(ok.stdout, /, \d+\.\d KiB re-hashed in \d+\.\d\ds(, (\d+ B|\d+\.\d [KMGTP]iB)\/s)?$/m);
 
   // Flip one byte of the engine (same size), delete the tokenizer, add a stray file.
   const engine = join(copyA, 'files/tensorrt_llm/1/rank0.engine');
@@ -125,7 +131,9 @@ test('a destination that cannot be written fails alone; missing arguments are us
   const noRepo = await cli(['backup', 'record', join(dir, 'nope'), '--to', join(dir, 'x')], { cwd: dir });
   assert.equal(noRepo.code, 1);
   assert.match(noRepo.stderr, /model repository not found/);
+  // A path that is no backup at all is bad usage, not a MISMATCH (test/unit/cli/backup-verify-not-a-backup.test.ts).
   const noCopy = await cli(['backup', 'verify', join(dir, 'nope')], { cwd: dir });
-  assert.equal(noCopy.code, 1);
-  assert.match(noCopy.stdout, /missing {4}backup-manifest\.json/);
+  assert.equal(noCopy.code, 2);
+  assert.equal(noCopy.stdout, '');
+  assert.match(noCopy.stderr, /cannot verify .*nope: it does not exist/);
 });

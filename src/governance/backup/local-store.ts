@@ -4,7 +4,7 @@
  * that changed never leaves a wrong or half-written file under its real name.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, opendir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -93,6 +93,18 @@ export class LocalStore implements BackupStore {
     }
     await walk(base);
     return out.sort();
+  }
+
+  async rootProblem(): Promise<string | null> {
+    try {
+      await (await opendir(this.uri)).close();
+      return null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return 'it does not exist';
+      if (code === 'ENOTDIR') return (await stat(this.uri).catch(() => undefined)) ? 'it is not a folder' : 'it does not exist';
+      throw err; // EACCES and the like: the copy may be there but cannot be read
+    }
   }
 
   close(): void {}

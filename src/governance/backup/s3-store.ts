@@ -19,6 +19,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -50,6 +51,31 @@ async function readFully(fh: FileHandle, buf: Buffer, length: number, position: 
   return got;
 }
 
+const NODE_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * On Node < 22 the SDK writes a multi-line NodeVersionSupportWarning (its releases after January
+ * 2027 need Node 22) to stderr, once per process, when a client is constructed
+ * (@aws-sdk/core/client emitWarningIfUnsupportedVersion, called from the client's
+ * runtimeConfig). It is for whoever upgrades this package's dependencies, not for someone taking
+ * a backup, and it lands in the middle of the backup commands' progress. The SDK's supported
+ * switch, the one its maintainers announce with the warning (aws/aws-sdk-js-v3#7983), is this
+ * environment variable, read only while the client is constructed (synchronously), so it is set
+ * for this client's construction alone and put back. A value the user set is left as it is
+ * ('false' keeps the warning). The SDK then counts its warning as given for the whole process,
+ * so a later client in the same process would not print it either; the CLI makes no other.
+ * Not a client option: the SDK has none for this.
+ */
+function withoutNodeVersionWarning<T>(construct: () => T): T {
+  if (process.env[NODE_WARNING_SWITCH] !== undefined) return construct();
+  process.env[NODE_WARNING_SWITCH] = 'true';
+  try {
+    return construct();
+  } finally {
+    delete process.env[NODE_WARNING_SWITCH];
+  }
+}
+
 function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
   if (!m || m[1]!.length < 3) throw new Error(`not an S3 URI (s3://bucket/prefix): '${uri}'`);
@@ -67,7 +93,7 @@ export class S3Store implements BackupStore {
     this.bucket = bucket;
     this.prefix = prefix;
     this.partSize = Math.max(MIN_PART, options.partSizeBytes ?? DEFAULT_PART);
-    this.client = new S3Client({
+    this.client = withoutNodeVersionWarning(() => new S3Client({
       region: options.region ?? 'us-east-1',
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
       ...(options.accessKeyId && options.secretAccessKey
@@ -75,7 +101,7 @@ export class S3Store implements BackupStore {
         : {}),
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    }));
   }
 
   private key(key: string): string {
@@ -149,6 +175,20 @@ export class S3Store implements BackupStore {
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async rootProblem(): Promise<string | null> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      return null;
+    } catch (err) {
+      // A HEAD answer has no body: the status is all there is.
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404) return `bucket '${this.bucket}' does not exist`;
+      // Someone else's bucket, or no s3:ListBucket: the next request fails with S3's own reason.
+      if (status === 403) return null;
       throw err;
     }
   }

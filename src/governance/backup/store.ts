@@ -26,6 +26,12 @@ export interface BackupStore {
    * ending with '/' (every local folder; S3 folder markers).
    */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Why the root cannot be read as a backup copy ('it does not exist', 'it is not a folder', a
+   * bucket that does not exist), or null when it is there. An S3 prefix is always there (S3 has
+   * no folders): whether it holds a backup is for the caller to find out.
+   */
+  rootProblem(): Promise<string | null>;
   close(): void;
 }
 

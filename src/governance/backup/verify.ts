@@ -4,11 +4,24 @@
  * file or empty folder the manifest does not list (a stray numeric folder is a model version to
  * Triton), and a manifest whose verification hash no longer matches its own listing (edited
  * after the backup). Folder paths in mismatches end with '/'.
+ *
+ * A location that holds no backup at all (a path that does not exist, a file, a folder or prefix
+ * with neither the manifest nor files/, a bucket that does not exist) throws NotABackupError: it
+ * is a wrong argument, not a damaged backup. A copy with files/ and no manifest is one that
+ * `backup record` did not finish (it writes the manifest last): a 'missing' manifest mismatch.
  */
 import { FILES_DIR, MANIFEST_NAME, backupManifestSchema, hashStream, verificationHash, type BackupManifest } from './manifest.js';
 import { openStore } from './open-store.js';
 import type { S3Options } from './s3-store.js';
-import { readAll } from './store.js';
+import { readAll, type BackupStore } from './store.js';
+
+/** The location is not a backup copy at all; the message says why. */
+export class NotABackupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotABackupError';
+  }
+}
 
 export interface Mismatch {
   path: string;
@@ -39,11 +52,19 @@ export async function verifyBackup(options: {
   s3?: S3Options;
   progress?: (p: { index: number; total: number; path: string; ok: boolean; ms: number }) => void;
 }): Promise<VerifyResult> {
-  const store = openStore(options.copy, options.s3);
+  let store: BackupStore;
+  try {
+    store = openStore(options.copy, options.s3);
+  } catch (err) {
+    throw new NotABackupError((err as Error).message);
+  }
   const result: VerifyResult = { location: options.copy, manifest: undefined, checked: 0, checkedDirectories: 0, bytes: 0, mismatches: [], ok: false };
   try {
     const stream = await store.openRead(MANIFEST_NAME);
     if (!stream) {
+      const problem = await store.rootProblem();
+      if (problem) throw new NotABackupError(problem);
+      if ((await store.list(`${FILES_DIR}/`)).length === 0) throw new NotABackupError(`not a backup copy: neither ${MANIFEST_NAME} nor ${FILES_DIR}/ is there`);
       result.mismatches.push({ path: MANIFEST_NAME, problem: 'missing', expected: 'a backup manifest', actual: null });
       return result;
     }

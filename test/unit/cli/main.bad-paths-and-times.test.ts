@@ -86,6 +86,15 @@ test('a folder given as a log, or a review written into a missing folder: one li
   oneLineFailure(postmortemOut, 1, new RegExp(`^triton-gateway: cannot write the review: ENOENT: .*${join(dir, 'missing', 'review.md')}`));
 });
 
+test('a backup destination with a scheme other than s3:// is refused, not made into a local folder', async () => {
+  const cwd = join(dir, 'scheme-dest');
+  await mkdir(cwd);
+  const run = await cli(['backup', 'record', repo, '--to', 'https://backups.example.com/llama', '--skip-event'], { cwd });
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /unsupported destination 'https:\/\/backups\.example\.com\/llama'/);
+  assert.deepEqual(await readdir(cwd), [], 'no https: folder in the working directory');
+});
+
 test('an empty TRITON_GATEWAY_INCIDENT_LOG is unset: the default log, not the working folder', async () => {
   const cwd = join(dir, 'empty-env');
   await mkdir(cwd);

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cli } from './run-cli.js';
@@ -64,9 +65,14 @@ test('the real bin runs in a child process with the same exit codes', () => {
   const help = spawnSync(process.execPath, ['--import', 'tsx', main, '--help'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /backup record <model-repo> --to <dest>/);
-  const failed = spawnSync(process.execPath, ['--import', 'tsx', main, 'backup', 'verify', '/nonexistent/backup'], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(failed.status, 1);
-  assert.match(failed.stdout, /MISMATCH \/nonexistent\/backup/);
+  const failed = spawnSync(process.execPath, ['--import', 'tsx', main, 'backup', 'record', '/nonexistent/repo', '--to', tmpdir()], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(failed.status, 1, failed.stderr);
+  assert.match(failed.stderr, /\/nonexistent\/repo/);
+  assert.doesNotMatch(failed.stderr, /\n\s+at /, 'no stack trace');
+  const notABackup = spawnSync(process.execPath, ['--import', 'tsx', main, 'backup', 'verify', '/nonexistent/backup'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(notABackup.status, 2);
+  assert.equal(notABackup.stdout, '');
+  assert.match(notABackup.stderr, /^triton-gateway: cannot verify \/nonexistent\/backup: it does not exist/);
   const usage = spawnSync(process.execPath, ['--import', 'tsx', main, 'ops', 'nope'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /unknown ops command 'nope'/);
