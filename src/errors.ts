@@ -11,7 +11,8 @@ export const errorTable = {
   invalid_request: { status: 400, type: 'invalid_request_error', retryable: false },
   unsupported_parameter: { status: 400, type: 'invalid_request_error', retryable: false },
   context_length_exceeded: { status: 400, type: 'invalid_request_error', retryable: false },
-  invalid_api_key: { status: 401, type: 'authentication_error', retryable: false },
+  // OpenAI's own type for a refused key (the 401 status is what the SDKs read).
+  invalid_api_key: { status: 401, type: 'invalid_request_error', retryable: false },
   model_not_found: { status: 404, type: 'invalid_request_error', retryable: false },
   not_found: { status: 404, type: 'invalid_request_error', retryable: false },
   request_timeout: { status: 408, type: 'invalid_request_error', retryable: false },

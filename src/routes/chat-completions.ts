@@ -6,7 +6,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelConfig } from '../config.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, isGatewayError } from '../errors.js';
 import { chatCompletionBody, chatContentChunk, chatRoleChunk, chatUsageChunk } from '../inference/chat-shapes.js';
 import { ChatTemplates, toTemplateMessages, type TemplateMessage } from '../inference/chat-template.js';
 import type { GenerateCall } from '../inference/generation.js';
@@ -38,9 +38,10 @@ const ENDPOINT = '/v1/chat/completions';
 function rejectUnsupported(body: ChatCompletionRequestBody): void {
   const unsupported = (param: string, message: string): GatewayError => new GatewayError('unsupported_parameter', message, { param });
   if (body.n != null && body.n > 1) throw unsupported('n', `n=${body.n} is not supported; only n=1`);
-  if (body.logit_bias != null) throw unsupported('logit_bias', 'logit_bias is not supported');
+  // An empty logit_bias and top_logprobs 0 ask for nothing, as tools: [] does.
+  if (body.logit_bias != null && Object.keys(body.logit_bias).length > 0) throw unsupported('logit_bias', 'logit_bias is not supported');
   if (body.logprobs === true) throw unsupported('logprobs', 'logprobs are not supported');
-  if (body.top_logprobs != null) throw unsupported('top_logprobs', 'top_logprobs is not supported');
+  if (body.top_logprobs != null && body.top_logprobs > 0) throw unsupported('top_logprobs', 'top_logprobs is not supported');
   if (body.tools != null && body.tools.length > 0) throw unsupported('tools', 'tools are not supported yet: the gateway does not do tool calling');
   if (body.tool_choice != null && body.tool_choice !== 'none') {
     throw unsupported('tool_choice', 'tool_choice is not supported yet: the gateway does not do tool calling');
@@ -122,6 +123,14 @@ function warnFallbacksWithoutTemplates(log: FastifyBaseLogger, models: readonly 
   }
 }
 
+/** Triton's context-length error names the prompt; a chat client sent messages. */
+function asChatError(err: unknown): never {
+  if (isGatewayError(err) && err.code === 'context_length_exceeded' && err.param === 'prompt') {
+    throw new GatewayError(err.code, err.message, { param: 'messages', upstreamFault: err.upstreamFault });
+  }
+  throw err;
+}
+
 export function chatCompletionsRoutes(services: GatewayServices) {
   // Loaded once, when the app is built: a missing or broken template stops the start-up.
   const templates = ChatTemplates.load(services.config.models);
@@ -145,7 +154,7 @@ export function chatCompletionsRoutes(services: GatewayServices) {
         const stream = body.stream === true;
         const deadline = requestedDeadline(request, entry);
         const ctx = await beginInference(services, request, reply, entry, 'chat', stream, deadline);
-        return runInference(ctx, stream, async (relaying) => {
+        const answer = runInference(ctx, stream, async (relaying) => {
           const generationRequest: GenerationRequest = {
             prompt,
             // max_completion_tokens is OpenAI's current name; it wins over the deprecated max_tokens.
@@ -194,6 +203,7 @@ export function chatCompletionsRoutes(services: GatewayServices) {
             end: (acc) => (includeUsage ? sseData(chatUsageChunk(ident, acc.usage())) : ''),
           });
         });
+        return answer.catch(asChatError);
       },
     );
   };

@@ -30,7 +30,7 @@ function rejectUnsupported(body: CompletionRequestBody): string {
   const unsupported = (param: string, message: string): GatewayError => new GatewayError('unsupported_parameter', message, { param });
   if (body.n != null && body.n > 1) throw unsupported('n', `n=${body.n} is not supported; only n=1`);
   if (body.best_of != null && body.best_of > 1) throw unsupported('best_of', `best_of=${body.best_of} is not supported; only best_of=1`);
-  if (body.logit_bias != null) throw unsupported('logit_bias', 'logit_bias is not supported');
+  if (body.logit_bias != null && Object.keys(body.logit_bias).length > 0) throw unsupported('logit_bias', 'logit_bias is not supported');
   if (body.suffix != null) throw unsupported('suffix', 'suffix is not supported');
   if (body.logprobs != null && body.logprobs > 0) throw unsupported('logprobs', 'logprobs are not supported');
   if (body.stream_options != null && body.stream !== true) {

@@ -75,6 +75,16 @@ export const chatCompletionRequestSchema = z
     parallel_tool_calls: z.boolean().nullish(),
     functions: z.array(z.unknown()).nullish(),
     function_call: z.unknown().optional(),
+    // Accepted with no effect: OpenAI's storage and billing hints, which clients and frameworks
+    // send on every call and which change nothing in the answer a gateway gives.
+    store: z.boolean().nullish(),
+    metadata: z
+      .record(z.string().max(64), z.string().max(512))
+      .refine((m) => Object.keys(m).length <= 16, 'metadata holds at most 16 keys')
+      .nullish(),
+    service_tier: z.string().max(64).nullish(),
+    safety_identifier: z.string().max(256).nullish(),
+    prompt_cache_key: z.string().max(1024).nullish(),
   })
   .strict();
 

@@ -14,7 +14,8 @@ export const samplingFields = {
   min_tokens: z.number().int().min(0).nullish(),
   n: z.number().int().min(1).nullish(),
   stream: z.boolean().nullish(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullish(),
+  // include_obfuscation: the gateway adds no obfuscation padding to its chunks, so there is none to turn off.
+  stream_options: z.object({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() }).strict().nullish(),
   stop: stopSchema.nullish(),
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),

@@ -103,7 +103,17 @@ function capped(message: string): string {
   return message.length <= MAX_UPSTREAM_MESSAGE_CHARS ? message : `${message.slice(0, MAX_UPSTREAM_MESSAGE_CHARS)}… (${message.length} characters, cut)`;
 }
 
+/**
+ * A prompt too long for the model is the client's to fix, so it gets Triton's own sentence about
+ * the lengths without the ensemble and executor wrapping ("in ensemble 'x', Executor failed
+ * process requestId 3 due to the following error: "), which names only Triton's internals.
+ */
+function contextLengthMessage(message: string): string {
+  return stripTritonPrefixes(message).replace(/^.*?due to the following error: /i, '');
+}
+
 function build(c: Classified, message: string): GatewayError {
+  if (c.code === 'context_length_exceeded') message = contextLengthMessage(message);
   const retryAfterSeconds = c.code === 'upstream_overloaded' || c.code === 'upstream_unavailable' || c.code === 'model_not_ready' ? 1 : undefined;
   return new GatewayError(c.code, capped(message), {
     upstreamFault: c.upstreamFault,

@@ -39,7 +39,7 @@ async function send(method: string, path: string, body: string | undefined, head
 function assertUnauthorized(res: Answer, what: string): void {
   assert.equal(res.status, 401, `${what}: ${JSON.stringify(res.body)}`);
   assert.equal(typeof res.body.error.message, 'string');
-  assert.equal(res.body.error.type, 'authentication_error');
+  assert.equal(res.body.error.type, 'invalid_request_error');
   assert.equal(res.body.error.code, 'invalid_api_key');
   assert.equal(res.body.error.param, null);
 }

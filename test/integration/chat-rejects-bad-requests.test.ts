@@ -63,6 +63,10 @@ const cases: Array<[string, unknown, string, RegExp]> = [
   ],
   ['n above 1', { ...valid, n: 2 }, 'n', /only n=1/],
   ['logprobs', { ...valid, logprobs: true }, 'logprobs', /not supported/],
+  ['a non-empty logit_bias', { ...valid, logit_bias: { '50256': -100 } }, 'logit_bias', /not supported/],
+  ['top_logprobs above 0', { ...valid, top_logprobs: 2 }, 'top_logprobs', /not supported/],
+  ['metadata with too many keys', { ...valid, metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata', /at most 16 keys/],
+  ["an Anthropic-style cache_control on a message", { ...valid, messages: [{ role: 'user', content: 'x', cache_control: { type: 'ephemeral' } }] }, 'messages.0.cache_control', /Unrecognized/],
   ['stream_options without stream', { ...valid, stream_options: { include_usage: true } }, 'stream_options', /only be set when stream is true/],
   ['an unknown field', { ...valid, prompt: 'x' }, 'prompt', /Unrecognized request argument supplied: prompt/],
   ['temperature above 2', { ...valid, temperature: 3 }, 'temperature', /temperature/],
@@ -115,6 +119,46 @@ test("a content part whose type is nested arrays is a 400 naming the part, not a
   assert.equal(body.error.param, 'messages.0.content.0.type');
   assert.match(body.error.message, /content parts of type of JSON type array are not supported; only text/);
   assert.deepEqual(stack.logs.find('request failed'), [], 'not logged as a server failure');
+});
+
+test("OpenAI's storage and billing hints, and values that ask for nothing, are accepted and change nothing", async () => {
+  // What the openai SDK's types define and frameworks send on every call.
+  const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const hints = { store: false, metadata: { team: 'search' }, service_tier: 'auto', safety_identifier: 'user-7f3a', prompt_cache_key: 'faq-v2' } as const;
+  const plain = await client.chat.completions.create({ ...valid, messages: [{ role: 'user', content: 'hi' }], temperature: 0, seed: 3 });
+  const hinted = await client.chat.completions.create({
+    ...valid,
+    messages: [{ role: 'user', content: 'hi' }],
+    temperature: 0,
+    seed: 3,
+    ...hints,
+    logit_bias: {},
+    top_logprobs: 0,
+  });
+  assert.equal(hinted.choices[0]!.message.content, plain.choices[0]!.message.content, 'the same answer');
+  const stream = await client.chat.completions.create({
+    ...valid,
+    messages: [{ role: 'user', content: 'hi' }],
+    stream: true,
+    stream_options: { include_usage: true, include_obfuscation: false },
+  });
+  let usage: OpenAI.CompletionUsage | null | undefined;
+  for await (const chunk of stream) usage ??= chunk.usage;
+  assert.equal(usage?.completion_tokens, 2);
+});
+
+test("Triton's context-length refusal names the messages, without the executor's wrapping", async (t) => {
+  t.after(() => stack.sim.clearFaults());
+  stack.sim.setFault('llama-3-8b-trtllm', {
+    kind: 'error',
+    code: 'INTERNAL',
+    message: "in ensemble 'llama-3-8b-trtllm', Executor failed process requestId 3 due to the following error: Prompt length (45001) exceeds maximum input length (8192).",
+  });
+  const res = await post(valid);
+  assert.equal(res.status, 400, JSON.stringify(res.body));
+  assert.equal(res.body.error.code, 'context_length_exceeded');
+  assert.equal(res.body.error.param, 'messages');
+  assert.equal(res.body.error.message, 'Prompt length (45001) exceeds maximum input length (8192).');
 });
 
 test('an unknown model is a 404', async () => {

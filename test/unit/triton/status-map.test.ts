@@ -40,8 +40,10 @@ function check(err: GatewayError, row: Pick<Row, 'expect' | 'httpStatus' | 'retr
   assert.equal(err.status, row.httpStatus);
   assert.equal(err.retryable, row.retryable);
   assert.equal(err.upstreamFault, row.upstreamFault);
-  // Triton's own words stay in the message (for on-call), prefixes included.
-  assert.ok(err.message.includes(row.message), err.message);
+  // Triton's own words stay in the message (for on-call), prefixes included; a prompt too long is
+  // the client's to fix, and its message is Triton's sentence about the lengths alone.
+  if (row.expect === 'context_length_exceeded') assert.ok(row.message.endsWith(err.message) && !/^in ensemble|^\[request id/.test(err.message), err.message);
+  else assert.ok(err.message.includes(row.message), err.message);
 }
 
 describe('fromGrpcStatus (unary calls, closed streams, triton_grpc_error mode)', () => {
@@ -50,6 +52,14 @@ describe('fromGrpcStatus (unary calls, closed streams, triton_grpc_error mode)',
       check(fromGrpcStatus(row.code, row.message), row);
     });
   }
+
+  it("says a prompt is too long in the client's terms, without Triton's wrapping", () => {
+    const trtllm = "in ensemble 'e', Executor failed process requestId 3 due to the following error: Prompt length (45001) exceeds maximum input length (8192).";
+    assert.equal(fromGrpcStatus(status.INTERNAL, trtllm).message, 'Prompt length (45001) exceeds maximum input length (8192).');
+    const vllm = "[request id: 9] Error in model execution: This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.";
+    assert.equal(fromGrpcStatus(status.INVALID_ARGUMENT, vllm).message, "Error in model execution: This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.");
+    assert.equal(fromStreamErrorMessage(trtllm).message, 'Prompt length (45001) exceeds maximum input length (8192).');
+  });
 
   it('gives Retry-After for 503s and names the prompt for context length', () => {
     assert.equal(fromGrpcStatus(status.UNAVAILABLE, 'x').retryAfterSeconds, 1);
