@@ -153,7 +153,7 @@ export function chatCompletionsRoutes(services: GatewayServices) {
         checkPromptLength(services, prompt, 'messages');
         const stream = body.stream === true;
         const deadline = requestedDeadline(request, entry);
-        const ctx = await beginInference(services, request, reply, entry, 'chat', stream, deadline);
+        const ctx = await beginInference(services, request, reply, entry, 'chat', stream, prompt.length, deadline);
         const answer = runInference(ctx, stream, async (relaying) => {
           const generationRequest: GenerationRequest = {
             prompt,

@@ -60,7 +60,7 @@ export function completionsRoutes(services: GatewayServices) {
         const entry = resolveModel(services, body.model);
         const stream = body.stream === true;
         const deadline = requestedDeadline(request, entry);
-        const ctx = await beginInference(services, request, reply, entry, 'text_completion', stream, deadline);
+        const ctx = await beginInference(services, request, reply, entry, 'text_completion', stream, prompt.length, deadline);
         return runInference(ctx, stream, async (relaying) => {
           const generationRequest: GenerationRequest = {
             prompt,

@@ -129,6 +129,9 @@ export function debugRoutes(services: GatewayServices) {
         ageMs: Math.round(o.ageMs),
         stream: o.stream,
         tokensSoFar: o.tokensSoFar,
+        msSinceLastToken: o.msSinceLastToken === null ? null : Math.round(o.msSinceLastToken),
+        // Its size only, never its text.
+        promptChars: o.promptChars ?? null,
       })),
     }));
   };

@@ -84,6 +84,7 @@ export async function beginInference(
   entry: ModelEntry,
   operation: 'text_completion' | 'chat',
   stream: boolean,
+  promptChars: number,
   deadlineAt?: number,
 ): Promise<InferenceContext> {
   if (services.lifecycle.draining) throw new GatewayError('shutting_down', 'The gateway is shutting down', { retryAfterSeconds: 1 });
@@ -94,6 +95,7 @@ export async function beginInference(
   span.setAttribute('gen_ai.request.model', entry.config.name);
   span.setAttribute('http.request.id', request.id);
   const observer = new RequestObserver(request.id, endpoint, operation, entry, stream, services.metrics, request.log, span, services.completionListeners, traceFields(span));
+  observer.promptChars = promptChars;
   request.observer = observer;
 
   const controller = new Cancellation();

@@ -76,6 +76,14 @@ function defineMetrics(defaultMetrics: boolean) {
     breakerTransitions: new Counter({ name: 'circuit_breaker_transitions_total', help: 'Breaker state changes', labelNames: ['target', 'model', 'to'] as const, registers: r }),
     fallbacks: new Counter({ name: 'fallbacks_total', help: 'Requests served by a fallback', labelNames: ['model_name', 'served_model', 'reason'] as const, registers: r }),
     retries: new Counter({ name: 'retries_total', help: 'Retried upstream attempts', labelNames: ['model_name', 'reason'] as const, registers: r }),
+    // errors_total counts answers; a failure a retry or a fallback then hid leaves no trace there,
+    // and it is what on-call needs to see when a breaker opens while the fallback serves.
+    upstreamErrors: new Counter({
+      name: 'upstream_errors_total',
+      help: 'Attempts at Triton that failed with an upstream fault, before any retry or fallback',
+      labelNames: ['model_name', 'served_model', 'error_code'] as const,
+      registers: r,
+    }),
     retryBudgetExhausted: new Counter({ name: 'retry_budget_exhausted_total', help: 'Retries refused by the retry budget', labelNames: ['model_name'] as const, registers: r }),
     streamsAborted: new Counter({ name: 'streams_aborted_total', help: 'Streams that ended without [DONE]', labelNames: ['model_name', 'phase'] as const, registers: r }),
     requestsShed: new Counter({ name: 'requests_shed_total', help: 'Requests refused by admission control', labelNames: ['reason'] as const, registers: r }),

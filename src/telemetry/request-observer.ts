@@ -63,6 +63,8 @@ export class RequestObserver implements InferenceObserver {
   private finished = false;
   /** Completion tokens relayed so far (for /debug/active-requests). */
   tokensSoFar = 0;
+  /** The prompt's length in characters (for /debug/active-requests: long prompts hold the most KV cache). */
+  promptChars: number | undefined;
 
   constructor(
     readonly requestId: string,
@@ -92,6 +94,11 @@ export class RequestObserver implements InferenceObserver {
 
   get ageMs(): number {
     return performance.now() - this.startedAt;
+  }
+
+  /** How long a stream has waited since its last token (null before its first): a stalled stream stands out. */
+  get msSinceLastToken(): number | null {
+    return this.lastChunkAt === undefined ? null : performance.now() - this.lastChunkAt;
   }
 
   // ---- InferenceObserver (called by the core) ----
@@ -134,6 +141,7 @@ export class RequestObserver implements InferenceObserver {
         if (error) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
           span.setAttribute('error.type', error.code);
+          if (error.upstreamFault) this.metrics.upstreamErrors.inc({ model_name: this.model, served_model: info.servedModel, error_code: error.code });
         }
         span.end();
       },

@@ -38,6 +38,11 @@ test('1. a full Triton queue is retried, then the fallback serves', async () => 
   const m1 = await scrape(`${stack.url}/metrics`);
   assert.equal(m1.value('retries_total', { model_name: 'llama-3-8b', reason: 'upstream_overloaded' }) - m0.value('retries_total', { model_name: 'llama-3-8b', reason: 'upstream_overloaded' }), 1);
   assert.equal(m1.value('fallbacks_total', { model_name: 'llama-3-8b', served_model: 'qwen3', reason: 'upstream_error' }) - m0.value('fallbacks_total', { model_name: 'llama-3-8b', served_model: 'qwen3', reason: 'upstream_error' }), 1);
+  // Both failed attempts are counted where on-call looks, though the answer succeeded.
+  const failedAttempts = { model_name: 'llama-3-8b', served_model: 'llama-3-8b', error_code: 'upstream_overloaded' };
+  assert.equal(m1.value('upstream_errors_total', failedAttempts) - m0.value('upstream_errors_total', failedAttempts), 2);
+  assert.equal(m1.value('upstream_errors_total', { served_model: 'qwen3' }), 0, 'the fallback did not fail');
+  assert.equal(m1.value('errors_total') - m0.value('errors_total'), 0, 'no answer failed');
 });
 
 test('3. a one-off INTERNAL is retried transparently', async () => {

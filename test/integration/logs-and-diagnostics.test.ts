@@ -164,7 +164,14 @@ test('active requests list in-flight requests without prompt text', async () => 
   assert.equal(body.requests[0].model, 'llama-3-8b');
   assert.equal(body.requests[0].stream, true);
   assert.equal(typeof body.requests[0].ageMs, 'number');
+  assert.equal(body.requests[0].promptChars, prompt.length, "the prompt's size, for the long prompts that hold the KV cache");
   assert.ok(!text.includes('PROMPT-CANARY'));
+  // A stream that is relaying says how long it has waited since its last token.
+  await eventually(async () => {
+    const after = await (await fetch(`${stack.url}/debug/active-requests`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
+    const since = after.requests[0]?.msSinceLastToken;
+    return typeof since === 'number' && since >= 0 && since < 5000;
+  }, 2000, 'msSinceLastToken once tokens flow');
   await pending;
   stack.sim.clearFaults();
 });
