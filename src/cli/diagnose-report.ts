@@ -2,6 +2,7 @@
  * Pure: a /debug/diagnostics snapshot → a readable summary and the list of things that look
  * wrong. Reads the JSON defensively (a field missing in an older gateway is skipped, not a crash).
  */
+import { errorTable } from '../errors.js';
 
 type Json = Record<string, unknown>;
 
@@ -63,14 +64,18 @@ function eventLoopDelay(delayMs: unknown): string {
 }
 
 /**
- * A failure on the gateway's or Triton's side: a 5xx, or `overloaded`, the 429 the gateway answers
- * when its own admission queue is full. Other 4xx are the client's (a bad API key, an unknown
- * model, its own rate limit) and say nothing about the gateway's health. A row without a status
- * cannot be told apart, so it counts rather than hides.
+ * A failure on the gateway's or Triton's side: an error whose code answers 5xx, or `overloaded`,
+ * the 429 the gateway answers when its own admission queue is full. Read by the code, not the
+ * row's status: a stream that failed mid-way was answered 200 before its error. Other 4xx are
+ * the client's (a bad API key, an unknown model, its own rate limit) and say nothing about the
+ * gateway's health. A row whose code this CLI does not know falls back on its status, and one
+ * without either counts rather than hides.
  */
 function serverSide(e: Json): boolean {
-  const status = num(e.status);
-  return status === undefined || status >= 500 || e.code === 'overloaded';
+  if (e.code === 'overloaded') return true;
+  const known = typeof e.code === 'string' && Object.hasOwn(errorTable, e.code) ? errorTable[e.code as keyof typeof errorTable].status : undefined;
+  const status = known ?? num(e.status);
+  return status === undefined || status >= 500;
 }
 
 /** `code ×n, ...`, most frequent first. */

@@ -168,7 +168,7 @@ test('active requests list in-flight requests without prompt text', async () => 
   assert.ok(!text.includes('PROMPT-CANARY'));
   // A stream that is relaying says how long it has waited since its last token.
   await eventually(async () => {
-    const after = await (await fetch(`${stack.url}/debug/active-requests`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
+    const after = (await (await fetch(`${stack.url}/debug/active-requests`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { requests: Array<{ msSinceLastToken: unknown }> };
     const since = after.requests[0]?.msSinceLastToken;
     return typeof since === 'number' && since >= 0 && since < 5000;
   }, 2000, 'msSinceLastToken once tokens flow');

@@ -133,4 +133,9 @@ test('client errors are information, not findings; gateway and upstream errors a
   // `overloaded` is a 429 the gateway answers when it is at capacity: its own trouble, not the client's.
   const mixed = diagnose(errors(['invalid_api_key', 401], ['upstream_unavailable', 503], ['overloaded', 429]));
   assert.deepEqual(mixed.findings.map((f) => f.text), ['2 failed request(s) in the last 5 min: upstream_unavailable ×1, overloaded ×1']);
+
+  // A stream that failed after its first byte was answered 200: its code says whose failure it was.
+  const midStream = diagnose(errors(['upstream_unavailable', 200], ['upstream_stream_incomplete', 200], ['client_cancelled', 200]));
+  assert.deepEqual(midStream.findings.map((f) => f.text), ['2 failed request(s) in the last 5 min: upstream_unavailable ×1, upstream_stream_incomplete ×1']);
+  assert.match(renderReport(midStream), /not counted as problems\): client_cancelled ×1/);
 });
