@@ -192,7 +192,7 @@ export class GenerationRouter {
       multiplex: route.config.multiplex && !request.stream,
     });
     await upstreamAttempt.first(upstream);
-    call.observer.served(route.config.name);
+    call.observer.served(route);
     return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: upstreamAttempt.relay(), ended: upstreamAttempt.ended, deadlineAt };
   }
 }

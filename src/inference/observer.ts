@@ -4,6 +4,7 @@
  */
 import type { GatewayError } from '../errors.js';
 import type { PerfMetrics } from '../triton/types.js';
+import type { ModelEntry } from './model-registry.js';
 
 export type FallbackReason = 'breaker_open' | 'upstream_error' | 'ttft_timeout' | 'not_ready' | 'disabled' | 'forced';
 
@@ -33,8 +34,8 @@ export interface InferenceObserver {
   fallback(from: string, to: string, reason: FallbackReason): void;
   retry(servedModel: string, reason: string): void;
   retryBudgetExhausted(): void;
-  /** The served model changed or was settled (after fallbacks). */
-  served(servedModel: string): void;
+  /** The route that answered (the model itself or a fallback), once it has. */
+  served(route: ModelEntry): void;
   /** TRT-LLM perf outputs of the final response. */
   perf(perf: PerfMetrics): void;
   usage(usage: Usage): void;

@@ -53,6 +53,8 @@ export class RequestObserver implements InferenceObserver {
   private lastChunkAt: number | undefined;
   private chunks = 0;
   private servedModel: string | undefined;
+  /** The route that answered: its engine is the one the completion line names. */
+  private servedEntry: ModelEntry | undefined;
   private fallbackReason: FallbackReason | undefined;
   private usageValue: Usage | undefined;
   private perfValue: PerfMetrics | undefined;
@@ -170,8 +172,9 @@ export class RequestObserver implements InferenceObserver {
     this.span.addEvent('retry_budget_exhausted');
   }
 
-  served(servedModel: string): void {
-    this.servedModel = servedModel;
+  served(route: ModelEntry): void {
+    this.servedModel = route.config.name;
+    this.servedEntry = route;
   }
 
   perf(perf: PerfMetrics): void {
@@ -303,7 +306,8 @@ export class RequestObserver implements InferenceObserver {
     }
     this.span.end();
 
-    const engine = engineIdentity(this.entry);
+    // The engine that answered: a fallback's, when one served.
+    const engine = engineIdentity(this.servedEntry ?? this.entry);
     const writeLine = completionLineWriter(this.log);
     // A plain literal, no spreads: built from spreads, this object cost ~10 KB more garbage per
     // request and a third of the gateway's promotion to the old generation (GC traces,

@@ -45,6 +45,22 @@ test('1. a full Triton queue is retried, then the fallback serves', async () => 
   assert.equal(m1.value('errors_total') - m0.value('errors_total'), 0, 'no answer failed');
 });
 
+test("a fallback's answer names the fallback's engine in its completion line", async () => {
+  const engineOf = async (model: string): Promise<unknown> => {
+    assert.equal((await complete(stack.url, { ...ask, model })).status, 200);
+    return stack.logs.find('request completed').at(-1)!.engine_hash;
+  };
+  const [llama, qwen] = [await engineOf('llama-3-8b'), await engineOf('qwen3')];
+  assert.notEqual(llama, qwen, 'the two models run different engines');
+  stack.sim.setFault(primary, { kind: 'error', code: 'UNAVAILABLE', message: 'engine restarting' });
+  const res = await complete(stack.url, ask);
+  assert.equal(res.headers.get('x-served-model'), 'qwen3');
+  const line = stack.logs.find('request completed').at(-1)!;
+  assert.equal(line.model, 'llama-3-8b');
+  assert.equal(line.served_model, 'qwen3');
+  assert.equal(line.engine_hash, qwen);
+});
+
 test('3. a one-off INTERNAL is retried transparently', async () => {
   stack.sim.setFault(primary, { kind: 'error', code: 'INTERNAL', message: 'transient executor hiccup', firstN: 1 });
   const res = await complete(stack.url, ask);
