@@ -165,12 +165,12 @@ export class ModelRegistry {
   async rewarm(name: string): Promise<WarmupOutcome> {
     const entry = this.require(name);
     const running = this.inflight.get(name);
-    if (!running) return this.prepare(entry);
+    if (!running) return this.prepare(entry, true);
     let next = this.queued.get(name);
     if (!next) {
       next = running.catch(() => undefined).then(() => {
         this.queued.delete(name);
-        return this.prepare(entry);
+        return this.prepare(entry, true);
       });
       this.queued.set(name, next);
     }
@@ -228,19 +228,23 @@ export class ModelRegistry {
     }
   }
 
-  /** Joins the run in flight, if any; otherwise starts one, replacing a pending retry. */
-  private prepare(entry: ModelEntry): Promise<WarmupOutcome> {
+  /**
+   * Joins the run in flight, if any; otherwise starts one, replacing a pending retry. `asked`: a
+   * warm-up someone asked for (rewarm), whose refusal before it could run is reported too.
+   */
+  private prepare(entry: ModelEntry, asked = false): Promise<WarmupOutcome> {
     const name = entry.config.name;
     const running = this.inflight.get(name);
     if (running) return running;
     this.cancelRetry(name);
-    const run = this.runPrepare(entry).finally(() => this.inflight.delete(name));
+    const run = this.runPrepare(entry, asked).finally(() => this.inflight.delete(name));
     this.inflight.set(name, run);
     return run;
   }
 
-  private async runPrepare(entry: ModelEntry): Promise<WarmupOutcome> {
+  private async runPrepare(entry: ModelEntry, asked: boolean): Promise<WarmupOutcome> {
     const name = entry.config.name;
+    let warmedUp = false;
     try {
       const ready = await entry.upstream.modelReady(entry.tritonModel, entry.servedVersion || undefined);
       if (!ready) throw new GatewayError('model_not_ready', `Triton reports ${entry.tritonModel} not ready`);
@@ -249,6 +253,7 @@ export class ModelRegistry {
       entry.schema = schema;
       this.hooks.schemaLoaded?.(entry, schema);
       const outcome = await runWarmup(entry);
+      warmedUp = true;
       entry.lastWarmup = outcome;
       this.hooks.warmupFinished?.(entry, outcome);
       if (!outcome.passed) throw new GatewayError('model_not_ready', `warm-up failed: ${outcome.reason}`);
@@ -261,7 +266,13 @@ export class ModelRegistry {
       const message = describe(err);
       this.setState(entry, entry.lastWarmup && !entry.lastWarmup.passed ? 'warmup_failed' : 'unavailable', message);
       this.retryLater(entry, this.nextBackoff(name));
-      return entry.lastWarmup && !entry.lastWarmup.passed ? entry.lastWarmup : { passed: false, reason: message, durationMs: 0 };
+      if (warmedUp) return entry.lastWarmup!;
+      const refused: WarmupOutcome = { passed: false, reason: message, durationMs: 0 };
+      // A warm-up an operator or a rollback asked for, that Triton refused before it could run
+      // (the pinned version not ready after a restart): the audit trail says it failed, and why.
+      // Not for the registry's own retries, which would record every outage at every start-up.
+      if (asked) this.hooks.warmupFinished?.(entry, refused);
+      return entry.lastWarmup && !entry.lastWarmup.passed ? entry.lastWarmup : refused;
     }
   }
 

@@ -128,6 +128,20 @@ test('POST /admin/models/:name/warmup re-runs the warm-up: 200 and an event when
   stack.sim.clearFaults();
 });
 
+test('an asked-for warm-up that Triton refuses before it can run (the version not ready) is recorded as failed', async () => {
+  await eventually(() => stack.app.services.registry.get('llama-3-8b')!.state === 'ready', 5000, 'llama in service');
+  const before = of(await events(), 'llm_warmup_failed', 'llama-3-8b').length;
+  const refusal = "Request for unknown model: 'llama-3-8b-trtllm' version 1 is not at ready state";
+  stack.sim.setFault('llama-3-8b-trtllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: refusal, firstN: 1 });
+  const res = await fetch(`${stack.url}/admin/models/llama-3-8b/warmup`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(res.status, 503);
+  const recorded = of(await events(), 'llm_warmup_failed', 'llama-3-8b');
+  assert.equal(recorded.length, before + 1, 'the refusal is in the audit trail');
+  assert.match(recorded.at(-1)!.reason, /not at ready state/);
+  await eventually(() => stack.app.services.registry.get('llama-3-8b')!.state === 'ready', 5000, 'llama back in service');
+  stack.sim.clearFaults();
+});
+
 test('a warm-up slower than its latency budget fails with that reason', async () => {
   const entry = stack.app.services.registry.get('qwen3')!;
   // qwen3's warm-up budget is 300 ms; its first token now takes 800.
