@@ -81,8 +81,9 @@ describe('runbook jq filters over /admin/events', () => {
       const response = await eventsAt(url);
       const kinds = new Set<string>(response.events.map((e) => e.event));
       for (const kind of ['llm_engine_published', 'llm_warmup_completed', 'llm_rollback_completed']) assert.ok(kinds.has(kind), `${where}: no ${kind} in ${url}`);
-      const rows = parseEventProjection(filter).apply(response);
-      response.events.forEach((event, i) => {
+      const projection = parseEventProjection(filter);
+      const rows = projection.apply(response);
+      response.events.filter((event) => projection.keeps(event)).forEach((event, i) => {
         const row = rows[i]!;
         const label = `${where}: ${filter} on ${event.event}`;
         if (event.event === 'llm_engine_published') assert.equal(row.version, event.engine.version, label);

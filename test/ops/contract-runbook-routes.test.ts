@@ -17,8 +17,12 @@ import { gatewayRoutes } from './support/known-endpoints.js';
 import { listFiles, readText } from './support/repo-files.js';
 
 const adminToken = 'contract-test-admin-token-0123456789';
-/** The runbooks' shell variables (runbooks/README.md), as the test fills them in. */
-const shellValues = { MODEL: 'llama-3-8b', USER: 'contract-test', GATEWAY_ADMIN_TOKEN: adminToken };
+/**
+ * The runbooks' shell variables (runbooks/README.md), as the test fills them in. TARGET_VERSION,
+ * which README.md derives before a rollback, is the simulator's one version of $MODEL's Triton
+ * model: the rollback is accepted (already on target).
+ */
+const shellValues = { MODEL: 'llama-3-8b', USER: 'contract-test', GATEWAY_ADMIN_TOKEN: adminToken, TARGET_VERSION: '1' };
 
 let stack: Stack;
 let routes: RouteSpec[] = [];

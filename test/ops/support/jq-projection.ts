@@ -1,9 +1,10 @@
 /**
  * The jq filters runbooks pipe `/admin/events` into, evaluated in the test process: CI does not
  * install jq (`.ci/run`), and the check must not skip there. Only the shape runbooks use is
- * understood — `.events[] | {name, name: (.path // .path ...), ...}` — with jq's meaning (a
- * missing field is null; `a // b` is b when a is null or false). Anything else throws, so a
- * runbook that outgrows it fails loudly instead of being checked wrongly.
+ * understood — `.events[] | {name, name: (.path // .path ...), ...}`, optionally after
+ * `select(.path == "text") |` stages — with jq's meaning (a missing field is null; `a // b` is b
+ * when a is null or false; select keeps the events whose field equals the string). Anything else
+ * throws, so a runbook that outgrows it fails loudly instead of being checked wrongly.
  */
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -46,16 +47,31 @@ function splitEntries(body: string): string[] {
   return entries;
 }
 
+/** One `select(.path == "text")` stage. */
+interface Selection {
+  path: string[];
+  equals: string;
+}
+
+function parseSelection(text: string, filter: string): Selection {
+  const m = new RegExp(`^select\\(\\s*(${PATH})\\s*==\\s*"([^"\\\\]*)"\\s*\\)$`).exec(text);
+  if (!m) throw new Error(`unsupported jq stage "${text}" in: ${filter}`);
+  return { path: parsePath(m[1]!, filter), equals: m[2]! };
+}
+
 export interface EventProjection {
   columns: string[];
+  /** Whether an event passes the filter's select stages (the rows of apply are of these events). */
+  keeps(event: unknown): boolean;
   /** The rows jq would print for a parsed JSON response. */
   apply(response: unknown): Array<Record<string, Json>>;
 }
 
 export function parseEventProjection(filter: string): EventProjection {
-  const m = /^\.events\[\]\s*\|\s*\{(.*)\}$/.exec(filter.trim());
+  const m = /^\.events\[\]\s*\|\s*((?:select\([^|]*\)\s*\|\s*)*)\{(.*)\}$/.exec(filter.trim());
   if (!m) throw new Error(`unsupported jq filter (expected ".events[] | {...}"): ${filter}`);
-  const columns = splitEntries(m[1]!).map((e) => parseColumn(e, filter));
+  const selections = m[1]!.split('|').map((stage) => stage.trim()).filter(Boolean).map((stage) => parseSelection(stage, filter));
+  const columns = splitEntries(m[2]!).map((e) => parseColumn(e, filter));
   const read = (value: Json, path: string[]): Json => {
     let at: Json = value;
     for (const key of path) {
@@ -65,12 +81,14 @@ export function parseEventProjection(filter: string): EventProjection {
     }
     return at;
   };
+  const keeps = (event: unknown): boolean => selections.every((s) => read(event as Json, s.path) === s.equals);
   return {
     columns: columns.map((c) => c.name),
+    keeps,
     apply(response) {
       const events = (response as { events?: Json }).events;
       if (!Array.isArray(events)) throw new Error('jq: .events is not an array');
-      return events.map((event) => {
+      return events.filter(keeps).map((event) => {
         const row: Record<string, Json> = {};
         for (const column of columns) {
           let value: Json = null;
