@@ -24,13 +24,16 @@ test('a stream whose client stops reading is cut at the request deadline and fre
   socket.on('error', () => undefined);
   await new Promise<void>((resolve) => socket.once('connect', resolve));
   socket.write(
-    `POST /v1/completions HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\nx-request-timeout-ms: 2000\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `POST /v1/completions HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\nx-request-timeout-ms: 5000\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
   socket.pause(); // never read: the gateway's writes back up until its socket is full
   try {
     // Seen from the gateway (a paused socket does not notice its connection being cut): the
     // request ends with its completion line and its slot is free, well before this test's limit.
-    await eventually(async () => stack.logs.find('request completed').some((l) => l.error_code === 'request_timeout'), 10_000, 'the stalled stream ended');
+    // 5 s leave a loaded machine time to fill the socket's buffers (~4 MB) before the deadline;
+    // filled later, the deadline would find the relay reading Triton, not waiting on the client.
+    await eventually(async () => stack.logs.find('request completed').length > 0, 20_000, 'the stalled stream ended');
+    assert.equal(stack.logs.find('request completed')[0]!.error_code, 'request_timeout', JSON.stringify(stack.logs.find('request completed')[0]));
     await eventually(async () => (await scrape(`${stack.url}/metrics`)).value('active_requests') === 0, 3_000, 'the admission slot freed');
   } finally {
     socket.destroy();
