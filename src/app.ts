@@ -64,6 +64,15 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.server.bodyLimitBytes,
+    // Fastify's default is 0, which turns off Node's own limit: a client sending its body a byte
+    // at a time would hold a socket and a body buffer for ever, before any auth check ran. Node
+    // looks for such requests every connectionsCheckingInterval (30 s by default), so a short
+    // timeout needs a shorter interval to mean anything.
+    requestTimeout: config.server.requestTimeoutMs,
+    http: {
+      connectionsCheckingInterval: Math.min(1000, config.server.requestTimeoutMs),
+      headersTimeout: Math.min(60_000, config.server.requestTimeoutMs),
+    },
     genReqId: requestId,
     // The request observer writes one line per inference request; fastify's own per-request
     // lines would double every log without adding a field.

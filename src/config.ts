@@ -168,9 +168,11 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         bodyLimitBytes: positiveInt.default(1_048_576),
         maxPromptChars: positiveInt.default(100_000),
+        /** The longest a client may take to send a whole request, headers and body (408 after). */
+        requestTimeoutMs: positiveInt.default(30_000),
       })
       .strict()
-      .default({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576, maxPromptChars: 100_000 }),
+      .default({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576, maxPromptChars: 100_000, requestTimeoutMs: 30_000 }),
     auth: z
       .object({
         apiKeys: z.array(z.string().min(16, 'API keys must be at least 16 characters')).default([]),
