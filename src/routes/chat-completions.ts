@@ -144,6 +144,9 @@ export function chatCompletionsRoutes(services: GatewayServices) {
         const body = request.body;
         rejectUnsupported(body);
         const messages = toTemplateMessages(body.messages);
+        // The rendered prompt is never shorter than the messages' text: a conversation already too
+        // long is refused before the template spends the event loop on it.
+        checkPromptLength(services, messages.reduce((text, m) => text + m.content.length + (m.name?.length ?? 0), 0), 'messages');
         const entry = resolveModel(services, body.model);
         const guidedDecoding = toGuidedDecoding(body.response_format);
         // A model without a template, or that cannot do the response_format, is a 400 before any call to Triton.

@@ -46,9 +46,11 @@ export function governMaxTokens(services: GatewayServices, entry: ModelEntry, re
   return cap;
 }
 
-export function checkPromptLength(services: GatewayServices, prompt: string, param: string): void {
-  if (prompt.length > services.controls.maxPromptChars) {
-    throw new GatewayError('invalid_request', `The prompt is ${prompt.length} characters; the limit is ${services.controls.maxPromptChars}`, { param });
+/** `prompt`: the prompt, or its length in characters. */
+export function checkPromptLength(services: GatewayServices, prompt: string | number, param: string): void {
+  const length = typeof prompt === 'number' ? prompt : prompt.length;
+  if (length > services.controls.maxPromptChars) {
+    throw new GatewayError('invalid_request', `The prompt is ${length} characters; the limit is ${services.controls.maxPromptChars}`, { param });
   }
 }
 

@@ -59,10 +59,20 @@ const responseFormatSchema = z
   })
   .strict();
 
+/**
+ * The most messages a chat request may carry. Each costs validation and a turn of the template
+ * before the rendered prompt's length can be checked, all on the event loop: 30,000 one-character
+ * messages (a 1 MB body) blocked it for ~0.4 s. Far above any real conversation.
+ */
+export const MAX_CHAT_MESSAGES = 1024;
+
 export const chatCompletionRequestSchema = z
   .object({
     model: z.string().min(1),
-    messages: z.array(messageSchema).min(1, 'messages must contain at least one message'),
+    messages: z
+      .array(messageSchema)
+      .min(1, 'messages must contain at least one message')
+      .max(MAX_CHAT_MESSAGES, `messages may contain at most ${MAX_CHAT_MESSAGES} messages`),
     max_tokens: z.number().int().positive().nullish(),
     max_completion_tokens: z.number().int().positive().nullish(),
     ...samplingFields,

@@ -42,6 +42,10 @@ const valid = { model: 'llama-3-8b', messages: user, max_tokens: 2 };
 
 const cases: Array<[string, unknown, string, RegExp]> = [
   ['empty messages', { ...valid, messages: [] }, 'messages', /at least one message/],
+  ['more messages than any conversation has', { ...valid, messages: Array.from({ length: 1025 }, () => ({ role: 'user', content: 'a' })) }, 'messages', /at most 1024 messages/],
+  // 'picky' refuses a conversation without a system message, but only once it renders: the length
+  // is checked on the messages' text first, so the template never runs on an oversized conversation.
+  ['messages whose text alone is over the prompt limit', { ...valid, model: 'picky', messages: [{ role: 'user', content: 'x'.repeat(100_001) }] }, 'messages', /The prompt is 100001 characters; the limit is 100000/],
   ['missing messages', { model: 'llama-3-8b' }, 'messages', /Missing required parameter/],
   ['an unknown role', { ...valid, messages: [{ role: 'robot', content: 'x' }] }, 'messages.0.role', /unknown role 'robot'/],
   ['a message without content', { ...valid, messages: [{ role: 'system', content: 's' }, { role: 'user' }] }, 'messages.1.content', /messages\.1 has no content/],
