@@ -84,12 +84,16 @@ function sendGatewayError(request: FastifyRequest, reply: FastifyReply, error: G
   return reply.code(error.status).type('application/json').send(error.toBody());
 }
 
+const NOT_FAILURES: ReadonlySet<string> = new Set(['all_upstreams_unavailable', 'shutting_down', 'under_pressure']);
+
 async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
   app.decorateRequest('gatewayError', undefined);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const error = toGatewayError(err);
-    // Nothing failed in these: every upstream refused (logged where it was decided), or a stop.
-    if (error.status >= 500 && error.code !== 'all_upstreams_unavailable' && error.code !== 'shutting_down') {
+    // Nothing failed in these: every upstream refused (logged where it was decided), a stop, or
+    // load shed on purpose (counted in requests_shed_total; a line with a stack for each refused
+    // request would be written exactly when the process is short of CPU).
+    if (error.status >= 500 && !NOT_FAILURES.has(error.code)) {
       request.log.error({ err: error.cause ?? error, error_code: error.code }, 'request failed');
     }
     return sendGatewayError(request, reply, error);

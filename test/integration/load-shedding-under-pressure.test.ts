@@ -33,5 +33,6 @@ test('an event loop blocked past its limit sheds inference requests only', async
   assert.equal((await fetch(`${stack.url}/livez`)).status, 200);
   const m = await scrape(`${stack.url}/metrics`);
   assert.ok(m.value('requests_shed_total', { reason: 'under_pressure' }) >= 1);
+  assert.deepEqual(stack.logs.find('request failed'), [], 'shedding is counted, not logged as a failure with a stack');
   await eventually(async () => (await complete(stack.url, ask)).status === 200, 8000, 'service to resume');
 });
