@@ -47,5 +47,6 @@ export function buildInfo(): { version: string; commit: string | null } {
       /* version stays unknown */
     }
   }
-  return { version, commit: process.env.GIT_COMMIT ?? (pkgPath ? gitCommit(dirname(pkgPath)) : null) };
+  // An image built without --build-arg GIT_COMMIT has it set to '': that is no commit either.
+  return { version, commit: process.env.GIT_COMMIT || (pkgPath ? gitCommit(dirname(pkgPath)) : null) };
 }
