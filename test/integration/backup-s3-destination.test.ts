@@ -11,14 +11,13 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { cli, type CliRun } from '../unit/cli/run-cli.js';
 import { makeModelRepository } from '../fixtures/model-repository.js';
 import { startLocalS3, type LocalS3 } from '../helpers/local-s3.js';
+import { runBin } from '../helpers/cli-bin.js';
 
 const BUCKET = 'model-backups';
 let dir: string;
@@ -108,19 +107,8 @@ test('a copy on S3 with its files but no manifest is a MISMATCH (exit 1)', async
   assert.match(run.stdout, /missing {4}backup-manifest\.json/);
 });
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
-
 function bin(argv: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...argv], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env(), ...extraEnv } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runBin(argv, { cwd: dir, env: { ...env(), ...extraEnv } });
 }
 
 // The SDK (@aws-sdk/core 'emitWarningIfUnsupportedVersion') only warns below Node 22.

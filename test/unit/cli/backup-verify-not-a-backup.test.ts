@@ -6,17 +6,13 @@
  * manifest (an interrupted backup: the manifest is written last) is still a MISMATCH.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { makeModelRepository } from '../../fixtures/model-repository.js';
 import { cli, type CliRun } from './run-cli.js';
-
-const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
+import { runBin } from '../../helpers/cli-bin.js';
 
 let dir: string;
 let dest: string;
@@ -81,14 +77,6 @@ test('a copy with its files but no manifest is a real, incomplete backup: MISMAT
 
 test('the real bin: one line naming the path, exit 2', async () => {
   const missing = join(dir, 'gone');
-  const run = await new Promise<CliRun>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, 'backup', 'verify', missing], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  const run = await runBin(['backup', 'verify', missing], { cwd: dir });
   refused(run, missing, /does not exist/);
 });

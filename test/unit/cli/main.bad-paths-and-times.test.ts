@@ -5,19 +5,14 @@
  * recorded (exit 1, as the event is not in the log `ops postmortem` reads).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { makeModelRepository } from '../../fixtures/model-repository.js';
 import { cli, type CliRun } from './run-cli.js';
-
-const MAIN = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
-// Absolute, so the bin also starts with a working directory outside the checkout.
-const TSX = import.meta.resolve('tsx');
+import { runBin } from '../../helpers/cli-bin.js';
 
 let dir: string;
 let repo: string;
@@ -36,15 +31,7 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 
 function bin(argv: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...argv], { cwd: options.cwd ?? dir, env: { PATH: process.env.PATH ?? '', ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runBin(argv, { cwd: options.cwd ?? dir, env: options.env });
 }
 
 function oneLineFailure(run: CliRun, code: number, message: RegExp): void {
