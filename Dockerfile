@@ -36,12 +36,18 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # What `triton-gateway ops postmortem` renders when run in the container (it looks beside dist/).
+# The image puts no `triton-gateway` on the PATH: run the CLI as `node dist/src/cli/main.js ops ...`
+# from /app. With a read-only root filesystem set GATEWAY_EVENT_LOG and TRITON_GATEWAY_INCIDENT_LOG
+# to files on the mounted volume (deploy/kubernetes/base/deployment.yaml, deploy/compose): the
+# CLI's defaults are under ./data, which is then read-only and not where the gateway writes.
 COPY runbooks/post-incident-review-template.md ./runbooks/post-incident-review-template.md
 # The governance event log's directory (governance.eventLog), writable by the runtime user even
 # when the root filesystem is read-only and a volume is mounted there.
 COPY --from=build --chown=1000:1000 /state /var/lib/triton-gateway
 # The event log's default directory (./data under WORKDIR), writable too: a container configured
-# by environment variables only (no config file naming the volume) must still start.
+# by environment variables only (no config file naming the volume) must still start. Only while
+# the root filesystem is writable: under read_only / readOnlyRootFilesystem, set GATEWAY_EVENT_LOG
+# to a file on a mounted volume instead.
 COPY --from=build --chown=1000:1000 /state /app/data
 
 # The image's `node` user, by number so Kubernetes' runAsNonRoot can verify it.

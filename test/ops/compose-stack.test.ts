@@ -79,6 +79,21 @@ describe('compose.yaml', () => {
     assert.match(readText('Dockerfile'), /COPY --from=\S+ --chown=1000:1000 \S+ \/var\/lib\/triton-gateway/, 'the image owns the directory as the runtime user');
   });
 
+  // The CLI run in the container (and the gateway: GATEWAY_EVENT_LOG wins over the config) would
+  // otherwise use ./data, read-only in this container.
+  test("points the in-container CLI at the gateway's event log and a writable incident log", () => {
+    const environment = services.gateway!.environment!;
+    for (const file of ['gateway.sim.yaml', 'gateway.triton.yaml']) {
+      assert.equal(environment.GATEWAY_EVENT_LOG, readYaml<{ governance: { eventLog: string } }>(`${dir}/${file}`).governance.eventLog, file);
+    }
+    for (const name of ['GATEWAY_EVENT_LOG', 'TRITON_GATEWAY_INCIDENT_LOG']) {
+      const path = environment[name];
+      assert.ok(path, `${name} is not set`);
+      const logDir = path.slice(0, path.lastIndexOf('/'));
+      assert.ok(services.gateway!.volumes!.some((v) => /^[a-z-]+:/.test(v) && v.endsWith(`:${logDir}`)), `${name}: ${logDir} is not a named volume`);
+    }
+  });
+
   // The image's HEALTHCHECK fetches the gateway's :8080/livez; a service that runs another
   // program from the image and keeps it is "unhealthy" forever.
   test('services running another program from the gateway image health-check a port that program listens on', () => {

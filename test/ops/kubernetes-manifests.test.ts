@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { renderPrometheusRule } from '../../scripts/gen-prometheus-rule.js';
 import { parseConfig } from '../../src/config.js';
 import { loadChatTemplate } from '../../src/inference/chat-template.js';
+import { channelOptions } from '../../src/triton/channel.js';
 import { missingReason, runTool, which } from './support/external-tools.js';
 import { exists, listFiles, readText, readYaml, readYamlDocuments } from './support/repo-files.js';
 
@@ -160,6 +161,41 @@ describe('the gateway Deployment', () => {
     }
   });
 
+  // The CLI run in a pod reads GATEWAY_EVENT_LOG and TRITON_GATEWAY_INCIDENT_LOG; its ./data
+  // default is read-only there. GATEWAY_EVENT_LOG also overrides the configs' governance.eventLog.
+  test("points the in-pod CLI at the gateway's event log and a writable incident log", () => {
+    const envValue = (name: string) => container.env.find((e: Manifest) => e.name === name)?.value as string | undefined;
+    const eventLog = envValue('GATEWAY_EVENT_LOG');
+    for (const file of [`${base}/gateway-config.yaml`, 'deploy/kubernetes/overlays/production/gateway-config.yaml']) {
+      assert.equal(eventLog, parseConfig(readYaml(file), env).governance.eventLog, `${file}: GATEWAY_EVENT_LOG names another file`);
+    }
+    for (const name of ['GATEWAY_EVENT_LOG', 'TRITON_GATEWAY_INCIDENT_LOG']) {
+      const path = envValue(name);
+      assert.ok(path, `${name} is not set`);
+      const mount = container.volumeMounts.find((m: Manifest) => dirname(path) === m.mountPath && !m.readOnly);
+      assert.ok(mount, `${name}: ${path} is not on a writable volume`);
+    }
+  });
+
+  test('production ships the governance events to a webhook, their only durable copy', () => {
+    const config = parseConfig(readYaml('deploy/kubernetes/overlays/production/gateway-config.yaml'), env);
+    assert.ok(config.governance.webhookUrl, 'governance.webhookUrl is not set in production');
+    assert.ok(pod.volumes.find((v: Manifest) => v.name === 'state').emptyDir, 'the comment on the state volume assumes an emptyDir');
+  });
+
+  test("ServiceDown's heap snapshots go to a volume of their own, larger than production's heap", () => {
+    const dir = /--diagnostic-dir=(\S+?)`/.exec(readText('runbooks/ServiceDown.md'))?.[1];
+    assert.ok(dir, 'runbooks/ServiceDown.md names no --diagnostic-dir');
+    const mount = container.volumeMounts.find((m: Manifest) => m.mountPath === dir && !m.readOnly);
+    assert.ok(mount, `${dir} is not a mounted volume`);
+    const eventLogDir = dirname(container.env.find((e: Manifest) => e.name === 'GATEWAY_EVENT_LOG').value);
+    assert.notEqual(dir, eventLogDir, 'a snapshot over the state volume\'s limit evicts the pod and its event log');
+    const sizeLimit = /^(\d+)Gi$/.exec(pod.volumes.find((v: Manifest) => v.name === mount.name).emptyDir.sizeLimit ?? '');
+    const productionNodeOptions = manifest('deploy/kubernetes/overlays/production/deployment-patch.yaml').spec.template.spec.containers[0].env.find((e: Manifest) => e.name === 'NODE_OPTIONS').value as string;
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(productionNodeOptions)![1]);
+    assert.ok(sizeLimit && Number(sizeLimit[1]) * 1024 > heapMiB, `the diagnostics volume must hold a ${heapMiB} MiB heap's snapshot`);
+  });
+
   test('gives the preStop sleep and the drain time to finish before the kill', () => {
     const preStop = container.lifecycle.preStop.exec.command as string[];
     assert.equal(preStop[0], 'sleep');
@@ -279,6 +315,24 @@ describe('the example Triton', () => {
     const args = deployment.spec.template.spec.containers[0].args.join(' ');
     assert.match(args, /--allow-metrics=true/);
     assert.match(args, /--metrics-port=8002/);
+  });
+
+  // The gateway pings every keepalive_time_ms, also without calls (src/triton/channel.ts); Triton's
+  // defaults answer that with a too_many_pings GOAWAY.
+  test("accepts the gateway's keepalive pings, as the local stack's real Triton does", () => {
+    const options = channelOptions();
+    const compose = readYaml<{ services: Record<string, { command: string[] }> }>('deploy/compose/compose.yaml');
+    for (const [where, args] of [
+      ['triton-example', deployment.spec.template.spec.containers[0].args as string[]],
+      ['compose triton', compose.services.triton!.command],
+    ] as const) {
+      const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+      assert.equal(options['grpc.keepalive_permit_without_calls'], 1);
+      assert.match(flag('grpc-keepalive-permit-without-calls') ?? '', /^(1|true)$/i, `${where}: pings without calls are refused`);
+      const minInterval = Number(flag('grpc-http2-min-recv-ping-interval-without-data'));
+      assert.ok(minInterval > 0 && minInterval <= (options['grpc.keepalive_time_ms'] as number), `${where}: Triton wants pings at most every ${minInterval} ms`);
+      assert.equal(flag('grpc-http2-max-pings-without-data'), '0', `${where}`);
+    }
   });
 
   test('is scraped as job "triton" on its metrics port', () => {
