@@ -239,7 +239,10 @@ export class RequestObserver implements InferenceObserver {
     const served = this.servedModel ?? model;
     const m = this.metrics;
     const usage = this.usageValue;
-    const cost = usage ? costUsd(usage, this.entry.config.pricing) : undefined;
+    // What the answer cost is the price of the model that gave it (a fallback's, when one
+    // served); the per-request budget it is held to is the public model's the client asked for.
+    const answered = this.servedEntry ?? this.entry;
+    const cost = usage ? costUsd(usage, answered.config.pricing) : undefined;
 
     // Shed, refused and breaker-rejected requests spent no time in Triton: a 0 s sample would
     // drag the p95 down exactly under load and inflate the per-request ratios' denominator.
@@ -282,7 +285,8 @@ export class RequestObserver implements InferenceObserver {
       if (perf.arrivalTimeNs !== undefined && perf.firstScheduledTimeNs !== undefined) {
         queueDelayUs = Number(perf.firstScheduledTimeNs - perf.arrivalTimeNs) / 1000;
         m.tritonQueueDelay.observe({ model_name: model }, queueDelayUs / 1e6);
-        const budget = this.entry.config.queueDelayBudgetUs;
+        // The queue it waited in is the serving engine's.
+        const budget = answered.config.queueDelayBudgetUs;
         if (budget !== undefined && queueDelayUs > budget) {
           queueOverrun = true;
           m.queueDelayBudgetOverruns.inc({ model_name: model });

@@ -45,7 +45,7 @@ test('1. a full Triton queue is retried, then the fallback serves', async () => 
   assert.equal(m1.value('errors_total') - m0.value('errors_total'), 0, 'no answer failed');
 });
 
-test("a fallback's answer names the fallback's engine in its completion line", async () => {
+test("a fallback's answer names the fallback's engine and is priced at its rates in its completion line", async () => {
   const engineOf = async (model: string): Promise<unknown> => {
     assert.equal((await complete(stack.url, { ...ask, model })).status, 200);
     return stack.logs.find('request completed').at(-1)!.engine_hash;
@@ -59,6 +59,9 @@ test("a fallback's answer names the fallback's engine in its completion line", a
   assert.equal(line.model, 'llama-3-8b');
   assert.equal(line.served_model, 'qwen3');
   assert.equal(line.engine_hash, qwen);
+  // Priced at the fallback's rates (qwen3: 0.5 and 1 per million), not the primary's (1 and 2).
+  const [tokensIn, tokensOut] = [line.tokens_in as number, line.tokens_out as number];
+  assert.ok(Math.abs((line.cost_usd as number) - (tokensIn * 0.5 + tokensOut * 1) / 1e6) < 1e-12, `cost ${line.cost_usd} for ${tokensIn} in, ${tokensOut} out`);
 });
 
 test('3. a one-off INTERNAL is retried transparently', async () => {
