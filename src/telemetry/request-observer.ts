@@ -157,7 +157,7 @@ export class RequestObserver implements InferenceObserver {
 
   fallback(from: string, to: string, reason: FallbackReason): void {
     this.fallbackReason = reason;
-    this.metrics.fallbacks.inc({ model_name: this.model, served_model: to, reason });
+    // Counted in served(), once a fallback has answered: a fallback that fails too served nothing.
     this.span.addEvent('fallback', { from, to, reason });
     this.log.warn({ ...this.logFields, model: from, served_model: to, reason }, 'falling back');
   }
@@ -175,6 +175,9 @@ export class RequestObserver implements InferenceObserver {
   served(route: ModelEntry): void {
     this.servedModel = route.config.name;
     this.servedEntry = route;
+    if (route !== this.entry && this.fallbackReason !== undefined) {
+      this.metrics.fallbacks.inc({ model_name: this.model, served_model: route.config.name, reason: this.fallbackReason });
+    }
   }
 
   perf(perf: PerfMetrics): void {

@@ -91,21 +91,25 @@ test('16. metrics match the client tally after a mixed run', async (t) => {
       continue;
     }
     let usage: { prompt_tokens: number; completion_tokens: number };
+    let served: string;
     if (stream) {
       const res = await completeStream(stack.url, { ...body, stream_options: { include_usage: true } });
       assert.equal(res.status, 200);
       usage = res.events.find((e) => e.data?.usage)!.data.usage;
       if (res.headers.get('x-fallback-reason')) tally.fallbacks += 1;
+      served = res.headers.get('x-served-model')!;
     } else {
       const res = await complete(stack.url, body);
       assert.equal(res.status, 200, JSON.stringify(res.body));
       usage = res.body.usage;
       if (res.headers.get('x-fallback-reason')) tally.fallbacks += 1;
+      served = res.headers.get('x-served-model')!;
     }
     tally.ok += 1;
     add(tally.tokensIn, model, usage.prompt_tokens);
     add(tally.tokensOut, model, usage.completion_tokens);
-    const [pin, pout] = prices[model]!;
+    // Priced at the rates of the model that answered; counted under the model asked for.
+    const [pin, pout] = prices[served]!;
     add(tally.cost, model, (usage.prompt_tokens * pin + usage.completion_tokens * pout) / 1e6);
   }
   const m = await scrape(`${stack.url}/metrics`);

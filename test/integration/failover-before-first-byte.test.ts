@@ -45,6 +45,19 @@ test('1. a full Triton queue is retried, then the fallback serves', async () => 
   assert.equal(m1.value('errors_total') - m0.value('errors_total'), 0, 'no answer failed');
 });
 
+test('a fallback that fails too is not counted as a fallback that served', async () => {
+  const m0 = await scrape(`${stack.url}/metrics`);
+  const down = { kind: 'error', code: 'UNAVAILABLE', message: 'engine restarting' } as const;
+  stack.sim.setFault(primary, down);
+  stack.sim.setFault(secondary, down);
+  const res = await complete(stack.url, ask);
+  assert.equal(res.status, 503, JSON.stringify(res.body));
+  assert.equal(receivedFor(stack, secondary) > 0, true, 'the fallback was tried');
+  const m1 = await scrape(`${stack.url}/metrics`);
+  assert.equal(m1.value('fallbacks_total') - m0.value('fallbacks_total'), 0);
+  assert.ok(m1.value('upstream_errors_total', { served_model: 'qwen3' }) > m0.value('upstream_errors_total', { served_model: 'qwen3' }), "the fallback's failure is counted where failures are");
+});
+
 test("a fallback's answer names the fallback's engine and is priced at its rates in its completion line", async () => {
   const engineOf = async (model: string): Promise<unknown> => {
     assert.equal((await complete(stack.url, { ...ask, model })).status, 200);
