@@ -143,7 +143,7 @@ export async function startTracing(env: Env = process.env): Promise<NodeSDK | un
     // The gateway's metrics are prom-client's on /metrics and its logs pino's on stdout.
     metricReaders: [],
     logRecordProcessors: [],
-    // Spans are made by the gateway itself (request, admission, Triton attempts); automatic
+    // Spans are made by the gateway itself (the request, with an `admitted` event, and each Triton attempt); automatic
     // http/grpc instrumentation would add a second, less useful set on the hot path.
     instrumentations: [],
     // Every span names its parent explicitly and nothing reads the active context, so the
