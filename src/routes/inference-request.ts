@@ -93,6 +93,10 @@ export async function beginInference(
   const endpoint = request.routeOptions.url ?? 'unmatched';
   const parent = propagation.extract(context.active(), request.headers);
   const span = startRequestSpan(`${request.method} ${endpoint}`, parent);
+  // The HTTP conventions' required server-span attributes, so a trace backend can group by route.
+  span.setAttribute('http.request.method', request.method);
+  span.setAttribute('http.route', endpoint);
+  span.setAttribute('url.scheme', request.protocol);
   span.setAttribute('gen_ai.operation.name', operation);
   span.setAttribute('gen_ai.request.model', entry.config.name);
   span.setAttribute('http.request.id', request.id);

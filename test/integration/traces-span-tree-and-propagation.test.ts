@@ -38,6 +38,9 @@ test('a completion is a server span with a client child per Triton attempt, with
   const server = spans.find((s) => s.kind === SpanKind.SERVER)!;
   const attempt = spans.find((s) => s.kind === SpanKind.CLIENT)!;
   assert.equal(server.name, 'POST /v1/completions');
+  assert.equal(server.attributes['http.request.method'], 'POST');
+  assert.equal(server.attributes['http.route'], '/v1/completions');
+  assert.equal(server.attributes['url.scheme'], 'http');
   assert.equal(attempt.parentSpanContext?.spanId, server.spanContext().spanId);
   assert.equal(attempt.spanContext().traceId, server.spanContext().traceId);
   assert.equal(server.attributes['gen_ai.operation.name'], 'text_completion');
