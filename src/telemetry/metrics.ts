@@ -96,7 +96,15 @@ function defineMetrics(defaultMetrics: boolean) {
     tritonScrapeErrors: new Counter({ name: 'triton_metrics_scrape_errors_total', help: "Failed reads of Triton's metrics endpoint", labelNames: ['target'] as const, registers: r }),
     tritonLastScrape: new Gauge({ name: 'triton_metrics_last_success_timestamp_seconds', help: "Unix time of the last good read of Triton's metrics (0: none since start-up)", labelNames: ['target'] as const, registers: r }),
 
-    genAiOperationDuration: new Histogram({ name: 'gen_ai_client_operation_duration_seconds', help: 'GenAI operation duration', labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_response_model'] as const, buckets: latencyBuckets, registers: r }),
+    // error_type: the GenAI conventions' error.type (the gateway's error code), empty on success,
+    // so an outage's fast failures do not read as faster operations.
+    genAiOperationDuration: new Histogram({
+      name: 'gen_ai_client_operation_duration_seconds',
+      help: 'GenAI operation duration',
+      labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_response_model', 'error_type'] as const,
+      buckets: latencyBuckets,
+      registers: r,
+    }),
     genAiTokenUsage: new Histogram({ name: 'gen_ai_client_token_usage', help: 'GenAI tokens per operation', labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_token_type'] as const, buckets: tokenBuckets, registers: r }),
     genAiTimeToFirstToken: new Histogram({ name: 'gen_ai_server_time_to_first_token_seconds', help: 'GenAI time to first token', labelNames: ['gen_ai_operation_name', 'gen_ai_request_model'] as const, buckets: ttftBuckets, registers: r }),
     genAiTimePerOutputToken: new Histogram({ name: 'gen_ai_server_time_per_output_token_seconds', help: 'GenAI time per output token after the first', labelNames: ['gen_ai_operation_name', 'gen_ai_request_model'] as const, buckets: interTokenBuckets, registers: r }),

@@ -259,7 +259,10 @@ export class RequestObserver implements InferenceObserver {
       m.timeToFirstToken.observe({ model_name: model }, ttft);
       m.genAiTimeToFirstToken.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model }, ttft);
     }
-    m.genAiOperationDuration.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model, gen_ai_response_model: served }, totalMs / 1000);
+    m.genAiOperationDuration.observe(
+      { gen_ai_operation_name: this.operation, gen_ai_request_model: model, gen_ai_response_model: served, error_type: this.errorCode ?? '' },
+      totalMs / 1000,
+    );
     if (usage) {
       m.tokensGenerated.inc({ model_name: model }, usage.completionTokens);
       m.tokensInput.inc({ model_name: model }, usage.promptTokens);

@@ -55,6 +55,8 @@ test('a fallback that fails too is not counted as a fallback that served', async
   assert.equal(receivedFor(stack, secondary) > 0, true, 'the fallback was tried');
   const m1 = await scrape(`${stack.url}/metrics`);
   assert.equal(m1.value('fallbacks_total') - m0.value('fallbacks_total'), 0);
+  const failedOperation = { gen_ai_request_model: 'llama-3-8b', error_type: 'all_upstreams_unavailable' };
+  assert.equal(m1.value('gen_ai_client_operation_duration_seconds_count', failedOperation) - m0.value('gen_ai_client_operation_duration_seconds_count', failedOperation), 1, 'the failed operation is labelled with its error');
   assert.ok(m1.value('upstream_errors_total', { served_model: 'qwen3' }) > m0.value('upstream_errors_total', { served_model: 'qwen3' }), "the fallback's failure is counted where failures are");
 });
 
