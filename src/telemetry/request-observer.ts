@@ -204,9 +204,9 @@ export class RequestObserver implements InferenceObserver {
     this.tokensSoFar += tokens;
     if (this.firstChunkAt === undefined) {
       this.firstChunkAt = now;
-      const ttft = (now - this.startedAt) / 1000;
-      this.metrics.timeToFirstToken.observe({ model_name: this.model }, ttft);
-      this.metrics.genAiTimeToFirstToken.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: this.model }, ttft);
+      // The gateway's own TTFT is the wait the user saw, whatever came after; the GenAI metric
+      // counts successful responses only (its convention) and is observed in finish().
+      this.metrics.timeToFirstToken.observe({ model_name: this.model }, (now - this.startedAt) / 1000);
       this.span.addEvent('first_chunk');
     } else if (this.lastChunkAt !== undefined) {
       this.metrics.interTokenLatency.observe({ model_name: this.model }, (now - this.lastChunkAt) / 1000);
@@ -254,10 +254,11 @@ export class RequestObserver implements InferenceObserver {
     // A stream's first token is its first content byte (chunkSent); a non-streamed request has
     // none before its body, so its first token is the answering attempt's first Triton response.
     const firstTokenAt = this.stream ? this.firstChunkAt : this.firstResponseAt;
-    if (!this.stream && firstTokenAt !== undefined) {
+    const succeeded = this.errorCode === undefined;
+    if (firstTokenAt !== undefined) {
       const ttft = (firstTokenAt - this.startedAt) / 1000;
-      m.timeToFirstToken.observe({ model_name: model }, ttft);
-      m.genAiTimeToFirstToken.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model }, ttft);
+      if (!this.stream) m.timeToFirstToken.observe({ model_name: model }, ttft);
+      if (succeeded) m.genAiTimeToFirstToken.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model }, ttft);
     }
     m.genAiOperationDuration.observe(
       { gen_ai_operation_name: this.operation, gen_ai_request_model: model, gen_ai_response_model: served, error_type: this.errorCode ?? '' },
@@ -268,7 +269,7 @@ export class RequestObserver implements InferenceObserver {
       m.tokensInput.inc({ model_name: model }, usage.promptTokens);
       m.genAiTokenUsage.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model, gen_ai_token_type: 'input' }, usage.promptTokens);
       m.genAiTokenUsage.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model, gen_ai_token_type: 'output' }, usage.completionTokens);
-      if (this.firstChunkAt !== undefined && this.lastChunkAt !== undefined && usage.completionTokens > 1) {
+      if (succeeded && this.firstChunkAt !== undefined && this.lastChunkAt !== undefined && usage.completionTokens > 1) {
         m.genAiTimePerOutputToken.observe(
           { gen_ai_operation_name: this.operation, gen_ai_request_model: model },
           (this.lastChunkAt - this.firstChunkAt) / 1000 / (usage.completionTokens - 1),

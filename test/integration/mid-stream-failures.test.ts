@@ -49,6 +49,15 @@ test('7. a stream cut after some tokens ends with an SSE error event and no [DON
   assert.equal(line.tokens_out, 3);
   assert.equal(line.stream_abort, 'mid_stream');
   assert.equal(line.error_code, 'upstream_unavailable');
+  // The user did see a first token (the gateway's TTFT counts it); the GenAI server metrics are
+  // for successful responses only, by their convention.
+  // Scraped after the completion line, which finish() writes with these metrics.
+  const m2 = await scrape(`${stack.url}/metrics`);
+  const delta = (name: string): number => m2.value(name, { model_name: 'solo' }) - m0.value(name, { model_name: 'solo' });
+  assert.equal(delta('time_to_first_token_seconds_count'), 1);
+  const genAi = (name: string): number => m2.value(name, { gen_ai_request_model: 'solo' }) - m0.value(name, { gen_ai_request_model: 'solo' });
+  assert.equal(genAi('gen_ai_server_time_to_first_token_seconds_count'), 0);
+  assert.equal(genAi('gen_ai_server_time_per_output_token_seconds_count'), 0);
 });
 
 test('7b. the official SDK raises the in-band error as an APIError', async () => {
