@@ -94,7 +94,8 @@ async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
     // load shed on purpose (counted in requests_shed_total; a line with a stack for each refused
     // request would be written exactly when the process is short of CPU).
     if (error.status >= 500 && !NOT_FAILURES.has(error.code)) {
-      request.log.error({ err: error.cause ?? error, error_code: error.code }, 'request failed');
+      // The request's trace ids, as on its completion line, so the failure and its trace meet.
+      request.log.error({ ...request.observer?.logFields, err: error.cause ?? error, error_code: error.code }, 'request failed');
     }
     return sendGatewayError(request, reply, error);
   });

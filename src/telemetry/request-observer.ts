@@ -79,7 +79,7 @@ export class RequestObserver implements InferenceObserver {
     readonly span: Span,
     private readonly listeners: readonly CompletionListener[] = [],
     /** Added to each line this observer logs (trace ids): cheaper than a pino child per request. */
-    private readonly logFields: TraceLogFields = {},
+    readonly logFields: TraceLogFields = {},
   ) {}
 
   get model(): string {

@@ -63,6 +63,21 @@ test('a completion is a server span with a client child per Triton attempt, with
   assert.equal(line.trace_id, server.spanContext().traceId);
 });
 
+test('a failed request logs its failure with the same trace ids as its completion line', async () => {
+  stack.sim.setFault('llama-3-8b-bls', { kind: 'error', code: 'INTERNAL', message: 'engine fault' });
+  try {
+    const res = await complete(stack.url, { model: 'solo', prompt: 'x', max_tokens: 2 });
+    assert.equal(res.status, 502, JSON.stringify(res.body));
+  } finally {
+    stack.sim.clearFaults();
+  }
+  const failure = stack.logs.find('request failed').at(-1)!;
+  const line = stack.logs.find('request completed').at(-1)!;
+  assert.match(String(failure.trace_id), /^[0-9a-f]{32}$/);
+  assert.equal(failure.trace_id, line.trace_id);
+  assert.equal(failure.span_id, line.span_id);
+});
+
 test('an incoming traceparent makes the gateway span its child', async () => {
   const parentTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
   const res = await fetch(`${stack.url}/v1/completions`, {
