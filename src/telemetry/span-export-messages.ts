@@ -13,4 +13,8 @@ export type FromWorker =
   | { type: 'failed'; message: string }
   /** A batch was handed to the worker's BatchSpanProcessor: its spans no longer count against the queue. */
   | { type: 'taken'; spans: number }
+  /** An export failed after the last one that succeeded (or the first): its spans are lost. */
+  | { type: 'exportFailed'; message: string }
+  /** An export succeeded after failures. */
+  | { type: 'exportRecovered' }
   | { type: 'done'; id: number; error?: string };

@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { reportingExportFailures } from './export-failure-reporter.js';
 import { readableSpans } from './span-batch.js';
 import { batchSpanProcessorConfig, createTraceExporter } from './tracing-setup.js';
 import type { ToWorker, FromWorker } from './span-export-messages.js';
@@ -26,8 +27,9 @@ let exporter: SpanExporter | undefined;
 try {
   // The worker's process.env is the env the processor was given (its Worker `env` option): the
   // exporters read their OTEL_EXPORTER_* variables from it themselves.
-  exporter = await createTraceExporter(process.env);
-  if (!exporter) throw new Error('OTEL_TRACES_EXPORTER selects no exporter');
+  const created = await createTraceExporter(process.env);
+  if (!created) throw new Error('OTEL_TRACES_EXPORTER selects no exporter');
+  exporter = reportingExportFailures(created, { failing: (message) => send({ type: 'exportFailed', message }), recovered: () => send({ type: 'exportRecovered' }) });
   processor = new BatchSpanProcessor(exporter, batchSpanProcessorConfig(process.env, 'worker'));
   send({ type: 'ready' });
 } catch (err) {

@@ -106,7 +106,10 @@ export async function createSpanProcessor(env: Env): Promise<SpanProcessor> {
   if (spanExport(env) === 'inline') {
     const exporter = await createTraceExporter(env);
     const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
-    return new BatchSpanProcessor(exporter!, batchSpanProcessorConfig(env, 'inline'));
+    const { reportingExportFailures, exportFailingText, EXPORT_RECOVERED_TEXT } = await import('./export-failure-reporter.js');
+    const say = (text: string): void => void process.stderr.write(`triton-gateway: ${text}\n`);
+    const reporting = reportingExportFailures(exporter!, { failing: (message) => say(exportFailingText(message)), recovered: () => say(EXPORT_RECOVERED_TEXT) });
+    return new BatchSpanProcessor(reporting, batchSpanProcessorConfig(env, 'inline'));
   }
   // The exporter itself is made in the worker, which reports a bad OTEL_* value through `ready`.
   const { WorkerSpanProcessor } = await import('./worker-span-processor.js');

@@ -16,6 +16,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { SpanBatchBuilder } from './span-batch.js';
 import type { FromWorker, ToWorker } from './span-export-messages.js';
+import { EXPORT_RECOVERED_TEXT, exportFailingText } from './export-failure-reporter.js';
 
 export interface WorkerSpanProcessorOptions {
   /** The worker's process.env: OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_*, OTEL_BSP_*. */
@@ -105,6 +106,12 @@ export class WorkerSpanProcessor implements SpanProcessor {
           return;
         case 'taken':
           this.queued -= message.spans;
+          return;
+        case 'exportFailed':
+          this.warn(exportFailingText(message.message));
+          return;
+        case 'exportRecovered':
+          this.warn(EXPORT_RECOVERED_TEXT);
           return;
         case 'done':
           this.replies.get(message.id)?.(message.error);

@@ -170,3 +170,55 @@ test('a worker that dies costs spans, once reported, and never an exception in t
   assert.equal(processor.dropped, 12, 'the posted batch and every span after it');
   await processor.forceFlush();
 });
+
+test('a collector that cannot be reached is said once', async (t) => {
+  const closed = await new Promise<number>((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const warnings: string[] = [];
+  const processor = new WorkerSpanProcessor({
+    env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${closed}/v1/traces`, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' },
+    warn: (message) => warnings.push(message),
+  });
+  t.after(() => processor.shutdown());
+  await processor.ready;
+  const tracer = tracerFor(processor);
+  for (let round = 0; round < 3; round++) {
+    tracer.startSpan(`lost ${round}`).end();
+    await processor.forceFlush().catch(() => undefined);
+  }
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /^trace export is failing \(.*(ECONNREFUSED|connect)/i);
+});
+
+test('a collector that refuses an export and then takes the next is said failing once, then recovered', async (t) => {
+  let answered = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      answered += 1;
+      // 400 is not retried by the exporter: that export fails at once.
+      res.writeHead(answered === 1 ? 400 : 200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const warnings: string[] = [];
+  const processor = new WorkerSpanProcessor({
+    env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' },
+    warn: (message) => warnings.push(message),
+  });
+  t.after(() => processor.shutdown());
+  await processor.ready;
+  const tracer = tracerFor(processor);
+  for (let round = 0; round < 3; round++) {
+    tracer.startSpan(`span ${round}`).end();
+    await processor.forceFlush().catch(() => undefined);
+  }
+  assert.equal(answered, 3);
+  assert.deepEqual(warnings.map((w) => w.split(' (')[0]), ['trace export is failing', 'trace export succeeds again'], warnings.join('\n'));
+});
