@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { EventLog } from '../governance/event-log.js';
 import type { ArtifactKind } from '../governance/backup/artifacts.js';
-import { formatBytes, formatRate, formatSizeAndRate } from '../governance/backup/format.js';
+import { formatBytes, formatRate, formatSizeAndRate } from './byte-sizes.js';
 import { s3OptionsFromEnv } from '../governance/backup/open-store.js';
 import { recordBackup } from '../governance/backup/record.js';
 import { NotABackupError, verifyBackup } from '../governance/backup/verify.js';

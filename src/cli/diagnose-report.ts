@@ -3,6 +3,7 @@
  * wrong. Reads the JSON defensively (a field missing in an older gateway is skipped, not a crash).
  */
 import { errorTable } from '../errors.js';
+import { formatBytes } from './byte-sizes.js';
 
 type Json = Record<string, unknown>;
 
@@ -35,9 +36,7 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function bytes(n: number | undefined): string {
-  if (n === undefined) return '?';
-  const gib = n / 1024 ** 3;
-  return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${(n / 1024 ** 2).toFixed(0)} MiB`;
+  return n === undefined ? '?' : formatBytes(n);
 }
 
 function pct(n: number | undefined): string {

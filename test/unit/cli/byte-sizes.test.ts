@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatBytes, formatRate, formatSizeAndRate } from '../../../../src/governance/backup/format.js';
+import { formatBytes, formatRate, formatSizeAndRate } from '../../../src/cli/byte-sizes.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -1,7 +1,8 @@
 /**
- * How the backup commands print sizes and rates, for people: whole bytes below 1 KiB, else one
- * decimal in binary units (`17 B`, `3.2 MiB`, `41.5 MiB/s`). Exact byte counts stay where they
- * are evidence (JSON output, a size mismatch, a file that changed during the copy).
+ * How the CLI prints sizes and rates for people (the backup commands, ops diagnose): whole
+ * bytes below 1 KiB, else one decimal in binary units (`17 B`, `3.2 MiB`, `41.5 MiB/s`). Exact
+ * byte counts stay where they are evidence (JSON output, a size mismatch, a file that changed
+ * during the copy).
  */
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
