@@ -171,6 +171,20 @@ test('a worker that dies costs spans, once reported, and never an exception in t
   await processor.forceFlush();
 });
 
+/** Ends a span and flushes it to `url`, three times; what the processor said on its warn channel. */
+async function exportThreeTimes(t: TestContext, url: string): Promise<string[]> {
+  const warnings: string[] = [];
+  const processor = new WorkerSpanProcessor({ env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }, warn: (message) => warnings.push(message) });
+  t.after(() => processor.shutdown());
+  await processor.ready;
+  const tracer = tracerFor(processor);
+  for (let round = 0; round < 3; round++) {
+    tracer.startSpan(`span ${round}`).end();
+    await processor.forceFlush().catch(() => undefined);
+  }
+  return warnings;
+}
+
 test('a collector that cannot be reached is said once', async (t) => {
   const closed = await new Promise<number>((resolve) => {
     const probe = createServer();
@@ -179,18 +193,7 @@ test('a collector that cannot be reached is said once', async (t) => {
       probe.close(() => resolve(port));
     });
   });
-  const warnings: string[] = [];
-  const processor = new WorkerSpanProcessor({
-    env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${closed}/v1/traces`, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' },
-    warn: (message) => warnings.push(message),
-  });
-  t.after(() => processor.shutdown());
-  await processor.ready;
-  const tracer = tracerFor(processor);
-  for (let round = 0; round < 3; round++) {
-    tracer.startSpan(`lost ${round}`).end();
-    await processor.forceFlush().catch(() => undefined);
-  }
+  const warnings = await exportThreeTimes(t, `http://127.0.0.1:${closed}/v1/traces`);
   assert.equal(warnings.length, 1, warnings.join('\n'));
   assert.match(warnings[0]!, /^trace export is failing \(.*(ECONNREFUSED|connect)/i);
 });
@@ -207,18 +210,7 @@ test('a collector that refuses an export and then takes the next is said failing
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => server.close());
-  const warnings: string[] = [];
-  const processor = new WorkerSpanProcessor({
-    env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' },
-    warn: (message) => warnings.push(message),
-  });
-  t.after(() => processor.shutdown());
-  await processor.ready;
-  const tracer = tracerFor(processor);
-  for (let round = 0; round < 3; round++) {
-    tracer.startSpan(`span ${round}`).end();
-    await processor.forceFlush().catch(() => undefined);
-  }
+  const warnings = await exportThreeTimes(t, `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`);
   assert.equal(answered, 3);
   assert.deepEqual(warnings.map((w) => w.split(' (')[0]), ['trace export is failing', 'trace export succeeds again'], warnings.join('\n'));
 });
