@@ -180,6 +180,11 @@ function readVllm(req: ValidRequest, input: InputReader, defaultSeed: number): L
   if (maxTokens < 1) throw fail(`max_tokens must be at least 1, got ${maxTokens}.`);
   const stopValue = sampling.stop;
   const stop = stopValue === undefined || stopValue === null ? [] : Array.isArray(stopValue) ? stopValue.map(String) : [String(stopValue)];
+  // vLLM's SamplingParams checks (its _verify_args), in its words: the backend sends them back as stream errors.
+  const minTokens = num('min_tokens') ?? 0;
+  if (minTokens < 0) throw fail(`min_tokens must be greater than or equal to 0, got ${minTokens}.`);
+  if (minTokens > maxTokens) throw fail(`min_tokens must be less than or equal to max_tokens=${maxTokens}, got ${minTokens}.`);
+  if (stop.includes('')) throw fail('stop cannot contain an empty string.');
 
   const promptTokens = countTokens(prompt);
   checkPromptLength(model, promptTokens, true);
@@ -194,7 +199,7 @@ function readVllm(req: ValidRequest, input: InputReader, defaultSeed: number): L
     seed: num('seed') ?? defaultSeed,
     stop,
     includeStop: bool('include_stop_str_in_output') ?? false,
-    minTokens: num('min_tokens') ?? 0,
+    minTokens,
     ignoreEos: bool('ignore_eos') ?? false,
     echo,
     echoCountsPrompt: false,

@@ -64,7 +64,7 @@ export function completionsRoutes(services: GatewayServices) {
         return runInference(ctx, stream, async (relaying) => {
           const generationRequest: GenerationRequest = {
             prompt,
-            maxTokens: governMaxTokens(services, entry, body.max_tokens, ctx.observer),
+            maxTokens: governMaxTokens(services, entry, body.max_tokens, body.min_tokens, ctx.observer),
             stream,
             echo: body.echo === true,
             ...samplingFromBody(body),

@@ -33,7 +33,23 @@ export function resolveModel(services: GatewayServices, name: string): ModelEntr
  * max_tokens the client sent can overrun: a default above an admin maxTokensCap is the operator's
  * choice, so it is lowered silently rather than flagged or refused as the client's fault.
  */
-export function governMaxTokens(services: GatewayServices, entry: ModelEntry, requested: number | null | undefined, observer: RequestObserver): number {
+export function governMaxTokens(
+  services: GatewayServices,
+  entry: ModelEntry,
+  requested: number | null | undefined,
+  minTokens: number | null | undefined,
+  observer: RequestObserver,
+): number {
+  const maxTokens = governedMaxTokens(services, entry, requested, observer);
+  // vLLM refuses this as a stream error the gateway could only call an upstream fault; it is the client's.
+  if (minTokens != null && minTokens > maxTokens) {
+    const limit = requested == null ? `the default max_tokens of ${maxTokens}` : maxTokens === requested ? `max_tokens (${maxTokens})` : `the max_tokens limit of ${maxTokens}`;
+    throw new GatewayError('invalid_request', `min_tokens ${minTokens} is more than ${limit}`, { param: 'min_tokens' });
+  }
+  return maxTokens;
+}
+
+function governedMaxTokens(services: GatewayServices, entry: ModelEntry, requested: number | null | undefined, observer: RequestObserver): number {
   const cfg = entry.config;
   const cap = Math.min(cfg.maxTokens, services.controls.maxTokensCap ?? Number.POSITIVE_INFINITY);
   if (requested === null || requested === undefined) return Math.min(cfg.defaultMaxTokens, cap);

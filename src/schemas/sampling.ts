@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import type { GenerationRequest } from '../triton/types.js';
 
-const stopSchema = z.union([z.string(), z.array(z.string()).max(4, 'at most 4 stop sequences')]);
+// An empty stop sequence means nothing, and vLLM refuses it.
+const stopSequence = z.string().min(1, 'a stop sequence must not be empty');
+const stopSchema = z.union([stopSequence, z.array(stopSequence).max(4, 'at most 4 stop sequences')]);
 
 export const samplingFields = {
   temperature: z.number().min(0).max(2).nullish(),

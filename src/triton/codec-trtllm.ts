@@ -18,7 +18,10 @@ export function hasPerfOutputs(schema: ModelSchema): boolean {
 export function encodeTrtllm(t: InputTensors, schema: ModelSchema, req: GenerationRequest): void {
   t.addRequired('text_input', req.prompt, 'prompt');
   t.addRequired('max_tokens', req.maxTokens, 'max_tokens');
-  t.addIfPresent('stream', req.stream);
+  // A model deployed with decoupled_mode=false refuses `stream` ("Streaming is only supported if
+  // model is deployed using decoupled mode."); unstreamed it answers in one response, which the
+  // relay sends as one chunk.
+  t.addIfPresent('stream', req.stream && schema.decoupled);
   t.addIfPresent('exclude_input_in_output', true);
   if (req.temperature !== undefined) t.addRequired('temperature', req.temperature, 'temperature');
   if (req.topP !== undefined) t.addRequired('top_p', req.topP, 'top_p');

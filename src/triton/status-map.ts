@@ -20,7 +20,6 @@ const QUEUE_FULL = /Exceeds maximum queue size|Maximum queue size of/i;
 // TRT-LLM: "Prompt length (N) exceeds maximum input length (M)"; vLLM phrasings of the same limit.
 const CONTEXT_TOO_LONG =
   /prompt length \(\d+\) exceeds maximum input length|maximum context length is \d+|longer than the maximum model length|exceeds (the )?max(imum)?[ _](model|input|context|seq|sequence)[ _]?len/i;
-const NO_READY_VERSION = /has no available versions|is not at ready state/;
 const UNKNOWN_MODEL = /^Request for unknown model: /;
 const DECOUPLED_UNARY = /doesn't support models with decoupled transaction policy/;
 const UNAVAILABLE_TEXT =
@@ -29,6 +28,12 @@ const CANCELLED_TEXT = /^Request was cancelled|^Cancelled$/i;
 // Errors Triton raises while validating a request: the request (ours) is wrong, not the upstream.
 const INVALID_TEXT =
   /^unexpected inference input|^unexpected shape for input|data-type is '|^expected (number of )?inputs? |expected \d+ inputs but got|input byte size mismatch|batch-size must be <=|unable to find data for input tensor|contents field must not be specified|parameter keys starting with 'triton_'|invalid value type for '/;
+
+// vLLM's SamplingParams refusing a value (its _verify_args), relayed by the backend as a stream
+// error: the client's values, when the gateway's own schema let one through. Named parameters
+// only, so that an engine failure that happens to say "must be" stays an upstream fault.
+const VLLM_SAMPLING_REFUSED =
+  /^Error generating stream: (n|best_of|presence_penalty|frequency_penalty|repetition_penalty|temperature|top_p|top_k|min_p|seed|max_tokens|min_tokens|logprobs|prompt_logprobs|stop|truncate_prompt_tokens) (must|cannot)\b/;
 
 /** Removes the ensemble and request-id prefixes Triton puts in front of a message, repeatedly. */
 export function stripTritonPrefixes(message: string): string {
@@ -50,11 +55,11 @@ interface Classified {
 function classifyByText(text: string): Classified | undefined {
   if (QUEUE_FULL.test(text)) return { code: 'upstream_overloaded', upstreamFault: true };
   if (CONTEXT_TOO_LONG.test(text)) return { code: 'context_length_exceeded', upstreamFault: false };
-  if (UNKNOWN_MODEL.test(text)) {
-    return NO_READY_VERSION.test(text)
-      ? { code: 'model_not_ready', upstreamFault: true }
-      : { code: 'model_not_found', upstreamFault: false };
-  }
+  if (VLLM_SAMPLING_REFUSED.test(text)) return { code: 'invalid_request', upstreamFault: false };
+  // The gateway asks Triton only for models it serves (its own lookup answers 404 for any other),
+  // so Triton not knowing one means Triton lost it (restarted without it, unloaded, a pinned
+  // version gone): an upstream outage for the breaker and the fallback, not the client's mistake.
+  if (UNKNOWN_MODEL.test(text)) return { code: 'model_not_ready', upstreamFault: true };
   if (DECOUPLED_UNARY.test(text)) return { code: 'upstream_unimplemented', upstreamFault: false };
   return undefined;
 }
@@ -70,7 +75,7 @@ function classifyByCode(code: number): Classified {
     case GrpcStatus.OUT_OF_RANGE:
       return { code: 'invalid_request', upstreamFault: false };
     case GrpcStatus.NOT_FOUND:
-      return { code: 'model_not_found', upstreamFault: false };
+      return { code: 'model_not_ready', upstreamFault: true };
     case GrpcStatus.UNIMPLEMENTED:
       return { code: 'upstream_unimplemented', upstreamFault: false };
     case GrpcStatus.CANCELLED:

@@ -138,3 +138,24 @@ test('a client may ask for a shorter deadline with x-request-timeout-ms, bounded
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.param, 'x-request-timeout-ms');
 });
+
+test('a model Triton does not have (restarted without it) fails over and is counted as Triton failing, not answered 404', async () => {
+  // Triton's answer for a model missing from its repository, as it arrives on a stream.
+  const missing = (model: string) => ({ kind: 'error', code: 'NOT_FOUND', message: `Request for unknown model: '${model}' is not found` }) as const;
+  stack.sim.setFault(primary, missing(primary));
+  stack.sim.setFault('llama-3-8b-bls', missing('llama-3-8b-bls'));
+  const m0 = await scrape(`${stack.url}/metrics`);
+  const res = await complete(stack.url, ask);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.headers.get('x-served-model'), 'qwen3');
+  assert.equal(res.headers.get('x-fallback-reason'), 'upstream_error');
+  const m1 = await scrape(`${stack.url}/metrics`);
+  const lost = { model_name: 'llama-3-8b', served_model: 'llama-3-8b', error_code: 'model_not_ready' };
+  assert.ok(m1.value('upstream_errors_total', lost) > m0.value('upstream_errors_total', lost), 'counted where on-call looks for Triton failing');
+
+  // With no fallback the client hears "not ready, retry later", not that its model does not exist.
+  const alone = await complete(stack.url, { ...ask, model: 'solo' });
+  assert.equal(alone.status, 503, JSON.stringify(alone.body));
+  assert.equal(alone.body.error.code, 'model_not_ready');
+  assert.ok(alone.headers.get('retry-after') !== null);
+});

@@ -49,8 +49,8 @@ describe('discovery', () => {
     await assert.rejects(describeModel(h.client, 'tiny-identity'), NotAnLlmModelError);
   });
 
-  it('an unknown model is model_not_found', async () => {
-    await rejectsWith(describeModel(h.client, 'ghost'), 'model_not_found');
+  it('a model Triton does not have is model_not_ready', async () => {
+    await rejectsWith(describeModel(h.client, 'ghost'), 'model_not_ready');
   });
 });
 

@@ -79,7 +79,7 @@ describe('error faults in triton_grpc_error mode (the status code is kept)', () 
     { code: 'UNAVAILABLE', message: 'engine restarting', expect: 'upstream_unavailable' },
     { code: 'INTERNAL', message: 'boom', expect: 'upstream_internal' },
     { code: 'INVALID_ARGUMENT', message: 'bad stop words', expect: 'invalid_request' },
-    { code: 'NOT_FOUND', message: 'lora not found', expect: 'model_not_found' },
+    { code: 'NOT_FOUND', message: 'lora not found', expect: 'model_not_ready' },
     { code: 'UNIMPLEMENTED', message: 'not here', expect: 'upstream_unimplemented' },
   ];
   for (const row of rows) {
@@ -205,14 +205,15 @@ describe('overload and request errors from the backends themselves', () => {
     }
   });
 
-  it('an unknown model -> model_not_found (NOT_FOUND), not counted against the upstream', async () => {
+  // The gateway asks only for models it serves, so Triton not having one is Triton's outage.
+  it('a model Triton does not have -> model_not_ready (NOT_FOUND), counted against the upstream', async () => {
     const schema = { ...(await h.schema('vllm')), name: 'no-such-model' };
-    const err = await rejectsWith(collect(h.client.infer(schema, request())), 'model_not_found');
-    assert.equal(err.status, 404);
-    assert.equal(err.upstreamFault, false);
+    const err = await rejectsWith(collect(h.client.infer(schema, request())), 'model_not_ready');
+    assert.equal(err.status, 503);
+    assert.equal(err.upstreamFault, true);
     assert.match(err.message, /Request for unknown model: 'no-such-model' is not found/);
-    await rejectsWith(h.client.modelConfig('no-such-model'), 'model_not_found');
-    await rejectsWith(h.client.modelReady('no-such-model'), 'model_not_found');
+    await rejectsWith(h.client.modelConfig('no-such-model'), 'model_not_ready');
+    await rejectsWith(h.client.modelReady('no-such-model'), 'model_not_ready');
   });
 
   it('an unloaded model -> model_not_ready until it is loaded again', async () => {
@@ -228,8 +229,8 @@ describe('overload and request errors from the backends themselves', () => {
     await collect(h.client.infer(schema, request()));
   });
 
-  it('a pinned version that does not exist -> model_not_found', async () => {
+  it('a pinned version that does not exist -> model_not_ready', async () => {
     const schema = await h.schema('vllm');
-    await rejectsWith(collect(h.client.infer(schema, request(), { version: '9' })), 'model_not_found');
+    await rejectsWith(collect(h.client.infer(schema, request(), { version: '9' })), 'model_not_ready');
   });
 });

@@ -133,6 +133,14 @@ describe('simulated text generation over ModelStreamInfer', () => {
     assert.equal(r.responses[0]!.inferResponse?.id, 'x');
   });
 
+  test("vLLM's own checks of sampling values are backend errors in its words", async () => {
+    const refused = async (sampling: Record<string, unknown>): Promise<string | undefined> =>
+      (await runStream(client, [vllmRequest('vllm', 'v', { prompt: PROMPT, stream: true, exclude: true, sampling })])).responses[0]!.errorMessage;
+    assert.equal(await refused({ max_tokens: 4, min_tokens: 5 }), 'Error generating stream: min_tokens must be less than or equal to max_tokens=4, got 5.');
+    assert.equal(await refused({ max_tokens: 4, stop: ['end', ''] }), 'Error generating stream: stop cannot contain an empty string.');
+    assert.equal(await refused({ max_tokens: 4, min_tokens: 4, stop: ['end'] }), '', 'values vLLM accepts generate');
+  });
+
   test('vLLM reads sampling parameters from request parameters when the JSON tensor is absent', async () => {
     const req = inferRequest('vllm', 'q', [bytesInput('text_input', [PROMPT], [1]), scalarInput('exclude_input_in_output', 'BOOL', true, [1])], {
       max_tokens: { int64Param: 2 },

@@ -23,8 +23,10 @@ const grpcRows: Row[] = [
   { code: status.INVALID_ARGUMENT, message: "[request id: 1] unexpected shape for input 'max_tokens' for model 'ensemble'. Expected [-1,1], got [1]. ", expect: 'invalid_request', httpStatus: 400, retryable: false, upstreamFault: false },
   { code: status.INVALID_ARGUMENT, message: 'Prompt length (9000) exceeds maximum input length (8192).', expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
   { code: status.INTERNAL, message: "in ensemble 'ensemble', [request id: 7] Prompt length (9000) exceeds maximum input length (8192). Set log level to info and check TRTGptModel logs for how maximum input length is set", expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
-  { code: status.NOT_FOUND, message: "Request for unknown model: 'nope' is not found", expect: 'model_not_found', httpStatus: 404, retryable: false, upstreamFault: false },
-  { code: status.INVALID_ARGUMENT, message: "Request for unknown model: 'nope' is not found", expect: 'model_not_found', httpStatus: 404, retryable: false, upstreamFault: false },
+  // The gateway sends Triton only models it serves: Triton not knowing one is Triton's outage.
+  { code: status.NOT_FOUND, message: "Request for unknown model: 'llama' is not found", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
+  { code: status.INVALID_ARGUMENT, message: "Request for unknown model: 'llama' is not found", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
+  { code: status.NOT_FOUND, message: "Request for unknown model: 'llama' version 7 is not found", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
   { code: status.NOT_FOUND, message: "Request for unknown model: 'llama' has no available versions", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
   { code: status.UNAVAILABLE, message: "Request for unknown model: 'llama' version 2 is not at ready state", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
   { code: status.INTERNAL, message: 'Executor failed process requestId 4 due to the following error: CUDA out of memory', expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
@@ -106,7 +108,7 @@ const streamRows: Array<Omit<Row, 'code'>> = [
   { message: "in ensemble 'ensemble', Maximum queue size of 16 reached", expect: 'upstream_overloaded', httpStatus: 503, retryable: true, upstreamFault: true },
   { message: "in ensemble 'ensemble', Prompt length (5000) exceeds maximum input length (4096).", expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
   { message: "Error generating stream: This model's maximum context length is 4096 tokens. However, you requested 5000 tokens", expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
-  { message: "[request id: <id_unknown>] Request for unknown model: 'ghost' is not found", expect: 'model_not_found', httpStatus: 404, retryable: false, upstreamFault: false },
+  { message: "[request id: <id_unknown>] Request for unknown model: 'llama' is not found", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
   { message: "Request for unknown model: 'llama' has no available versions", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
   { message: "[request id: x] expected 2 inputs but got 1 inputs for model 'm'. Got input(s) ['a'], but missing required input(s) ['b']. Please provide all required input(s).", expect: 'invalid_request', httpStatus: 400, retryable: false, upstreamFault: false },
   { message: "unexpected inference input 'foo' for model 'm'", expect: 'invalid_request', httpStatus: 400, retryable: false, upstreamFault: false },
@@ -117,6 +119,12 @@ const streamRows: Array<Omit<Row, 'code'>> = [
   { message: 'Request was cancelled', expect: 'client_cancelled', httpStatus: 499, retryable: false, upstreamFault: false },
   { message: "in ensemble 'ensemble', Executor failed process requestId 9 due to the following error: boom", expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
   { message: 'Error generating stream: CUDA error', expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
+  // vLLM's SamplingParams refusing the client's values (its _verify_args wording).
+  { message: 'Error generating stream: min_tokens must be less than or equal to max_tokens=16, got 20.', expect: 'invalid_request', httpStatus: 400, retryable: false, upstreamFault: false },
+  { message: 'Error generating stream: stop cannot contain an empty string.', expect: 'invalid_request', httpStatus: 400, retryable: false, upstreamFault: false },
+  { message: "in ensemble 'e', Error generating stream: top_p must be in (0, 1], got 1.5.", expect: 'invalid_request', httpStatus: 400, retryable: false, upstreamFault: false },
+  // Not a parameter vLLM checks: an engine failure that says "must be" stays the upstream's.
+  { message: 'Error generating stream: the KV cache block size must be a power of two', expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
   { message: 'Traceback (most recent call last): ...', expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
 ];
 
