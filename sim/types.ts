@@ -232,7 +232,7 @@ export interface RunningSimulator {
   state(): SimState;
   /** Clears recorded requests, counters, statistics, the KV caches and fault counters (faults stay set). */
   reset(): void;
-  /** Flips server readiness (ServerReady, health Check, /v2/health/ready). */
+  /** Flips server readiness (ServerReady, health Check, /v2/health/ready; inference is refused while not ready). */
   setServerReady(ready: boolean): void;
   stop(): Promise<void>;
 }

@@ -76,6 +76,8 @@ export class SimulatorCore {
   submit(wire: WireRequest, sink: ResponseSink, ctx: SubmitContext): Run | undefined {
     const entry = this.recorder.add(wire, ctx.transport, ctx.metadata);
     const head: ResponseHead = { id: wire.id, modelName: wire.modelName, modelVersion: '' };
+    // Triton's core refuses inference while the server is not ready (shared/triton-protocol.md §8).
+    if (!this.ready) return this.reject(entry, sink, head, new SimError(status.UNAVAILABLE, 'Server not ready'));
     let served;
     try {
       served = this.repository.resolve(wire.modelName, wire.modelVersion);

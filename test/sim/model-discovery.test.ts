@@ -44,6 +44,10 @@ describe('server and model discovery RPCs', () => {
       sim.setServerReady(false);
       assert.equal((await check()).status, HealthCheckResponse_ServingStatus.NOT_SERVING);
       assert.deepEqual(await unary(client, 'serverReady', {}), { ready: false });
+      // Inference is refused while not ready, as Triton's core does.
+      const refused = await runStream(client, [trtllmRequest('ens', 'r', { prompt: 'hello there', maxTokens: 2 })]);
+      assert.equal(refused.responses.length, 1);
+      assert.equal(refused.responses[0]!.errorMessage, 'Server not ready');
     } finally {
       sim.setServerReady(true);
       health.close();
