@@ -25,8 +25,11 @@ const DECOUPLED_UNARY = /doesn't support models with decoupled transaction polic
 const UNAVAILABLE_TEXT =
   /^Server not ready|server is shutting down|unhealthy vLLM engine|^Request timeout expired|This protocol is restricted/i;
 const CANCELLED_TEXT = /^Request was cancelled|^Cancelled$/i;
-// Errors Triton raises while validating a request: the request (ours) is wrong, not the upstream.
-const INVALID_TEXT =
+// Triton refusing the tensors of a request. The gateway builds every tensor itself from the
+// model's config, so this is never the client's doing: the model's config changed under the
+// gateway (a new engine, inputs renamed or retyped). An upstream fault, so that the fallback
+// serves and on-call sees 5xx, rather than every client being told its valid request is wrong.
+const TENSORS_REFUSED =
   /^unexpected inference input|^unexpected shape for input|data-type is '|^expected (number of )?inputs? |expected \d+ inputs but got|input byte size mismatch|batch-size must be <=|unable to find data for input tensor|contents field must not be specified|parameter keys starting with 'triton_'|invalid value type for '/;
 
 // vLLM's SamplingParams refusing a value (its _verify_args), relayed by the backend as a stream
@@ -49,6 +52,8 @@ export function stripTritonPrefixes(message: string): string {
 interface Classified {
   code: ErrorCode;
   upstreamFault: boolean;
+  /** Put before Triton's text in the message. */
+  preface?: string;
 }
 
 /** Patterns that decide regardless of the status code. */
@@ -56,6 +61,9 @@ function classifyByText(text: string): Classified | undefined {
   if (QUEUE_FULL.test(text)) return { code: 'upstream_overloaded', upstreamFault: true };
   if (CONTEXT_TOO_LONG.test(text)) return { code: 'context_length_exceeded', upstreamFault: false };
   if (VLLM_SAMPLING_REFUSED.test(text)) return { code: 'invalid_request', upstreamFault: false };
+  if (TENSORS_REFUSED.test(text)) {
+    return { code: 'upstream_internal', upstreamFault: true, preface: "Triton refused the tensors built from the model's config (has its config changed since the gateway read it?): " };
+  }
   // The gateway asks Triton only for models it serves (its own lookup answers 404 for any other),
   // so Triton not knowing one means Triton lost it (restarted without it, unloaded, a pinned
   // version gone): an upstream outage for the breaker and the fallback, not the client's mistake.
@@ -93,7 +101,6 @@ function classifyByCode(code: number): Classified {
 function classifyStreamText(text: string): Classified {
   if (UNAVAILABLE_TEXT.test(text)) return { code: 'upstream_unavailable', upstreamFault: true };
   if (CANCELLED_TEXT.test(text)) return { code: 'client_cancelled', upstreamFault: false };
-  if (INVALID_TEXT.test(text)) return { code: 'invalid_request', upstreamFault: false };
   return { code: 'upstream_internal', upstreamFault: true };
 }
 
@@ -119,6 +126,7 @@ function contextLengthMessage(message: string): string {
 
 function build(c: Classified, message: string): GatewayError {
   if (c.code === 'context_length_exceeded') message = contextLengthMessage(message);
+  if (c.preface !== undefined) message = c.preface + message;
   const retryAfterSeconds = c.code === 'upstream_overloaded' || c.code === 'upstream_unavailable' || c.code === 'model_not_ready' ? 1 : undefined;
   return new GatewayError(c.code, capped(message), {
     upstreamFault: c.upstreamFault,

@@ -1,7 +1,7 @@
 /**
  * streams_aborted_total{phase="before_first_byte"} feeds StreamAbortsHigh: it counts streams the
  * gateway or Triton broke (5xx), not streamed requests refused for the client's own mistake (4xx:
- * token budget, context length, Triton INVALID_ARGUMENT), which one misbehaving client could
+ * token budget, context length, a sampling value the backend refuses), which one misbehaving client could
  * otherwise turn into a page.
  */
 import assert from 'node:assert/strict';
@@ -55,8 +55,8 @@ test('streamed requests refused with a 400 do not count as aborted streams', asy
     assert.equal(b.body.error.param, 'max_tokens');
   });
 
-  await t.test('Triton says INVALID_ARGUMENT', async () => {
-    stack.sim.setFault(tritonModel, { kind: 'error', code: 'INVALID_ARGUMENT', message: 'unexpected inference input', afterTokens: 0 });
+  await t.test('the backend refuses a sampling value', async () => {
+    stack.sim.setFault(tritonModel, { kind: 'error', code: 'INTERNAL', message: 'Error generating stream: top_p must be in (0, 1], got 1.5.', afterTokens: 0 });
     const res = await stream('/v1/completions', completion);
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.equal(res.body.error.code, 'invalid_request');
