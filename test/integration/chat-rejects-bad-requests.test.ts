@@ -92,6 +92,20 @@ test('each invalid chat request is a 400 naming the field and the problem, and n
   assert.deepEqual(stack.sim.received(), [], 'no request reached the simulator');
 });
 
+test("messages within the prompt limit whose rendered prompt is not are a 400 naming the messages, and never reach Triton", async () => {
+  const limit = stack.config.server.maxPromptChars;
+  // Ten characters under the limit: the template's headers (about 80 characters for one user
+  // message) push the prompt Triton would get over it.
+  const content = 'x'.repeat(limit - 10);
+  stack.sim.reset();
+  const res = await post({ ...valid, messages: [{ role: 'user', content }] });
+  assert.equal(res.status, 400, JSON.stringify(res.body).slice(0, 300));
+  assert.equal(res.body.error.param, 'messages');
+  const [, length] = /^The prompt is (\d+) characters; the limit is (\d+)$/.exec(res.body.error.message) ?? [];
+  assert.ok(Number(length) > limit, `the rendered prompt's length is reported: ${res.body.error.message}`);
+  assert.deepEqual(stack.sim.received(), [], 'no request reached the simulator');
+});
+
 test('a json_schema nested too deep is a 400 naming the schema, not a 500', async () => {
   // 100,000 levels parse as JSON (well under the body limit) but would overflow the stack when serialised.
   const depth = 100_000;

@@ -4,11 +4,13 @@
  * rate limits, the cached degraded mode and anomaly detection.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import { complete, completeStream } from '../helpers/openai-http.js';
 import { primary, secondary, startResilienceStack } from '../helpers/resilience-stack.js';
 import { scrape } from '../helpers/scrape.js';
-import type { Stack } from '../helpers/stack.js';
+import { eventually, type Stack } from '../helpers/stack.js';
 
 const token = 'admin-token-for-tests-0123';
 const auth = { authorization: `Bearer ${token}`, 'x-actor': 'oncall@example' };
@@ -101,6 +103,72 @@ test('the rate limit answers 429 with Retry-After and never touches health or me
   assert.equal(encoded.status, 429);
   await admin('POST', '/admin/controls/revert');
   assert.equal((await complete(stack.url, ask)).status, 200);
+});
+
+/** A completion request sent from another loopback address: a client whose rate-limit budget no earlier test touched. */
+function completeFrom(localAddress: string, headers: Record<string, string>, body: unknown): Promise<number> {
+  const { hostname, port } = new URL(stack.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, localAddress, method: 'POST', path: '/v1/completions', headers: { ...headers, 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+test('made-up bearer tokens do not buy a client a fresh rate-limit budget each', async () => {
+  // No API key is configured, so none of these tokens is known: all three count against the
+  // client's address, as a client inventing a token per request would.
+  assert.equal((await admin('PATCH', '/admin/controls', { rateLimitPerMinute: 2 })).status, 200);
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      statuses.push(await completeFrom('127.0.0.2', { authorization: `Bearer sk-made-up-${randomUUID()}` }, { model: 'qwen3', prompt: 'hi', max_tokens: 1 }));
+    }
+    assert.deepEqual(statuses, [200, 200, 429]);
+  } finally {
+    await admin('POST', '/admin/controls/revert');
+  }
+});
+
+test('raising maxInFlight lets a queued request in at once, without waiting for a slot to free', async () => {
+  assert.equal((await admin('PATCH', '/admin/controls', { maxInFlight: 1 })).status, 200);
+  const admission = stack.app.services.admission;
+  // The test holds the only slot, as a long generation would, for as long as it needs.
+  const releaseHeld = await admission.acquire('held-by-test', new AbortController().signal);
+  try {
+    const queued = complete(stack.url, { model: 'qwen3', prompt: 'waiting', max_tokens: 1 });
+    await eventually(() => admission.state.queued === 1, 5000, 'the request to queue');
+    assert.equal((await admin('PATCH', '/admin/controls', { maxInFlight: 2 })).status, 200);
+    assert.equal(admission.state.queued, 0, 'the new limit released the waiting request');
+    assert.equal((await queued).status, 200);
+  } finally {
+    releaseHeld();
+    await admin('POST', '/admin/controls/revert');
+  }
+});
+
+test('a model an operator disabled is listed as not ready, and ready again once enabled', async () => {
+  type Listed = { id: string; ready: boolean; state: string };
+  const listed = async (): Promise<Listed[]> => ((await (await fetch(`${stack.url}/v1/models`)).json()) as { data: Listed[] }).data;
+  const one = async (id: string): Promise<Listed> => (await (await fetch(`${stack.url}/v1/models/${id}`)).json()) as Listed;
+  assert.equal((await admin('POST', '/admin/models/qwen3/disable')).status, 200);
+  try {
+    // Triton still reports it ready: only the operator's switch takes it out.
+    assert.equal(stack.app.services.registry.get('qwen3')!.state, 'ready');
+    const qwen = (await listed()).find((m) => m.id === 'qwen3')!;
+    assert.deepEqual([qwen.ready, qwen.state], [false, 'disabled']);
+    const byId = await one('qwen3');
+    assert.deepEqual([byId.ready, byId.state], [false, 'disabled']);
+    const llama = (await listed()).find((m) => m.id === 'llama-3-8b')!;
+    assert.deepEqual([llama.ready, llama.state], [true, 'ready'], 'the other models are untouched');
+  } finally {
+    assert.equal((await admin('POST', '/admin/models/qwen3/enable')).status, 200);
+  }
+  const enabled = await one('qwen3');
+  assert.deepEqual([enabled.ready, enabled.state], [true, 'ready']);
 });
 
 test('chaos injects scoped faults that the fallback absorbs, counted, and never on health routes', async () => {

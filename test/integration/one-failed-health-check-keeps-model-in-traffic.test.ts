@@ -1,7 +1,8 @@
 /**
  * Health-check hysteresis: one ModelReady call that fails (a deadline, a reset, UNAVAILABLE) does
  * not take a ready model out of traffic; a run of them does, and the model comes back once
- * Triton answers again. The simulator fails the calls itself (a `model-ready-error` fault).
+ * Triton answers again; failures with a good check between them do not add up. The simulator
+ * fails the calls itself (a `model-ready-error` fault).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -26,4 +27,24 @@ test('one failed ModelReady keeps the model ready; consecutive failures take it 
   stack.sim.setFault('qwen3-vllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: 'connection reset by peer', firstN: 3 });
   await eventually(() => entry.state !== 'ready', 5000, 'three failed health checks to take the model out');
   await eventually(() => entry.state === 'ready', 8000, 'the model to come back');
+});
+
+test('failed health checks with a good one between them never add up to taking the model out', async (t) => {
+  const stack = await startStack({ sim: { models: [{ name: 'qwen3-vllm', flavour: 'vllm' }] }, config: { models: [{ name: 'qwen3', tritonModel: 'qwen3-vllm' }] } });
+  t.after(() => stack.close());
+  const entry = stack.app.services.registry.get('qwen3')!;
+  const modelReadyCalls = (): number => stack.sim.state().models['qwen3-vllm']!.faultSeen;
+  const states: string[] = [];
+  const watch = setInterval(() => states.push(entry.state), 10);
+  t.after(() => clearInterval(watch));
+
+  // As many failures as take a model out when consecutive (the first test's last step), each
+  // followed by a sweep that succeeds.
+  for (let round = 1; round <= 3; round += 1) {
+    stack.sim.setFault('qwen3-vllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: 'connection reset by peer', firstN: 1 });
+    await eventually(() => modelReadyCalls() >= 2, 5000, `failed health check ${round} and a good one after it`);
+  }
+  assert.deepEqual(stack.logs.find('model left service'), [], 'the model never left service');
+  assert.ok(states.every((s) => s === 'ready'), `the model left traffic: ${[...new Set(states)].join(', ')}`);
+  assert.equal(entry.state, 'ready');
 });

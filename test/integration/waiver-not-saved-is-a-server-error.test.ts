@@ -35,3 +35,18 @@ test('a waiver that cannot be written to the event log gets a 500 and is not in 
   assert.deepEqual(((await list.json()) as { waivers: unknown[] }).waivers, []);
   assert.equal(stack.logs.find('llm_waiver_recorded (not written to the event log)').length, 1, 'the event is in the error log');
 });
+
+test("the waiver's 500 is logged as a failed request, with its code and request id, for on-call to find", async () => {
+  const res = await fetch(`${stack.url}/admin/waivers`, {
+    method: 'POST',
+    headers: { ...admin, 'x-request-id': 'waiver-500-7' },
+    body: JSON.stringify({ model: 'qwen3', signal: 'cost', reason: 'second try', expires_in_minutes: 60 }),
+  });
+  assert.equal(res.status, 500);
+  // Its own line, picked by request id: the body says only "internal_error", the log says why.
+  const failed = stack.logs.find('request failed').filter((l) => l.reqId === 'waiver-500-7');
+  assert.equal(failed.length, 1, JSON.stringify(stack.logs.find('request failed')));
+  assert.equal(failed[0]!.level, 'error');
+  assert.equal(failed[0]!.error_code, 'internal_error');
+  assert.match(JSON.stringify(failed[0]!.err), /ENOSPC/);
+});

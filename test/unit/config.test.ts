@@ -179,3 +179,11 @@ test('loadConfig of a config whose only problem is a template refuses it', () =>
     (err: unknown) => err instanceof ConfigError && err.problems.length === 1 && err.problems[0]!.startsWith('models.0.chatTemplate: cannot read'),
   );
 });
+
+test('with several Triton targets, a model that names none is a problem naming its target field', () => {
+  const twoTargets = { targets: [{ name: 'a', grpc: 'a:8001' }, { name: 'b', grpc: 'b:8001' }] };
+  const problems = problemsOf({ triton: twoTargets, models: [{ name: 'placed', target: 'b' }, { name: 'unplaced' }] });
+  assert.deepEqual(problems.filter((p) => p.startsWith('models.')), ['models.1.target: required when several targets are configured']);
+  // With one target there is nothing to choose: the model goes to it.
+  assert.equal(parseConfig({ triton: oneTarget, models: [{ name: 'unplaced' }] }).models[0]!.name, 'unplaced');
+});

@@ -70,3 +70,20 @@ test('a client that leaves while queued is removed from the queue', async () => 
   await assert.rejects(waiting, (err: unknown) => err instanceof GatewayError && err.code === 'client_cancelled');
   assert.equal(a.state.queued, 0);
 });
+
+test('raising the limits releases queued requests at once, without waiting for a release', async () => {
+  const a = new AdmissionController({ ...limits, maxInFlight: 1, queueTimeoutMs: 60_000 });
+  const signal = new AbortController().signal;
+  const held = await a.acquire('m', signal);
+  const queued = a.acquire('m', signal);
+  assert.equal(a.state.queued, 1);
+  // The slot is still held: only the new limit can let the queued request in (the runbook's
+  // "raise maxInFlight" must help the requests already waiting, not just the next ones).
+  a.setLimits({ ...limits, maxInFlight: 2, queueTimeoutMs: 60_000 });
+  assert.equal(a.state.queued, 0, 'the waiter left the queue');
+  assert.equal(a.state.inFlight, 2, 'and holds a slot next to the one still held');
+  const release = await queued;
+  release();
+  held();
+  assert.equal(a.state.inFlight, 0);
+});

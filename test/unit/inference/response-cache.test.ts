@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ResponseCache } from '../../../src/inference/response-cache.js';
+import type { GenerationRequest } from '../../../src/triton/types.js';
 
 const req = { prompt: 'p', maxTokens: 4, stream: false, echo: false, temperature: 0 };
 
@@ -22,4 +23,28 @@ test('bounded LRU: the least recently used entry goes first', () => {
   assert.equal(c.get('b'), undefined);
   assert.equal(c.get('a')?.body, 1);
   assert.equal(c.size, 2);
+});
+
+test("the key tells models and max_tokens apart: one model's answer is never served for another", () => {
+  const c = new ResponseCache({ enabled: true, maxEntries: 10, ttlMs: 60_000 });
+  const key = (model: string, request: GenerationRequest): string => c.key('text_completion', model, request)!;
+  assert.notEqual(key('llama', req), key('qwen', req), 'the same request to another model');
+  assert.notEqual(key('m', req), key('m', { ...req, maxTokens: 5 }), 'the same prompt with another max_tokens');
+  c.set(key('llama', req), { text: 'llama says' }, 'llama', 'v1|h');
+  assert.equal(c.get(key('qwen', req)), undefined, "qwen's request finds nothing");
+  c.set(key('m', req), { text: 'four tokens' }, 'm', 'v1|h');
+  assert.equal(c.get(key('m', { ...req, maxTokens: 400 })), undefined, 'a longer answer was asked for');
+  assert.deepEqual(c.get(key('llama', req))?.body, { text: 'llama says' });
+});
+
+test('an entry expires once its TTL has passed', (t) => {
+  // The cache reads Date.now(): the mocked clock moves only when told to.
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  const c = new ResponseCache({ enabled: true, maxEntries: 10, ttlMs: 5_000 });
+  c.set('a', 1, 'm', 'v1|h');
+  t.mock.timers.tick(4_999);
+  assert.equal(c.get('a')?.body, 1, 'still fresh');
+  t.mock.timers.tick(2);
+  assert.equal(c.get('a'), undefined, 'expired');
+  assert.equal(c.size, 0, 'and forgotten');
 });

@@ -13,3 +13,15 @@ test('retries are capped at a share of recent requests, with a small floor', () 
   for (let i = 0; i < 50; i += 1) b.recordRequest('m', t0 + 11_000);
   assert.equal(b.tryAcquire('m', t0 + 11_000), true);
 });
+
+test('requests older than the window stop paying for retries: a quiet window grants only the floor', () => {
+  const b = new RetryBudget({ ratio: 0.5, minPerWindow: 2, windowMs: 10_000 });
+  const t0 = 1_000_000;
+  // 100 requests would buy 50 retries while they are recent.
+  for (let i = 0; i < 100; i += 1) b.recordRequest('m', t0);
+  assert.equal(b.tryAcquire('m', t0), true);
+  // A full window later, with no request since: the burst no longer counts, only the floor is left.
+  const later = t0 + 10_000 + 1_000;
+  const granted = Array.from({ length: 10 }, () => b.tryAcquire('m', later)).filter(Boolean).length;
+  assert.equal(granted, 2, 'minPerWindow, not a share of the old burst');
+});

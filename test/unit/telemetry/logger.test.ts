@@ -119,3 +119,23 @@ test('stdout gets a lone line within the flush interval, and the last line at an
   const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; n: number });
   assert.deepEqual(lines.map((l) => [l.msg, l.n]), [['first line', 1], ['last line', 2]], 'nothing lost at exit');
 });
+
+test('prompt, completion and messages are redacted also when nested under another key', () => {
+  // How request text reaches a log line in practice: inside an error's or a request's object.
+  const nested = {
+    request: { prompt: 'PROMPT-CANARY-1' },
+    err: { messages: [{ role: 'user', content: 'MESSAGES-CANARY-2' }] },
+    upstream: { completion: 'COMPLETION-CANARY-3' },
+  };
+  const canaries = ['PROMPT-CANARY-1', 'MESSAGES-CANARY-2', 'COMPLETION-CANARY-3'];
+  const redacted = capture();
+  createLogger({ level: 'info', logPrompts: false }, redacted.stream).warn(nested, 'upstream refused');
+  assert.equal(redacted.lines.length, 1);
+  for (const canary of canaries) assert.ok(!redacted.lines[0]!.includes(canary), `${canary} logged: ${redacted.lines[0]}`);
+  const line = JSON.parse(redacted.lines[0]!);
+  assert.deepEqual([line.request.prompt, line.err.messages, line.upstream.completion], ['[redacted]', '[redacted]', '[redacted]']);
+  // With the explicit opt-in the same line keeps the text: the paths, not the shape, hid it.
+  const optedIn = capture();
+  createLogger({ level: 'info', logPrompts: true }, optedIn.stream).warn(nested, 'upstream refused');
+  for (const canary of canaries) assert.ok(optedIn.lines[0]!.includes(canary), `${canary} kept with logPrompts`);
+});
