@@ -2,7 +2,8 @@
  * One opossum circuit breaker per (Triton target, Triton model). Only upstream faults count
  * (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, cut or stalled streams: GatewayError.upstreamFault);
  * client errors and client cancellations are filtered out. When half-open, opossum lets exactly
- * one probe through; its outcome closes or re-opens the breaker.
+ * one probe through; its outcome closes or re-opens the breaker, and a probe the client gave up
+ * on re-opens it (no verdict, so the next probe decides).
  *
  * An attempt is "fired" through the breaker for its whole life: the action resolves when the
  * stream ends, so a stream cut after its first token still counts as a failure.
@@ -38,6 +39,9 @@ export interface BreakerInfo {
 
 type Attempt<T> = () => Promise<T>;
 
+/** Ends of an attempt that Triton had no part in (the client, its deadline, the gateway's drain). */
+const SAYS_NOTHING_ABOUT_TRITON: ReadonlySet<string> = new Set(['client_cancelled', 'upstream_timeout', 'request_timeout', 'shutting_down']);
+
 interface Entry {
   target: string;
   model: string;
@@ -65,7 +69,15 @@ export class BreakerBoard {
       resetTimeout: this.settings.resetTimeoutMs,
       rollingCountTimeout: this.settings.rollingWindowMs,
       rollingCountBuckets: 10,
-      errorFilter: (err: unknown) => !(isGatewayError(err) && err.upstreamFault),
+      errorFilter: (err: unknown) => {
+        if (isGatewayError(err) && err.upstreamFault) return false;
+        // opossum takes a filtered error for a success, and a success while half-open closes the
+        // breaker. An attempt the client abandoned, or whose own deadline or the drain ended it,
+        // says nothing about Triton: counted as a failure there, it re-opens the breaker for the
+        // next probe instead of closing it on a Triton that may still be down.
+        if (breaker.halfOpen && isGatewayError(err) && SAYS_NOTHING_ABOUT_TRITON.has(err.code)) return false;
+        return true;
+      },
     });
     const created: Entry = { target, model, breaker, openedAt: null };
     breaker.on('open', () => {

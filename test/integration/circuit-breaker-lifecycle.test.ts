@@ -9,7 +9,7 @@ import { after, beforeEach, test } from 'node:test';
 import { complete } from '../helpers/openai-http.js';
 import { primary, receivedFor, secondary, startResilienceStack } from '../helpers/resilience-stack.js';
 import { scrape } from '../helpers/scrape.js';
-import type { Stack } from '../helpers/stack.js';
+import { eventually, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 beforeEach(async () => {
@@ -135,6 +135,26 @@ test('a request refused before reaching Triton does not close a half-open breake
   const probe = await complete(stack.url, { ...ask, model: 'qwen3' });
   assert.ok(probe.status >= 500);
   assert.equal(await breakerState(secondary), 2);
+});
+
+test('a half-open probe the client abandons does not close the breaker on a Triton still down', async () => {
+  await openPrimaryBreaker();
+  // Triton now hangs: the probe will sit there until its client gives up.
+  stack.sim.setFault(primary, { kind: 'hang' });
+  await new Promise((r) => setTimeout(r, 450));
+  assert.equal(stack.app.services.breakers.state('primary', primary), 'half_open');
+  stack.sim.reset();
+  const gaveUp = new AbortController();
+  const probe = fetch(`${stack.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask), signal: gaveUp.signal });
+  await eventually(() => receivedFor(stack, primary) === 1, 2000, 'the probe to reach Triton');
+  gaveUp.abort();
+  await assert.rejects(probe);
+  await eventually(() => stack.logs.find('request completed').some((l) => l.error_code === 'client_cancelled'), 2000, 'the abandoned probe to end');
+  assert.equal(await breakerState(primary), 2, 'still open: the abandoned probe said nothing about Triton');
+  // So the next request skips the hanging primary instead of waiting on it.
+  const next = await complete(stack.url, ask);
+  assert.equal(next.headers.get('x-served-model'), 'qwen3');
+  assert.equal(next.headers.get('x-fallback-reason'), 'breaker_open');
 });
 
 test('a closed breaker has its state series from its first call, with no transition counted', async () => {
