@@ -17,6 +17,14 @@ import type { CancelSignal } from '../cancellation.js';
 /** After Triton's final response the RPC itself should finish at once; this bounds a server that does not. */
 const CLOSE_GRACE_MS = 2_000;
 
+/**
+ * Responses held for a caller that is not reading (its client's socket is full). Past this the
+ * call is paused: grpc-js then stops reading the HTTP/2 stream, and flow control holds Triton
+ * back, instead of the gateway buffering ~1 KB per token of a long generation in its heap.
+ */
+export const MAX_QUEUED_RESPONSES = 32;
+const RESUME_BELOW = MAX_QUEUED_RESPONSES / 2;
+
 export function cancelledError(): GatewayError {
   return new GatewayError('client_cancelled', 'the request was cancelled by the client', { upstreamFault: false });
 }
@@ -46,6 +54,7 @@ export class StreamReader {
   private cancelledByUs = false;
   /** The caller is done reading (close() was called). */
   private closed = false;
+  private paused = false;
   private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -60,7 +69,14 @@ export class StreamReader {
   }
 
   next(): Promise<ModelStreamInferResponse> {
-    if (this.queue.length > 0) return Promise.resolve(this.queue.shift()!);
+    if (this.queue.length > 0) {
+      const res = this.queue.shift()!;
+      if (this.paused && this.queue.length < RESUME_BELOW) {
+        this.paused = false;
+        this.call.resume();
+      }
+      return Promise.resolve(res);
+    }
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
@@ -106,8 +122,9 @@ export class StreamReader {
     if (w !== undefined) {
       this.waiter = undefined;
       w.resolve(res);
-    } else {
-      this.queue.push(res);
+    } else if (this.queue.push(res) >= MAX_QUEUED_RESPONSES && !this.paused) {
+      this.paused = true;
+      this.call.pause();
     }
   };
 
