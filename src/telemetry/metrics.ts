@@ -57,7 +57,9 @@ function defineMetrics(defaultMetrics: boolean) {
     errors: new Counter({ name: 'errors_total', help: 'Failed answers by gateway error code', labelNames: ['error_type', 'endpoint'] as const, registers: r }),
 
     tokensInput: new Counter({ name: 'tokens_input_total', help: 'Prompt tokens', labelNames: ['model_name'] as const, registers: r }),
-    timeToFirstToken: new Histogram({ name: 'time_to_first_token_seconds', help: 'Request start to first token', labelNames: ['model_name'] as const, buckets: ttftBuckets, registers: r }),
+    // stream ("true"/"false"): a non-streamed request's first token is its whole answer, which
+    // grows with max_tokens; the TTFT SLO is about streams and must be able to leave it out.
+    timeToFirstToken: new Histogram({ name: 'time_to_first_token_seconds', help: 'Request start to first token', labelNames: ['model_name', 'stream'] as const, buckets: ttftBuckets, registers: r }),
     interTokenLatency: new Histogram({ name: 'inter_token_latency_seconds', help: 'Gap between streamed chunks', labelNames: ['model_name'] as const, buckets: interTokenBuckets, registers: r }),
     tritonQueueDelay: new Histogram({ name: 'triton_queue_delay_seconds', help: 'TRT-LLM first_scheduled - arrival', labelNames: ['model_name'] as const, buckets: queueDelayBuckets, registers: r }),
     engineTimeToFirstToken: new Histogram({ name: 'engine_time_to_first_token_seconds', help: 'TRT-LLM first_token - arrival', labelNames: ['model_name'] as const, buckets: ttftBuckets, registers: r }),

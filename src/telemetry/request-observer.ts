@@ -206,7 +206,7 @@ export class RequestObserver implements InferenceObserver {
       this.firstChunkAt = now;
       // The gateway's own TTFT is the wait the user saw, whatever came after; the GenAI metric
       // counts successful responses only (its convention) and is observed in finish().
-      this.metrics.timeToFirstToken.observe({ model_name: this.model }, (now - this.startedAt) / 1000);
+      this.metrics.timeToFirstToken.observe({ model_name: this.model, stream: 'true' }, (now - this.startedAt) / 1000);
       this.span.addEvent('first_chunk');
     } else if (this.lastChunkAt !== undefined) {
       this.metrics.interTokenLatency.observe({ model_name: this.model }, (now - this.lastChunkAt) / 1000);
@@ -257,9 +257,12 @@ export class RequestObserver implements InferenceObserver {
     const succeeded = this.errorCode === undefined;
     if (firstTokenAt !== undefined) {
       const ttft = (firstTokenAt - this.startedAt) / 1000;
-      if (!this.stream) m.timeToFirstToken.observe({ model_name: model }, ttft);
+      if (!this.stream) m.timeToFirstToken.observe({ model_name: model, stream: 'false' }, ttft);
       if (succeeded) m.genAiTimeToFirstToken.observe({ gen_ai_operation_name: this.operation, gen_ai_request_model: model }, ttft);
     }
+    // Unconditional, failures included: job_model:admitted_requests:rate5m counts requests from
+    // it, and StreamAbortsHigh divides by it, so each stream aborted before its first byte (an
+    // open breaker's refusal never reaches Triton) must be in it too, or the ratio tops 100%.
     m.genAiOperationDuration.observe(
       { gen_ai_operation_name: this.operation, gen_ai_request_model: model, gen_ai_response_model: served, error_type: this.errorCode ?? '' },
       totalMs / 1000,

@@ -61,9 +61,12 @@ test('every documented metric is exported, with values that match the traffic', 
   assert.equal(m.value('queue_delay_budget_overruns_total', { model_name: 'llama-3-8b' }), 2, 'TRT-LLM perf outputs feed the queue-delay budget');
   assert.equal(m.value('triton_queue_delay_seconds_count', { model_name: 'llama-3-8b' }), 2);
   assert.ok(m.value('kv_cache_total_blocks_total', { model_name: 'llama-3-8b' }) > 0);
-  // The stream's first content byte, and the non-streamed request's first Triton response.
-  assert.equal(m.value('time_to_first_token_seconds_count', { model_name: 'llama-3-8b' }), 2);
-  assert.equal(m.value('time_to_first_token_seconds_count', { model_name: 'qwen3' }), 1, 'a model used only without stream is measured too');
+  // The stream's first content byte, and the non-streamed request's first Triton response,
+  // told apart: the TTFT SLO reads streams only (a non-streamed first token is the whole answer).
+  assert.equal(m.value('time_to_first_token_seconds_count', { model_name: 'llama-3-8b', stream: 'true' }), 1);
+  assert.equal(m.value('time_to_first_token_seconds_count', { model_name: 'llama-3-8b', stream: 'false' }), 1);
+  assert.equal(m.value('time_to_first_token_seconds_count', { model_name: 'qwen3', stream: 'false' }), 1, 'a model used only without stream is measured too');
+  assert.equal(m.value('time_to_first_token_seconds_count', { model_name: 'qwen3', stream: 'true' }), 0);
   assert.equal(m.value('gen_ai_server_time_to_first_token_seconds_count', { gen_ai_request_model: 'qwen3' }), 1);
   assert.equal(m.value('inter_token_latency_seconds_count', { model_name: 'llama-3-8b' }), 4, 'five chunks (4 tokens + final) give four gaps');
   assert.equal(m.value('gen_ai_client_token_usage_count', { gen_ai_request_model: 'qwen3', gen_ai_token_type: 'output' }), 1);

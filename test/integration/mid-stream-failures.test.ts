@@ -12,10 +12,12 @@ import { scrape } from '../helpers/scrape.js';
 import { eventually, type Stack } from '../helpers/stack.js';
 
 const solo = 'llama-3-8b-bls';
+const adminToken = 'admin-token-for-tests-0123';
 let stack: Stack;
 before(async () => {
   const base = resilienceConfig();
   stack = await startResilienceStack({
+    env: { GATEWAY_ADMIN_TOKEN: adminToken },
     config: { resilience: { ...(base.resilience as object), breaker: { errorThresholdPercentage: 50, volumeThreshold: 1000, resetTimeoutMs: 400, rollingWindowMs: 5000 } } },
   });
 });
@@ -55,6 +57,7 @@ test('7. a stream cut after some tokens ends with an SSE error event and no [DON
   const m2 = await scrape(`${stack.url}/metrics`);
   const delta = (name: string): number => m2.value(name, { model_name: 'solo' }) - m0.value(name, { model_name: 'solo' });
   assert.equal(delta('time_to_first_token_seconds_count'), 1);
+  assert.equal(m2.value('time_to_first_token_seconds_count', { model_name: 'solo', stream: 'true' }) - m0.value('time_to_first_token_seconds_count', { model_name: 'solo', stream: 'true' }), 1, 'counted as a stream');
   const genAi = (name: string): number => m2.value(name, { gen_ai_request_model: 'solo' }) - m0.value(name, { gen_ai_request_model: 'solo' });
   assert.equal(genAi('gen_ai_server_time_to_first_token_seconds_count'), 0);
   assert.equal(genAi('gen_ai_server_time_per_output_token_seconds_count'), 0);
@@ -99,4 +102,33 @@ test('10. a stream that ends without its final flag is an error, not a success',
   assert.equal(streamed.status, 200);
   assert.equal(streamed.done, false);
   assert.equal(errorEvent(streamed).code, 'upstream_stream_incomplete');
+});
+
+// StreamAbortsHigh divides these aborts by job_model:admitted_requests:rate5m (the GenAI
+// operation count). A refusal without any attempt at Triton (an open breaker's, or here a
+// disabled model's: the same all_upstreams_unavailable) must be in it, or in an outage the ratio
+// goes above 100%, as it did over the requests that reached Triton.
+test('11. a stream refused before any attempt counts in the requests StreamAbortsHigh divides by', async () => {
+  const admin = (action: 'disable' | 'enable') =>
+    fetch(`${stack.url}/admin/models/solo/${action}`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'x-actor': 'test' } });
+  const m0 = await scrape(`${stack.url}/metrics`);
+  assert.equal((await admin('disable')).status, 200);
+  try {
+    const res = await completeStream(stack.url, ask);
+    assert.equal(res.status, 503);
+  } finally {
+    assert.equal((await admin('enable')).status, 200);
+  }
+  const refused = { gen_ai_request_model: 'solo', error_type: 'all_upstreams_unavailable' };
+  // finish() records the request with the completion line, after the answer was sent.
+  await eventually(
+    async () => (await scrape(`${stack.url}/metrics`)).value('gen_ai_client_operation_duration_seconds_count', refused) > m0.value('gen_ai_client_operation_duration_seconds_count', refused),
+    2000,
+    'the refused request in the GenAI operation count',
+  );
+  const m1 = await scrape(`${stack.url}/metrics`);
+  const delta = (name: string, labels: Record<string, string>): number => m1.value(name, labels) - m0.value(name, labels);
+  assert.equal(delta('streams_aborted_total', { model_name: 'solo', phase: 'before_first_byte' }), 1);
+  assert.equal(delta('gen_ai_client_operation_duration_seconds_count', refused), 1, 'in the denominator');
+  assert.equal(delta('model_inference_duration_seconds_count', { model_name: 'solo' }), 0, 'it never reached Triton');
 });

@@ -67,7 +67,9 @@ describe('metric names against a real scrape', () => {
       ['a fallback to qwen3', s.value('fallbacks_total', { model_name: 'llama-3-8b', served_model: 'qwen3' }) > 0],
       ['a stream aborted mid-way', s.value('streams_aborted_total', { phase: 'mid_stream' }) > 0],
       ['chat request durations', histogramCount('request_duration_seconds', 'endpoint="/v1/chat/completions"') > 0],
-      ['time to first token', histogramCount('time_to_first_token_seconds', 'model_name="llama-3-8b"') > 0],
+      // The sample traffic sends llama-3-8b one stream and non-streamed requests: each under its own stream label.
+      ['time to first token of a stream', histogramCount('time_to_first_token_seconds', 'model_name="llama-3-8b",stream="true"') === 1],
+      ['time to first token of a non-streamed request', histogramCount('time_to_first_token_seconds', 'model_name="llama-3-8b",stream="false"') > 0],
       ['GPU memory from Triton', s.value('gpu_memory_total_bytes') > 0],
       ["Triton's failure counter", tritonScrape.value('nv_inference_request_failure') > 0],
     ];

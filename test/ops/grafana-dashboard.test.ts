@@ -34,6 +34,14 @@ describe('Grafana dashboard', () => {
     }
   });
 
+  // A non-streamed request's first token is its whole answer: mixed in, it put the panel above
+  // the SLO line on healthy traffic, as it did the alert.
+  test('shows time to first token as LatencySLOBreached measures it: streamed requests only', () => {
+    const ttft = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)).filter((e) => e.includes('time_to_first_token_seconds_bucket'));
+    assert.ok(ttft.length > 0, 'no time-to-first-token panel');
+    for (const expr of ttft) assert.match(expr, /time_to_first_token_seconds_bucket\{[^}]*\bstream="true"/, expr);
+  });
+
   test('queries through the datasource variable and has unique panel ids', () => {
     assert.ok(dashboard.uid && dashboard.title);
     assert.ok(dashboard.templating.list.some((v) => v.name === 'datasource' && v.type === 'datasource'));
