@@ -1,7 +1,9 @@
 /**
  * A rolling z-score per (model, signal), after the source document's detector: a value more
- * than `threshold` standard deviations from the mean of the last `windowSize` values is an
- * anomaly. Running sums keep it O(1) per sample on the request path.
+ * than `threshold` standard deviations above the mean of the last `windowSize` values is an
+ * anomaly. Above only: both signals are waits, and a request much faster than usual (a short
+ * answer after long ones) is no incident, though the source's two-sided test warned of it.
+ * Running sums keep it O(1) per sample on the request path.
  */
 export type AnomalySignal = 'latency' | 'queue_delay';
 
@@ -58,7 +60,7 @@ export class AnomalyDetector {
     const { n, mean, stddev } = w.push(value);
     if (n < this.settings.minSamples || stddev === 0) return undefined;
     const zScore = (value - mean) / stddev;
-    if (Math.abs(zScore) <= this.settings.threshold) return undefined;
+    if (zScore <= this.settings.threshold) return undefined;
     const anomaly: Anomaly = { at: new Date().toISOString(), model, signal, value, mean, stddev, zScore: Math.round(zScore * 100) / 100 };
     this.recent.push(anomaly);
     if (this.recent.length > 20) this.recent.shift();

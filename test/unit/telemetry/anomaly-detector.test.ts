@@ -19,3 +19,10 @@ test('a constant signal has no anomalies (zero spread)', () => {
   const d = new AnomalyDetector({ windowSize: 10, threshold: 3, minSamples: 5 });
   for (let i = 0; i < 20; i += 1) assert.equal(d.observe('m', 'queue_delay', 7), undefined);
 });
+
+test('a request far faster than usual is no anomaly: both signals are waits', () => {
+  const d = new AnomalyDetector({ windowSize: 20, threshold: 3, minSamples: 10 });
+  for (let i = 0; i < 15; i += 1) d.observe('m', 'latency', 10_000 + (i % 3) * 100);
+  assert.equal(d.observe('m', 'latency', 600), undefined);
+  assert.deepEqual(d.list(), []);
+});
