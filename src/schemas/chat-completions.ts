@@ -68,7 +68,8 @@ export const MAX_CHAT_MESSAGES = 1024;
 
 export const chatCompletionRequestSchema = z
   .object({
-    model: z.string().min(1),
+    // Bounded so that an unknown model's 404, which names it, stays short.
+    model: z.string().min(1).max(256),
     messages: z
       .array(messageSchema)
       .min(1, 'messages must contain at least one message')

@@ -8,7 +8,8 @@ import { samplingFields } from './sampling.js';
 
 export const completionRequestSchema = z
   .object({
-    model: z.string().min(1),
+    // Bounded so that an unknown model's 404, which names it, stays short.
+    model: z.string().min(1).max(256),
     prompt: z.union([z.string(), z.array(z.unknown())]),
     max_tokens: z.number().int().positive().nullish(),
     ...samplingFields,

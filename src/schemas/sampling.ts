@@ -5,8 +5,10 @@
 import { z } from 'zod';
 import type { GenerationRequest } from '../triton/types.js';
 
-// An empty stop sequence means nothing, and vLLM refuses it.
-const stopSequence = z.string().min(1, 'a stop sequence must not be empty');
+// An empty stop sequence means nothing, and vLLM refuses it. The upper bound keeps a stop list
+// from carrying more text to Triton than maxPromptChars lets a prompt carry.
+const MAX_STOP_CHARS = 1_000;
+const stopSequence = z.string().min(1, 'a stop sequence must not be empty').max(MAX_STOP_CHARS, `a stop sequence is at most ${MAX_STOP_CHARS} characters`);
 const stopSchema = z.union([stopSequence, z.array(stopSequence).max(4, 'at most 4 stop sequences')]);
 
 export const samplingFields = {

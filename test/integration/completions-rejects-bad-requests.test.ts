@@ -64,6 +64,8 @@ const cases: Array<[string, unknown, number, string | null, RegExp?]> = [
   ['five stop sequences', { ...valid, stop: ['a', 'b', 'c', 'd', 'e'] }, 400, 'stop'],
   ['an empty stop sequence', { ...valid, stop: '' }, 400, 'stop', /must not be empty/],
   ['an empty stop sequence in a list', { ...valid, stop: ['end', ''] }, 400, 'stop.1', /must not be empty/],
+  ['a stop sequence over 1,000 characters', { ...valid, stop: 's'.repeat(1001) }, 400, 'stop', /at most 1000 characters/],
+  ['a model name over 256 characters', { ...valid, model: 'm'.repeat(257) }, 400, 'model'],
   ['min_tokens above max_tokens', { ...valid, min_tokens: 5 }, 400, 'min_tokens', /min_tokens 5 is more than max_tokens \(2\)/],
   ['min_tokens above the default max_tokens', { model: 'llama-3-8b', prompt: 'hi', min_tokens: 100000 }, 400, 'min_tokens', /default max_tokens/],
   ['min_tokens above the max_tokens limit', { ...valid, model: 'strict', max_tokens: 40, min_tokens: 45 }, 400, 'min_tokens'],
