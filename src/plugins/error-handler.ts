@@ -59,6 +59,8 @@ export function toGatewayError(err: FastifyError): GatewayError {
     default:
       break;
   }
+  // The body stopped arriving because the client went away (Node's "aborted"), not a bad body.
+  if (err.code === 'ECONNRESET') return new GatewayError('client_cancelled', 'The client closed the connection while sending the request');
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return new GatewayError('invalid_request', 'The request body is not valid JSON');
   }
@@ -136,7 +138,13 @@ export function frameworkErrorSender(metrics: Metrics) {
  */
 export function clientErrorResponder(metrics: Metrics) {
   return (err: Error & { code?: string }, socket: Duplex): void => {
-    // A connection reset has nobody to answer (as fastify's default handler).
+    // A connection reset has nobody to answer (as fastify's default handler). Nor has a client
+    // that hung up in the middle of its body (the parser's HPE_INVALID_EOF_STATE): its request is
+    // already under way and is counted, once, as cancelled on its route.
+    if (err.code === 'HPE_INVALID_EOF_STATE') {
+      socket.destroy();
+      return;
+    }
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const error =
       err.code === 'HPE_HEADER_OVERFLOW'
