@@ -53,6 +53,8 @@ export class RequestObserver implements InferenceObserver {
   private lastChunkAt: number | undefined;
   private chunks = 0;
   private servedModel: string | undefined;
+  /** The model of the last Triton attempt: for a request no model answered, the one whose failure ended it. */
+  private lastAttemptModel: string | undefined;
   /** The route that answered: its engine is the one the completion line names. */
   private servedEntry: ModelEntry | undefined;
   private fallbackReason: FallbackReason | undefined;
@@ -108,6 +110,7 @@ export class RequestObserver implements InferenceObserver {
   attemptStarted(info: AttemptInfo): AttemptObserver {
     const started = performance.now();
     this.reachedTriton = true;
+    this.lastAttemptModel = info.servedModel;
     const parent = trace.setSpan(context.active(), this.span);
     const span = tracer.startSpan(
       `triton.infer ${info.tritonModel}`,
@@ -239,7 +242,9 @@ export class RequestObserver implements InferenceObserver {
     this.finished = true;
     const totalMs = performance.now() - this.startedAt;
     const model = this.model;
-    const served = this.servedModel ?? model;
+    // A request that failed names the model whose attempt failed last (after a fallback, not the
+    // model the client asked for, whose breaker may have kept it from being called at all).
+    const served = this.servedModel ?? this.lastAttemptModel ?? model;
     const m = this.metrics;
     const usage = this.usageValue;
     // What the answer cost is the price of the model that gave it (a fallback's, when one

@@ -58,6 +58,9 @@ test('a fallback that fails too is not counted as a fallback that served', async
   const failedOperation = { gen_ai_request_model: 'llama-3-8b', error_type: 'all_upstreams_unavailable' };
   assert.equal(m1.value('gen_ai_client_operation_duration_seconds_count', failedOperation) - m0.value('gen_ai_client_operation_duration_seconds_count', failedOperation), 1, 'the failed operation is labelled with its error');
   assert.ok(m1.value('upstream_errors_total', { served_model: 'qwen3' }) > m0.value('upstream_errors_total', { served_model: 'qwen3' }), "the fallback's failure is counted where failures are");
+  // Its completion line names the model whose failure ended it, the fallback.
+  const line = stack.logs.find('request completed').at(-1)!;
+  assert.deepEqual([line.model, line.served_model, line.error_code], ['llama-3-8b', 'qwen3', 'all_upstreams_unavailable']);
 });
 
 test("a fallback's answer names the fallback's engine and is priced at its rates in its completion line", async () => {
