@@ -5,46 +5,50 @@
  * fails the calls itself (a `model-ready-error` fault).
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { complete } from '../helpers/openai-http.js';
 import { eventually, startStack } from '../helpers/stack.js';
 
-test('one failed ModelReady keeps the model ready; consecutive failures take it out', async (t) => {
+/** A one-model stack whose model's state is sampled every 10 ms, and a way to fail its next health checks. */
+async function watchedModel(t: TestContext) {
   const stack = await startStack({ sim: { models: [{ name: 'qwen3-vllm', flavour: 'vllm' }] }, config: { models: [{ name: 'qwen3', tritonModel: 'qwen3-vllm' }] } });
   t.after(() => stack.close());
   const entry = stack.app.services.registry.get('qwen3')!;
-  const modelReadyCalls = (): number => stack.sim.state().models['qwen3-vllm']!.faultSeen;
   const states: string[] = [];
   const watch = setInterval(() => states.push(entry.state), 10);
   t.after(() => clearInterval(watch));
+  return {
+    stack,
+    entry,
+    /** ModelReady calls the simulator has answered since the last failHealthChecks(). */
+    modelReadyCalls: (): number => stack.sim.state().models['qwen3-vllm']!.faultSeen,
+    failHealthChecks: (firstN: number) => stack.sim.setFault('qwen3-vllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: 'connection reset by peer', firstN }),
+    assertAlwaysReady: () => assert.ok(states.every((s) => s === 'ready'), `the model left traffic: ${[...new Set(states)].join(', ')}`),
+  };
+}
 
-  stack.sim.setFault('qwen3-vllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: 'connection reset by peer', firstN: 1 });
+test('one failed ModelReady keeps the model ready; consecutive failures take it out', async (t) => {
+  const { stack, entry, modelReadyCalls, failHealthChecks, assertAlwaysReady } = await watchedModel(t);
+  failHealthChecks(1);
   // The failed check, then three more health sweeps (200 ms apart) that succeed.
   await eventually(() => modelReadyCalls() >= 4, 5000, 'the failed health check and three good ones');
-  assert.ok(states.every((s) => s === 'ready'), `the model left traffic: ${[...new Set(states)].join(', ')}`);
+  assertAlwaysReady();
   assert.equal((await complete(stack.url, { model: 'qwen3', prompt: 'hi', max_tokens: 2 })).status, 200);
 
-  stack.sim.setFault('qwen3-vllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: 'connection reset by peer', firstN: 3 });
+  failHealthChecks(3);
   await eventually(() => entry.state !== 'ready', 5000, 'three failed health checks to take the model out');
   await eventually(() => entry.state === 'ready', 8000, 'the model to come back');
 });
 
 test('failed health checks with a good one between them never add up to taking the model out', async (t) => {
-  const stack = await startStack({ sim: { models: [{ name: 'qwen3-vllm', flavour: 'vllm' }] }, config: { models: [{ name: 'qwen3', tritonModel: 'qwen3-vllm' }] } });
-  t.after(() => stack.close());
-  const entry = stack.app.services.registry.get('qwen3')!;
-  const modelReadyCalls = (): number => stack.sim.state().models['qwen3-vllm']!.faultSeen;
-  const states: string[] = [];
-  const watch = setInterval(() => states.push(entry.state), 10);
-  t.after(() => clearInterval(watch));
-
+  const { stack, entry, modelReadyCalls, failHealthChecks, assertAlwaysReady } = await watchedModel(t);
   // As many failures as take a model out when consecutive (the first test's last step), each
   // followed by a sweep that succeeds.
   for (let round = 1; round <= 3; round += 1) {
-    stack.sim.setFault('qwen3-vllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: 'connection reset by peer', firstN: 1 });
+    failHealthChecks(1);
     await eventually(() => modelReadyCalls() >= 2, 5000, `failed health check ${round} and a good one after it`);
   }
   assert.deepEqual(stack.logs.find('model left service'), [], 'the model never left service');
-  assert.ok(states.every((s) => s === 'ready'), `the model left traffic: ${[...new Set(states)].join(', ')}`);
+  assertAlwaysReady();
   assert.equal(entry.state, 'ready');
 });
