@@ -38,6 +38,10 @@ function answer<Req, Res>(fn: (req: Req) => Res) {
   };
 }
 
+function refuseUnlessReady(core: SimulatorCore): void {
+  if (!core.ready) throw new SimError(status.UNAVAILABLE, 'Server not ready');
+}
+
 const duration = (d: Duration): StatisticDuration => ({ count: d.count, ns: String(Math.round(d.ns)) });
 
 export function inferenceService(core: SimulatorCore): GRPCInferenceServiceServer {
@@ -93,12 +97,18 @@ export function inferenceService(core: SimulatorCore): GRPCInferenceServiceServe
       }
       return { modelStats: out };
     }),
-    repositoryIndex: answer((req) => ({ models: repo.index(req.ready) })),
+    // Server-level operations, which Triton's core refuses while the server is not ready (§8).
+    repositoryIndex: answer((req) => {
+      refuseUnlessReady(core);
+      return { models: repo.index(req.ready) };
+    }),
     repositoryModelLoad: answer((req) => {
+      refuseUnlessReady(core);
       repo.load(req.modelName, req.parameters.config?.stringParam);
       return {};
     }),
     repositoryModelUnload: answer((req) => {
+      refuseUnlessReady(core);
       repo.unload(req.modelName);
       return {};
     }),

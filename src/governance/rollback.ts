@@ -167,7 +167,11 @@ async function run(
   const previous = engineManifest(entry, entry.servedVersion ? (entry.schema ?? now.current) : (now.current ?? entry.schema), now.from);
   const alreadyOnTarget = now.ready !== null && now.ready.length === 1 && now.ready[0] === target;
   const servingAfterFailure = now.restoreTo || latest(keep);
-  const stillServing = `version ${servingAfterFailure ?? '(unknown)'} is still serving`;
+  // What a failure leaves serving: the version before, unless Triton itself could not serve (503).
+  const stillServingUnless = (status: number): string =>
+    status === 503
+      ? `Triton is unavailable, so no version may be serving until it recovers (this replica keeps version ${servingAfterFailure ?? '(unknown)'} pinned)`
+      : `version ${servingAfterFailure ?? '(unknown)'} is still serving`;
   log.info(
     { model: name, triton_model: entry.tritonModel, from_version: now.from, to_version: target, triton_ready: now.ready, already_on_target: alreadyOnTarget, actor: req.actor },
     'rollback started',
@@ -231,7 +235,8 @@ async function run(
   } catch (err) {
     entry.servedVersion = now.restoreTo;
     const message = describe(err);
-    throw new RollbackError(failureStatus(err), 'rollback_failed', `Loading version ${target} of ${entry.tritonModel} failed: ${message}${hint(message)}; ${stillServing}`, 'load', servingAfterFailure);
+    const status = failureStatus(err);
+    throw new RollbackError(status, 'rollback_failed', `Loading version ${target} of ${entry.tritonModel} failed: ${message}${hint(message)}; ${stillServingUnless(status)}`, 'load', servingAfterFailure);
   }
 
   // 2. Warm up the target version before any traffic goes to it.
@@ -243,12 +248,16 @@ async function run(
     warm = await runWarmup({ config: entry.config, upstream: entry.upstream, schema: targetSchema, servedVersion: target });
   } catch (err) {
     const restored = await restore();
-    throw new RollbackError(failureStatus(err), 'rollback_failed', `Version ${target} could not be described after loading: ${describe(err)}; ${stillServing}${restored}`, 'warmup', servingAfterFailure);
+    const status = failureStatus(err);
+    throw new RollbackError(status, 'rollback_failed', `Version ${target} could not be described after loading: ${describe(err)}; ${stillServingUnless(status)}${restored}`, 'warmup', servingAfterFailure);
   }
   if (!warm.passed) {
     await deps.watch.recordWarmup(entry, targetSchema, warm, target);
     const restored = await restore();
-    throw new RollbackError(409, 'rollback_failed', `Version ${target} failed its warm-up (${warm.reason ?? 'unknown'}); ${stillServing}${restored}`, 'warmup', servingAfterFailure);
+    // A target that answered wrongly is refused (409); a Triton that could not serve it at all
+    // (not ready, unreachable) is 503, and then nothing may be serving, whatever this replica pins.
+    const status = warm.error === undefined ? 409 : failureStatus(warm.error);
+    throw new RollbackError(status, 'rollback_failed', `Version ${target} failed its warm-up (${warm.reason ?? 'unknown'}); ${stillServingUnless(status)}${restored}`, 'warmup', servingAfterFailure);
   }
 
   // 3. Switch the gateway's pin, then let the registry re-warm through its normal path.
@@ -258,7 +267,7 @@ async function run(
   if (!outcome.passed) {
     const restored = await restore();
     await registry.rewarm(name).catch(() => undefined);
-    throw new RollbackError(409, 'rollback_failed', `Version ${target} passed its first warm-up but not the registry's (${outcome.reason ?? 'unknown'}); ${stillServing}${restored}`, 'activate', servingAfterFailure);
+    throw new RollbackError(409, 'rollback_failed', `Version ${target} passed its first warm-up but not the registry's (${outcome.reason ?? 'unknown'}); ${stillServingUnless(409)}${restored}`, 'activate', servingAfterFailure);
   }
 
   // 4. Unload the other versions; traffic is already pinned, so a failure here is only a warning.

@@ -2,7 +2,7 @@
  * The warm-up request that gates a model into traffic: it must return non-empty text, report
  * usage, and finish inside its latency budget.
  */
-import { isGatewayError } from '../errors.js';
+import { isGatewayError, type GatewayError } from '../errors.js';
 import type { ModelConfig } from '../config.js';
 import type { ModelSchema } from '../triton/types.js';
 import type { Upstream } from './upstream.js';
@@ -10,6 +10,8 @@ import type { Upstream } from './upstream.js';
 export interface WarmupOutcome {
   passed: boolean;
   reason?: string;
+  /** Triton's failure, when the warm-up call failed with one (tells "unreachable" from "refused"). */
+  error?: GatewayError;
   durationMs: number;
   completionTokens?: number;
 }
@@ -44,7 +46,7 @@ export async function runWarmup(entry: { config: ModelConfig; upstream: Upstream
     const reason = controller.signal.aborted || performance.now() - started >= warmup.latencyBudgetMs
       ? `exceeded its latency budget of ${warmup.latencyBudgetMs} ms`
       : isGatewayError(err) ? `${err.code}: ${err.message}` : String(err);
-    return { passed: false, reason, durationMs: performance.now() - started };
+    return { passed: false, reason, durationMs: performance.now() - started, ...(isGatewayError(err) ? { error: err } : {}) };
   } finally {
     clearTimeout(timer);
   }

@@ -147,6 +147,30 @@ test('a target that fails its warm-up is unloaded again and traffic never moves;
   assert.deepEqual(stack.sim.received().map((r) => r.version), ['2']);
 });
 
+test('a Triton that cannot serve (not ready, or unavailable for the warm-up) is a 503 that does not claim the old version still serves', async () => {
+  assert.deepEqual(readyVersions(), ['2']);
+  stack.sim.setServerReady(false);
+  try {
+    const notReady = await rollback({ version: '1' });
+    assert.equal(notReady.status, 503, JSON.stringify(notReady.body));
+    assert.equal(notReady.body.error.code, 'rollback_upstream_unavailable');
+    assert.equal(notReady.body.rollback.stage, 'load');
+    assert.match(notReady.body.error.message, /Server not ready; Triton is unavailable, so no version may be serving until it recovers \(this replica keeps version 2 pinned\)/);
+  } finally {
+    stack.sim.setServerReady(true);
+  }
+  assert.deepEqual(readyVersions(), ['2'], 'nothing was loaded');
+
+  // Triton answering the warm-up as it does while it stops or restarts (on a stream only the text survives).
+  stack.sim.setFault(TRITON_MODEL, { kind: 'error', code: 'UNAVAILABLE', message: 'Server not ready', firstN: 1 });
+  const unavailable = await rollback({ version: '1' });
+  stack.sim.clearFaults();
+  assert.equal(unavailable.status, 503, JSON.stringify(unavailable.body));
+  assert.equal(unavailable.body.rollback.stage, 'warmup');
+  assert.doesNotMatch(unavailable.body.error.message, /is still serving/);
+  assert.deepEqual(readyVersions(), ['2'], 'the target was unloaded again');
+});
+
 test('bad requests: no token 401, a non-numeric version 400, an unknown model 404', async () => {
   const noToken = await fetch(`${stack.url}/admin/models/llama-3-8b/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":"1"}' });
   assert.equal(noToken.status, 401);
