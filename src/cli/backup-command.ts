@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { EventLog } from '../governance/event-log.js';
 import type { ArtifactKind } from '../governance/backup/artifacts.js';
 import { formatBytes, formatRate, formatSizeAndRate } from './byte-sizes.js';
-import { s3OptionsFromEnv } from '../governance/backup/open-store.js';
+import { destinationProblem, s3OptionsFromEnv } from '../governance/backup/open-store.js';
 import { recordBackup } from '../governance/backup/record.js';
 import { NotABackupError, verifyBackup } from '../governance/backup/verify.js';
 import { GovernanceRecorder } from '../governance/recorder.js';
@@ -106,6 +106,11 @@ async function record(io: CliIo, argv: string[]): Promise<number> {
   const v = parsed.values;
   const destinations = v.to ?? [];
   if (destinations.length === 0) throw new UsageError('at least one --to <dest> is required', RECORD_USAGE);
+  // Before hashing the repository, and before any event: a destination that cannot work is a usage mistake.
+  for (const d of destinations) {
+    const problem = destinationProblem(d);
+    if (problem !== undefined) throw new UsageError(problem, RECORD_USAGE);
+  }
   let partSizeBytes: number | undefined;
   if (v['part-size-mb'] !== undefined) {
     const mb = Number(v['part-size-mb']);

@@ -74,8 +74,13 @@ export async function postmortemCommand(io: CliIo, argv: string[]): Promise<numb
     if (err instanceof IncidentError) throw new CliError(err.message);
     throw err;
   }
-  const eventLog = new EventLog(eventLogPath(io, p.values['event-log']));
-  const events = await eventLog.read();
+  const eventLogFile = eventLogPath(io, p.values['event-log']);
+  // A log that is not there reads as no events, and the review would look complete without them.
+  if (!existsSync(eventLogFile)) {
+    if (p.values['event-log']) throw new CliError(`no governance event log at ${eventLogFile}`, EXIT.usage);
+    note(io, `warning: no governance event log at ${eventLogFile} (set --event-log or GATEWAY_EVENT_LOG); the timeline has no governance events`);
+  }
+  const events = await new EventLog(eventLogFile).read();
   if (events.problems.length > 0 || events.tornTail) {
     note(io, `warning: the governance event log has ${events.problems.length} unreadable line(s)${events.tornTail ? ' and a torn last line' : ''}; they are left out`);
   }

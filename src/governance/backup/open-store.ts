@@ -6,8 +6,15 @@ import type { BackupStore } from './store.js';
 
 export function openStore(destination: string, s3: S3Options = {}): BackupStore {
   if (destination.startsWith('s3://')) return new S3Store(destination, s3);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(destination)) throw new Error(`unsupported destination '${destination}': use a directory or s3://bucket/prefix`);
+  const problem = destinationProblem(destination);
+  if (problem !== undefined) throw new Error(problem);
   return new LocalStore(resolve(destination));
+}
+
+/** Why a destination cannot be used (a scheme other than s3://), checked before any work starts. */
+export function destinationProblem(destination: string): string | undefined {
+  if (destination.startsWith('s3://') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(destination)) return undefined;
+  return `unsupported destination '${destination}': use a directory or s3://bucket/prefix`;
 }
 
 /** S3 settings from the environment; flags given on the command line win. */

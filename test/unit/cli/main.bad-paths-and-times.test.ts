@@ -63,6 +63,7 @@ test('backup record prints the backup it made, then fails because the event log 
 test('a folder given as a log, or a review written into a missing folder: one line naming the path, exit 1', async () => {
   const folder = join(dir, 'a-folder');
   await mkdir(folder);
+  await writeFile(join(dir, 'events.jsonl'), '');
   const [list, postmortemEvents, postmortemOut] = await Promise.all([
     bin(['ops', 'incident', 'list', '--log', folder]),
     bin(['ops', 'postmortem', incidentId, '--log', incidentLog, '--event-log', folder]),
@@ -73,13 +74,27 @@ test('a folder given as a log, or a review written into a missing folder: one li
   oneLineFailure(postmortemOut, 1, new RegExp(`^triton-gateway: cannot write the review: ENOENT: .*${join(dir, 'missing', 'review.md')}`));
 });
 
-test('a backup destination with a scheme other than s3:// is refused, not made into a local folder', async () => {
+test('a backup destination with a scheme other than s3:// is a usage error before any work, not a local folder', async () => {
   const cwd = join(dir, 'scheme-dest');
   await mkdir(cwd);
-  const run = await cli(['backup', 'record', repo, '--to', 'https://backups.example.com/llama', '--skip-event'], { cwd });
-  assert.equal(run.code, 1, run.stderr);
+  const events = join(cwd, 'events.jsonl');
+  const run = await cli(['backup', 'record', repo, '--to', join(cwd, 'copies'), '--to', 'https://backups.example.com/llama', '--event-log', events], { cwd });
+  assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, /unsupported destination 'https:\/\/backups\.example\.com\/llama'/);
-  assert.deepEqual(await readdir(cwd), [], 'no https: folder in the working directory');
+  assert.doesNotMatch(run.stderr, /^hash /m, 'refused before hashing the repository');
+  assert.deepEqual(await readdir(cwd), [], 'no https: folder, no copy to the good destination, no event');
+});
+
+test('ops postmortem with an event log that is not there: exit 2 naming it, not a review without governance events', async () => {
+  const missing = join(dir, 'no-such-dir', 'events.jsonl');
+  oneLineFailure(await bin(['ops', 'postmortem', incidentId, '--log', incidentLog, '--event-log', missing]), 2, new RegExp(`no governance event log at ${missing}`));
+  // The default path missing is only a warning: the review is still written.
+  const cwd = join(dir, 'no-default-log');
+  await mkdir(cwd);
+  const run = await bin(['ops', 'postmortem', incidentId, '--log', incidentLog], { cwd, env: { GATEWAY_EVENT_LOG: '', GOVERNANCE_EVENT_LOG: '' } });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /warning: no governance event log at .*governance-events\.jsonl/);
+  assert.match(run.stdout, /slow answers/);
 });
 
 test('an empty TRITON_GATEWAY_INCIDENT_LOG is unset: the default log, not the working folder', async () => {
