@@ -82,7 +82,7 @@ describe('commands in runbooks', () => {
         assert.ok(matchRoute(gatewayRoutes, call.method, call.path), `${where}: no such gateway route`);
       } else {
         const known = otherEndpoints[call.base];
-        assert.ok(known, `${where}: use $GATEWAY_URL, $TRITON_HTTP_URL, $TRITON_METRICS_URL, $PROMETHEUS_URL or $ALERTMANAGER_URL`);
+        assert.ok(known, `${where}: use $GATEWAY_URL, $TRITON_HTTP_URL, $TRITON_METRICS_BASE, $PROMETHEUS_URL or $ALERTMANAGER_URL`);
         assert.ok(matchRoute(known, call.method, call.path), `${where}: not an endpoint of ${call.base}`);
       }
     }

@@ -48,7 +48,7 @@ export const otherEndpoints: Readonly<Record<string, readonly RouteSpec[]>> = {
     { method: 'GET', path: '/v2/models/:model/stats' },
     { method: 'POST', path: '/v2/repository/index' },
   ],
-  TRITON_METRICS_URL: [{ method: 'GET', path: '/metrics' }],
+  TRITON_METRICS_BASE: [{ method: 'GET', path: '/metrics' }],
   PROMETHEUS_URL: [
     { method: 'GET', path: '/api/v1/query' },
     { method: 'GET', path: '/api/v1/query_range' },
