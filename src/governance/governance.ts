@@ -12,7 +12,7 @@ import type { CompletionListener } from '../telemetry/request-observer.js';
 import { EngineTracker } from './engine-identity.js';
 import { EngineWatch } from './engine-watch.js';
 import { EventLog, type EventQuery, type EventRead } from './event-log.js';
-import type { AlertSignal, EventOf } from './events.js';
+import type { AlertSignal, EventOf, GovernanceEvent } from './events.js';
 import { GovernanceRecorder } from './recorder.js';
 import { ReadinessPolicy, type AlertTransition, type Thresholds } from './readiness-policy.js';
 import { rollbackModel, type RollbackRequest } from './rollback.js';
@@ -74,7 +74,27 @@ export class Governance {
     }
     governance.tracker.seed(history.events);
     governance.waivers.seed(history.events);
+    await governance.resolveAlertsLeftFiring(history.events);
     return governance;
+  }
+
+  /**
+   * Alerts the log shows firing with no resolve: the process that measured them is gone, and with
+   * it their window, which is empty now. They resolve as an emptied window does (value null, 0
+   * requests), to finance too when it got the firing, so no alert stays open forever; a condition
+   * that persists fires again, under a new id, once the new window has its requests.
+   */
+  private async resolveAlertsLeftFiring(events: readonly GovernanceEvent[]): Promise<void> {
+    const open = new Map<string, EventOf<'llm_observability_alert'>>();
+    for (const e of events) {
+      if (e.event !== 'llm_observability_alert') continue;
+      if (e.status === 'firing') open.set(e.alert_id, e);
+      else open.delete(e.alert_id);
+    }
+    for (const firing of open.values()) {
+      if (firing.signal === 'cost') this.financeByAlert.set(firing.alert_id, firing.finance_webhook);
+      await this.alert({ model: firing.model, signal: firing.signal, status: 'resolved', alertId: firing.alert_id, value: null, threshold: firing.threshold, windowMs: firing.window_ms, requests: 0 });
+    }
   }
 
   registryHooks(): Pick<RegistryHooks, 'schemaLoaded' | 'warmupFinished'> {
