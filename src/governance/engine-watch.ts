@@ -13,6 +13,7 @@ import type { ModelEntry, ModelRegistry, RegistryHooks } from '../inference/mode
 import type { WarmupOutcome } from '../inference/warmup.js';
 import type { ModelSchema } from '../triton/types.js';
 import { engineManifest, schemaVersions, servingVersion, type EngineTracker } from './engine-identity.js';
+import type { EngineManifest } from './events.js';
 import type { GovernanceRecorder, RecorderLog } from './recorder.js';
 
 export class EngineWatch {
@@ -37,10 +38,20 @@ export class EngineWatch {
 
   schemaLoaded(entry: ModelEntry, schema: ModelSchema): void {
     const engine = engineManifest(entry, schema);
-    if (!this.tracker.isNew(engine)) return;
-    const previous = this.tracker.current(entry.config.name) ?? null;
+    if (this.tracker.isNew(engine)) void this.publish(engine);
+  }
+
+  /** Records a new engine as published, with the one it replaces; also used by a roll forward to a new engine. */
+  publish(engine: EngineManifest): Promise<void> {
+    const previous = this.tracker.current(engine.model) ?? null;
     this.tracker.remember(engine);
-    this.fire(this.recorder.record({ event: 'llm_engine_published', model: entry.config.name, engine, previous }));
+    const recorded = this.recorder.record({ event: 'llm_engine_published', model: engine.model, engine, previous });
+    this.fire(recorded);
+    // Settles once the event is in the log (or its failure logged), for callers that order events after it.
+    return recorded.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   warmupFinished(entry: ModelEntry, outcome: WarmupOutcome): void {

@@ -92,6 +92,19 @@ function pinning(versions: readonly string[], base: Record<string, unknown> | un
   return { ...(base ?? {}), version_policy: { specific: { versions: numbers } } };
 }
 
+/**
+ * The target's engine on record before traffic goes to it. Going back, it is restored: it served
+ * before, even if this log starts after it did. Going forward to a version newer than the one
+ * serving, an engine the log has never seen is a new engine going into service, published like
+ * one the poll finds (a roll forward is how an operator ships it when the gateway is pinned).
+ */
+async function recordTargetEngine(deps: RollbackDeps, entry: ModelEntry, schema: ModelSchema, target: string, from: string | null): Promise<void> {
+  const engine = engineManifest({ ...entry, servedVersion: target }, schema, target);
+  const forward = from !== null && /^\d+$/.test(from) && Number(target) > Number(from);
+  if (forward && deps.tracker.isNew(engine)) await deps.watch.publish(engine);
+  else deps.tracker.remember(engine);
+}
+
 export async function rollbackModel(deps: RollbackDeps, req: RollbackRequest): Promise<EventOf<'llm_rollback_completed'>> {
   const entry = deps.registry.get(req.model);
   if (!entry) throw new RollbackError(404, 'model_not_found', `The model '${req.model}' does not exist`, 'validate');
@@ -202,7 +215,7 @@ async function run(
       throw new RollbackError(failureStatus(err), 'rollback_failed', `Version ${target}, the only version Triton has ready, could not be described: ${describe(err)}; nothing was changed`, 'activate', servingAfterFailure);
     }
     if (entry.config.flavour) targetSchema.flavour = entry.config.flavour;
-    deps.tracker.remember(engineManifest({ ...entry, servedVersion: target }, targetSchema, target));
+    await recordTargetEngine(deps, entry, targetSchema, target, now.from);
     entry.servedVersion = target;
     const outcome = await registry.rewarm(name);
     if (!outcome.passed) {
@@ -261,7 +274,7 @@ async function run(
   }
 
   // 3. Switch the gateway's pin, then let the registry re-warm through its normal path.
-  deps.tracker.remember(engineManifest({ ...entry, servedVersion: target }, targetSchema, target));
+  await recordTargetEngine(deps, entry, targetSchema, target, now.from);
   entry.servedVersion = target;
   const outcome = await registry.rewarm(name);
   if (!outcome.passed) {
