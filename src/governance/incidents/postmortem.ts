@@ -41,7 +41,7 @@ function describeEvent(e: GovernanceEvent): string {
     case 'llm_warmup_failed':
       return `llm_warmup_failed: ${e.model} version ${e.version ?? '?'}: ${e.reason} (traffic kept off)`;
     case 'llm_rollback_completed':
-      return `llm_rollback_completed: ${e.model} rolled back from version ${e.from_version ?? '?'} to ${e.to_version}${onTarget(e)} by ${e.actor} (restored engine ${e.restored.engine_hash ?? 'hash unknown'})${e.reason ? `: ${e.reason}` : ''}`;
+      return `llm_rollback_completed: ${e.model} ${moved(e)}${onTarget(e)} by ${e.actor} (restored engine ${e.restored.engine_hash ?? 'hash unknown'})${e.reason ? `: ${e.reason}` : ''}`;
     case 'llm_observability_alert': {
       const value = e.value === null ? 'no traffic' : e.unit === 'usd_per_request' ? `${e.value.toPrecision(3)} USD/request` : `${Math.round(e.value)} µs`;
       const threshold = e.unit === 'usd_per_request' ? `${e.threshold} USD/request` : `${e.threshold} µs`;
@@ -91,7 +91,7 @@ export function renderPostmortem(template: string, inc: Incident, opts: Postmort
 
   const rollbacks = inWindow
     .filter((e): e is Extract<GovernanceEvent, { event: 'llm_rollback_completed' }> => e.event === 'llm_rollback_completed')
-    .map((e) => `- Rolled ${e.model} back from version ${e.from_version ?? '?'} to ${e.to_version}${onTarget(e)} at ${clock(new Date(e.at))} (llm_rollback_completed ${e.id}, by ${e.actor}).`);
+    .map((e) => `- ${e.model} ${moved(e)}${onTarget(e)} at ${clock(new Date(e.at))} (llm_rollback_completed ${e.id}, by ${e.actor}).`);
   const resolution = [inc.resolution, ...rollbacks].filter((x): x is string => !!x).join('\n');
 
   const impactMs = impactDurationMs(inc);
@@ -133,6 +133,14 @@ export function renderPostmortem(template: string, inc: Incident, opts: Postmort
     return v;
   });
   return { text, unknownPlaceholders: [...unknown], timeline };
+}
+
+/** The same event moves a model back, forward (a roll forward), or nowhere (a retry on the serving version). */
+function moved(e: Extract<GovernanceEvent, { event: 'llm_rollback_completed' }>): string {
+  const from = e.from_version ?? '?';
+  if (from === e.to_version) return `stayed on version ${from} (already serving)`;
+  const forward = /^\d+$/.test(from) && Number(e.to_version) > Number(from);
+  return `rolled ${forward ? 'forward' : 'back'} from version ${from} to ${e.to_version}`;
 }
 
 /** A replica whose Triton another replica had already rolled back only re-pinned: say so, or one rollback reads as several. */

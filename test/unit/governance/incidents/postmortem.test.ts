@@ -51,7 +51,7 @@ test('renders every placeholder of the template with the incident and its timeli
   assert.match(out.text, /\| User impact duration \| 25m 00s \|/);
   assert.match(out.text, /\| Authors \| @alice \|/);
   assert.match(out.text, /the version 2 engine was built with a broken tokenizer/);
-  assert.match(out.text, /Rebuilt the engine\.\n- Rolled llama-3-8b back from version 2 to 1 at 14:48 UTC \(llm_rollback_completed rb, by bob\)\./);
+  assert.match(out.text, /Rebuilt the engine\.\n- llama-3-8b rolled back from version 2 to 1 at 14:48 UTC \(llm_rollback_completed rb, by bob\)\./);
   assert.match(out.text, /- 14:35 UTC: llm_observability_alert firing: cost on llama-3-8b/);
 
   const timeline = out.text.slice(out.text.indexOf('## Timeline'), out.text.indexOf('## Root cause')).trim().split('\n').filter((l) => l.startsWith('- '));
@@ -81,7 +81,14 @@ test('what the logs cannot know stays TBD; an unknown placeholder is reported', 
 test("a replica's rollback that found Triton already on the target says it only re-pinned", () => {
   const repin: GovernanceEvent = { ...base('14:49', 'rb2'), instance: 'gw:2', event: 'llm_rollback_completed', model: 'llama-3-8b', from_version: '2', to_version: '1', previous: engine('2', 'h2'), restored: engine('1', 'h1'), actor: 'bob', reason: null, warmup_duration_ms: 20, warning: null, already_on_target: true };
   const out = renderPostmortem(template, incident, { events: [...events, repin], now: t('16:30'), lookbackMs: 10 * 60_000, authors: '@alice' });
-  assert.match(out.text, /- Rolled llama-3-8b back from version 2 to 1 at 14:48 UTC \(llm_rollback_completed rb, by bob\)\./);
-  assert.match(out.text, /- Rolled llama-3-8b back from version 2 to 1 \(Triton was already on it: this replica only re-pinned\) at 14:49 UTC \(llm_rollback_completed rb2, by bob\)\./);
+  assert.match(out.text, /- llama-3-8b rolled back from version 2 to 1 at 14:48 UTC \(llm_rollback_completed rb, by bob\)\./);
+  assert.match(out.text, /- llama-3-8b rolled back from version 2 to 1 \(Triton was already on it: this replica only re-pinned\) at 14:49 UTC \(llm_rollback_completed rb2, by bob\)\./);
   assert.match(out.text, /- 14:49 UTC: llm_rollback_completed: llama-3-8b rolled back from version 2 to 1 \(Triton was already on it: this replica only re-pinned\) by bob/);
+});
+
+test('a roll forward says forward, and a rollback to the serving version says it stayed', () => {
+  const rollback = (id: string, at: string, from: string, to: string): GovernanceEvent => ({ ...base(at, id), event: 'llm_rollback_completed', model: 'llama-3-8b', from_version: from, to_version: to, previous: engine(from, `h${from}`), restored: engine(to, `h${to}`), actor: 'bob', reason: null, warmup_duration_ms: 20, warning: null, already_on_target: false });
+  const out = renderPostmortem(template, incident, { events: [...events, rollback('fw', '14:49', '1', '2'), rollback('same', '14:49', '2', '2')], now: t('16:30'), lookbackMs: 10 * 60_000 });
+  assert.match(out.text, /- llama-3-8b rolled forward from version 1 to 2 at 14:49 UTC \(llm_rollback_completed fw, by bob\)\./);
+  assert.match(out.text, /- llama-3-8b stayed on version 2 \(already serving\) at 14:49 UTC \(llm_rollback_completed same, by bob\)\./);
 });
