@@ -79,7 +79,7 @@ test('open → detect → mitigate → resolve computes time to detect and time 
     assert.ok(i > at, `timeline entry '${text}' in order:\n${entries.join('\n')}`);
     at = i;
   }
-  assert.match(review, /- Rolled llama-3-8b back from version 2 to 1 at .* \(llm_rollback_completed .*, by oncall-alice\)\./);
+  assert.match(review, /- llama-3-8b rolled back from version 2 to 1 at .* \(llm_rollback_completed .*, by oncall-alice\)\./);
   assert.doesNotMatch(review, /\{\{/);
 });
 
