@@ -110,6 +110,29 @@ export const rollbackCompletedSchema = z
   })
   .strict();
 
+/**
+ * A rollback that did not complete, at any stage after its request was valid: what it tried, where
+ * it stopped and what was left serving, so every attempt, not only the ones that worked, is in the
+ * audit trail and reaches the webhook.
+ */
+export const rollbackFailedSchema = z
+  .object({
+    ...envelope,
+    event: z.literal('llm_rollback_failed'),
+    model: z.string(),
+    to_version: z.string(),
+    stage: z.enum(['validate', 'load', 'warmup', 'activate']),
+    /** The HTTP status the admin API answered: 409 Triton refused, 503 Triton could not serve, 501 no repository control. */
+    status: z.number().int(),
+    error_code: z.string(),
+    message: z.string(),
+    /** The version this replica still pins after the failure; null when none is known to serve. */
+    serving_version: z.string().nullable(),
+    actor: z.string(),
+    reason: z.string().nullable(),
+  })
+  .strict();
+
 export const alertSignalSchema = z.enum(['cost', 'queue_delay']);
 export type AlertSignal = z.infer<typeof alertSignalSchema>;
 
@@ -169,6 +192,7 @@ export const governanceEventSchema = z.discriminatedUnion('event', [
   warmupCompletedSchema,
   warmupFailedSchema,
   rollbackCompletedSchema,
+  rollbackFailedSchema,
   observabilityAlertSchema,
   waiverRecordedSchema,
   backupRecordedSchema,
@@ -187,6 +211,7 @@ export const EVENT_TYPES = [
   'llm_warmup_completed',
   'llm_warmup_failed',
   'llm_rollback_completed',
+  'llm_rollback_failed',
   'llm_observability_alert',
   'llm_waiver_recorded',
   'llm_backup_recorded',

@@ -15,7 +15,7 @@ import { EventLog, type EventQuery, type EventRead } from './event-log.js';
 import type { AlertSignal, EventOf, GovernanceEvent } from './events.js';
 import { GovernanceRecorder } from './recorder.js';
 import { ReadinessPolicy, type AlertTransition, type Thresholds } from './readiness-policy.js';
-import { rollbackModel, type RollbackRequest } from './rollback.js';
+import { RollbackError, rollbackModel, type RollbackRequest } from './rollback.js';
 import { WaiverBook, type Waiver } from './waivers.js';
 import { WebhookNotifier } from './webhook.js';
 
@@ -113,9 +113,35 @@ export class Governance {
     this.evalTimer.unref();
   }
 
-  rollback(req: RollbackRequest): Promise<EventOf<'llm_rollback_completed'>> {
+  async rollback(req: RollbackRequest): Promise<EventOf<'llm_rollback_completed'>> {
     if (!this.registry) throw new Error('governance not started');
-    return rollbackModel({ registry: this.registry, recorder: this.recorder, tracker: this.tracker, watch: this.watch, log: this.logger, busy: this.busy }, req);
+    try {
+      return await rollbackModel({ registry: this.registry, recorder: this.recorder, tracker: this.tracker, watch: this.watch, log: this.logger, busy: this.busy }, req);
+    } catch (err) {
+      // A request that was itself wrong (no such model, not a version number) attempted nothing.
+      if (err instanceof RollbackError && err.status !== 400 && err.status !== 404) await this.recordRollbackFailure(req, err);
+      throw err;
+    }
+  }
+
+  private async recordRollbackFailure(req: RollbackRequest, err: RollbackError): Promise<void> {
+    try {
+      await this.recorder.record({
+        event: 'llm_rollback_failed',
+        model: req.model,
+        to_version: String(req.version),
+        stage: err.stage,
+        status: err.status,
+        error_code: err.status === 503 ? 'rollback_upstream_unavailable' : err.code,
+        message: err.message,
+        serving_version: err.serving,
+        actor: req.actor,
+        reason: req.reason ?? null,
+      });
+    } catch (recordErr) {
+      // The admin still gets the rollback's own answer; the audit line in the route has it too.
+      this.logger.error({ err: (recordErr as Error).message, model: req.model }, 'recording a failed rollback failed');
+    }
   }
 
   /**

@@ -4,7 +4,8 @@
  *                                       (the model then stays out of traffic)
  *   POST /admin/models/:name/rollback   {"version": "1", "reason"?: "...", "config"?: {...}}: load
  *                                       that Triton version, warm it up, pin traffic to it, record
- *                                       llm_rollback_completed (src/governance/rollback.ts)
+ *                                       llm_rollback_completed (src/governance/rollback.ts), or
+ *                                       llm_rollback_failed when it stopped
  *   GET  /admin/models/:name/engine     the engine identity serving now and the pinned version
  */
 import type { FastifyInstance } from 'fastify';

@@ -107,14 +107,23 @@ test('rolls back to version 1: loaded, warmed up, pinned, recorded with both man
   assert.equal(body.state, 'ready');
 });
 
+/** The failed rollbacks in the event log, the fields an auditor reads. */
+async function failures(): Promise<Array<Record<string, unknown>>> {
+  return (await events()).flatMap((e) =>
+    e.event === 'llm_rollback_failed' ? [{ to_version: e.to_version, stage: e.stage, status: e.status, error_code: e.error_code, serving_version: e.serving_version, actor: e.actor }] : [],
+  );
+}
+
 test('a version that is not in the repository fails at load; version 1 keeps serving', async () => {
-  const res = await rollback({ version: 9 });
+  const res = await rollback({ version: 9 }, 'carol');
   assert.equal(res.status, 409);
   assert.equal(res.body.error.code, 'rollback_failed');
   assert.match(res.body.error.message, /version 9 is not in the model repository/);
   assert.match(res.body.error.message, /version 1 is still serving/);
   assert.deepEqual(res.body.rollback, { stage: 'load', serving_version: '1' });
   assert.deepEqual(readyVersions(), ['1']);
+  // The attempt is in the audit trail, not only the rollbacks that worked.
+  assert.deepEqual(await failures(), [{ to_version: '9', stage: 'load', status: 409, error_code: 'rollback_failed', serving_version: '1', actor: 'carol' }]);
   stack.sim.reset();
   await complete();
   assert.deepEqual(stack.sim.received().map((r) => r.version), ['1']);
@@ -169,13 +178,19 @@ test('a Triton that cannot serve (not ready, or unavailable for the warm-up) is 
   assert.equal(unavailable.body.rollback.stage, 'warmup');
   assert.doesNotMatch(unavailable.body.error.message, /is still serving/);
   assert.deepEqual(readyVersions(), ['2'], 'the target was unloaded again');
+  assert.deepEqual((await failures()).slice(-2).map((f) => [f.stage, f.status, f.error_code]), [
+    ['load', 503, 'rollback_upstream_unavailable'],
+    ['warmup', 503, 'rollback_upstream_unavailable'],
+  ]);
 });
 
 test('bad requests: no token 401, a non-numeric version 400, an unknown model 404', async () => {
+  const before = (await failures()).length;
   const noToken = await fetch(`${stack.url}/admin/models/llama-3-8b/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":"1"}' });
   assert.equal(noToken.status, 401);
   assert.equal((await rollback({ version: 'latest' })).status, 400);
   assert.equal((await rollback({})).status, 400);
   const unknown = await fetch(`${stack.url}/admin/models/nope/rollback`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"version":"1"}' });
   assert.equal(unknown.status, 404);
+  assert.equal((await failures()).length, before, 'a request that was itself wrong attempted nothing and records nothing');
 });

@@ -42,6 +42,8 @@ function describeEvent(e: GovernanceEvent): string {
       return `llm_warmup_failed: ${e.model} version ${e.version ?? '?'}: ${e.reason} (traffic kept off)`;
     case 'llm_rollback_completed':
       return `llm_rollback_completed: ${e.model} ${moved(e)}${onTarget(e)} by ${e.actor} (restored engine ${e.restored.engine_hash ?? 'hash unknown'})${e.reason ? `: ${e.reason}` : ''}`;
+    case 'llm_rollback_failed':
+      return `llm_rollback_failed: ${e.model} to version ${e.to_version} stopped at ${e.stage} (${e.status} ${e.error_code}) by ${e.actor}; ${e.serving_version === null ? 'no version known to serve' : `version ${e.serving_version} still pinned`}`;
     case 'llm_observability_alert': {
       const value = e.value === null ? 'no traffic' : e.unit === 'usd_per_request' ? `${e.value.toPrecision(3)} USD/request` : `${Math.round(e.value)} µs`;
       const threshold = e.unit === 'usd_per_request' ? `${e.threshold} USD/request` : `${e.threshold} µs`;

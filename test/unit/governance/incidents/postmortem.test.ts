@@ -92,3 +92,9 @@ test('a roll forward says forward, and a rollback to the serving version says it
   assert.match(out.text, /- llama-3-8b rolled forward from version 1 to 2 at 14:49 UTC \(llm_rollback_completed fw, by bob\)\./);
   assert.match(out.text, /- llama-3-8b stayed on version 2 \(already serving\) at 14:49 UTC \(llm_rollback_completed same, by bob\)\./);
 });
+
+test('a failed rollback is in the timeline with where it stopped and what still serves', () => {
+  const failed: GovernanceEvent = { ...base('14:47', 'rbf'), event: 'llm_rollback_failed', model: 'llama-3-8b', to_version: '9', stage: 'load', status: 409, error_code: 'rollback_failed', message: 'version 9 is not in the model repository', serving_version: '2', actor: 'bob', reason: null };
+  const out = renderPostmortem(template, incident, { events: [...events, failed], now: t('16:30'), lookbackMs: 10 * 60_000 });
+  assert.match(out.text, /- 14:47 UTC: llm_rollback_failed: llama-3-8b to version 9 stopped at load \(409 rollback_failed\) by bob; version 2 still pinned\n/);
+});
