@@ -77,6 +77,9 @@ export class EngineWatch {
       return this.recorder.record({ event: 'llm_warmup_completed', ...common, completion_tokens: outcome.completionTokens ?? null });
     }
     const reason = outcome.reason ?? 'unknown';
+    // A rollback's candidate (an explicit version) failing is an operator's attempt: each one is
+    // recorded, and none counts toward the registry's deduplication of its own retries.
+    if (version !== undefined) return this.recorder.record({ event: 'llm_warmup_failed', ...common, reason });
     // Durations inside the reason change on every retry; the failure is the same one.
     const signature = `${common.version}|${reason.replace(/\d+(\.\d+)?/g, '#')}`;
     if (this.lastFailure.get(model) === signature) return Promise.resolve(undefined);

@@ -1,7 +1,8 @@
 /**
  * A warm-up that keeps failing while the registry retries it is recorded once, even when the
  * reason carries a duration that changes on every retry; a different failure, or one after a
- * success, is recorded again.
+ * success, is recorded again. A rollback's candidate version failing is an operator's attempt,
+ * recorded every time.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -56,4 +57,16 @@ test('retries failing for the same reason with different durations are one llm_w
   await watch.recordWarmup(entry, undefined, { passed: true, durationMs: 20, completionTokens: 4 });
   await watch.recordWarmup(entry, undefined, { passed: false, reason: 'upstream_unavailable: connection refused', durationMs: 3 });
   assert.equal((await failures()).length, 3, 'the same failure after a success is a new one');
+});
+
+test("each failed warm-up of a rollback's candidate version is recorded, and leaves the registry's deduplication alone", async () => {
+  const watch = new EngineWatch(recorder, new EngineTracker(), quiet, new Set());
+  const before = (await failures()).length;
+  const refused = { passed: false, reason: 'upstream_internal: engine v2 corrupt', durationMs: 5 };
+  await watch.recordWarmup(entry, undefined, refused, '2');
+  await watch.recordWarmup(entry, undefined, refused, '2');
+  assert.equal((await failures()).length, before + 2, 'two rollback attempts, two events');
+  await watch.recordWarmup(entry, undefined, refused);
+  await watch.recordWarmup(entry, undefined, refused);
+  assert.equal((await failures()).length, before + 3, "the registry's retries still count once");
 });
