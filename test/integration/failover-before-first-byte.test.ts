@@ -71,8 +71,13 @@ test("a fallback's answer names the fallback's engine and is priced at its rates
   const [llama, qwen] = [await engineOf('llama-3-8b'), await engineOf('qwen3')];
   assert.notEqual(llama, qwen, 'the two models run different engines');
   stack.sim.setFault(primary, { kind: 'error', code: 'UNAVAILABLE', message: 'engine restarting' });
+  const answeredBy = { gen_ai_request_model: 'llama-3-8b', gen_ai_response_model: 'qwen3', error_type: '' };
+  const m0 = await scrape(`${stack.url}/metrics`);
   const res = await complete(stack.url, ask);
   assert.equal(res.headers.get('x-served-model'), 'qwen3');
+  const m1 = await scrape(`${stack.url}/metrics`);
+  const count = 'gen_ai_client_operation_duration_seconds_count';
+  assert.equal(m1.value(count, answeredBy) - m0.value(count, answeredBy), 1, 'the GenAI response model is the one that answered');
   const line = stack.logs.find('request completed').at(-1)!;
   assert.equal(line.model, 'llama-3-8b');
   assert.equal(line.served_model, 'qwen3');
