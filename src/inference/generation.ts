@@ -177,7 +177,9 @@ export class GenerationRouter {
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) throw deadlinePassed();
     const deadlines = route.config.deadlines;
-    const stream = request.stream;
+    // A model without decoupled mode answers a stream in one response too (the codecs send it
+    // unstreamed), so its first token is the whole answer and gets the whole deadline.
+    const stream = request.stream && route.schema!.decoupled;
     // Non-streamed answers arrive in one response at the end, so only the total deadline applies.
     const firstMs = stream ? Math.min(deadlines.ttftMs, remaining) : remaining;
     const idleMs = stream ? deadlines.idleMs : remaining;

@@ -209,7 +209,10 @@ export class RequestObserver implements InferenceObserver {
       this.firstChunkAt = now;
       // The gateway's own TTFT is the wait the user saw, whatever came after; the GenAI metric
       // counts successful responses only (its convention) and is observed in finish().
-      this.metrics.timeToFirstToken.observe({ model_name: this.model, stream: 'true' }, (now - this.startedAt) / 1000);
+      // A model without decoupled mode answered the stream in one response: its first chunk is the
+      // whole answer, which the streams-only TTFT SLO must not see.
+      const streamed = this.servedEntry?.schema?.decoupled !== false;
+      this.metrics.timeToFirstToken.observe({ model_name: this.model, stream: streamed ? 'true' : 'false' }, (now - this.startedAt) / 1000);
       this.span.addEvent('first_chunk');
     } else if (this.lastChunkAt !== undefined) {
       this.metrics.interTokenLatency.observe({ model_name: this.model }, (now - this.lastChunkAt) / 1000);

@@ -1,7 +1,9 @@
 /**
  * TRT-LLM refuses `stream` on a model deployed with decoupled_mode=false. A client that asks for a
  * stream still gets one: the whole answer as one chunk, then [DONE], with the same text and
- * usage as a non-streamed request. It is never a 502 counted against Triton.
+ * usage as a non-streamed request. It is never a 502 counted against Triton, nor held to the
+ * time-to-first-token deadline (its first token is the whole answer), nor counted as a streamed
+ * first token by the TTFT SLO's histogram.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -14,6 +16,8 @@ let client: OpenAI;
 before(async () => {
   stack = await startStack({
     sim: {
+      // Six tokens take ~360 ms: longer than the TTFT deadline below, well inside the total one.
+      latency: { timePerTokenMs: 60 },
       models: [
         { name: 'ensemble-unary', flavour: 'ensemble', decoupled: false },
         { name: 'llmapi-unary', flavour: 'llmapi', decoupled: false },
@@ -21,8 +25,8 @@ before(async () => {
     },
     config: {
       models: [
-        { name: 'ensemble', tritonModel: 'ensemble-unary' },
-        { name: 'llmapi', tritonModel: 'llmapi-unary' },
+        { name: 'ensemble', tritonModel: 'ensemble-unary', deadlines: { totalMs: 10_000, ttftMs: 150, idleMs: 150 } },
+        { name: 'llmapi', tritonModel: 'llmapi-unary', deadlines: { totalMs: 10_000, ttftMs: 150, idleMs: 150 } },
       ],
     },
   });
@@ -50,5 +54,7 @@ for (const model of ['ensemble', 'llmapi']) {
     assert.ok(sent.length >= 2);
     const m = await scrape(`${stack.url}/metrics`);
     assert.equal(m.value('upstream_errors_total'), 0, 'nothing failed upstream');
+    assert.equal(m.value('time_to_first_token_seconds_count', { model_name: model, stream: 'true' }), 0, 'no streamed first token');
+    assert.equal(m.value('time_to_first_token_seconds_count', { model_name: model, stream: 'false' }), 2);
   });
 }
