@@ -16,8 +16,10 @@
  * are skipped: this replica pins the target, re-warms and records the event with
  * `already_on_target`. That makes running the rollback on every replica safe and idempotent.
  * The gateway only ever pins a version Triton reported ready. A failure at any step before 5
- * leaves the version that was serving still serving, and says so (409 when Triton refused, 503
- * when it could not be reached).
+ * leaves this replica pinned to the version that was serving, and says whether that version still
+ * serves: it does unless Triton itself was unavailable (409 when Triton refused, 503 when it could
+ * not be reached, was unavailable or timed out). Governance records each failure as
+ * `llm_rollback_failed`.
  *
  * Against a real Triton, Triton uses the override instead of config.pbtxt: pass the model's full
  * config as `config` (JSON ModelConfig) and only its version_policy is replaced.
@@ -72,7 +74,7 @@ function describe(err: unknown): string {
 }
 
 /**
- * A failed rollback changed nothing: the previous version still serves. When Triton answered and
+ * A failed rollback changed nothing on this replica: the previous version stays pinned. When Triton answered and
  * refused (the version is not in the repository, explicit mode is off, the target fails its
  * warm-up) that is a conflict with the deployment's state, 409; when Triton could not be reached
  * or timed out, 503, and trying again later may work.
@@ -180,9 +182,10 @@ async function run(
   const previous = engineManifest(entry, entry.servedVersion ? (entry.schema ?? now.current) : (now.current ?? entry.schema), now.from);
   const alreadyOnTarget = now.ready !== null && now.ready.length === 1 && now.ready[0] === target;
   const servingAfterFailure = now.restoreTo || latest(keep);
-  // What a failure leaves serving: the version before, unless Triton itself could not serve (503).
-  const stillServingUnless = (status: number): string =>
-    status === 503
+  // What a failure leaves serving: the version before, unless Triton itself was unavailable (not
+  // merely slow: a load or a warm-up that timed out leaves the old version serving).
+  const stillServingAfter = (err: unknown): string =>
+    isGatewayError(err) && (err.code === 'upstream_unavailable' || err.code === 'all_upstreams_unavailable')
       ? `Triton is unavailable, so no version may be serving until it recovers (this replica keeps version ${servingAfterFailure ?? '(unknown)'} pinned)`
       : `version ${servingAfterFailure ?? '(unknown)'} is still serving`;
   log.info(
@@ -249,7 +252,7 @@ async function run(
     entry.servedVersion = now.restoreTo;
     const message = describe(err);
     const status = failureStatus(err);
-    throw new RollbackError(status, 'rollback_failed', `Loading version ${target} of ${entry.tritonModel} failed: ${message}${hint(message)}; ${stillServingUnless(status)}`, 'load', servingAfterFailure);
+    throw new RollbackError(status, 'rollback_failed', `Loading version ${target} of ${entry.tritonModel} failed: ${message}${hint(message)}; ${stillServingAfter(err)}`, 'load', servingAfterFailure);
   }
 
   // 2. Warm up the target version before any traffic goes to it.
@@ -262,7 +265,7 @@ async function run(
   } catch (err) {
     const restored = await restore();
     const status = failureStatus(err);
-    throw new RollbackError(status, 'rollback_failed', `Version ${target} could not be described after loading: ${describe(err)}; ${stillServingUnless(status)}${restored}`, 'warmup', servingAfterFailure);
+    throw new RollbackError(status, 'rollback_failed', `Version ${target} could not be described after loading: ${describe(err)}; ${stillServingAfter(err)}${restored}`, 'warmup', servingAfterFailure);
   }
   if (!warm.passed) {
     await deps.watch.recordWarmup(entry, targetSchema, warm, target);
@@ -270,7 +273,7 @@ async function run(
     // A target that answered wrongly is refused (409); a Triton that could not serve it at all
     // (not ready, unreachable) is 503, and then nothing may be serving, whatever this replica pins.
     const status = warm.error === undefined ? 409 : failureStatus(warm.error);
-    throw new RollbackError(status, 'rollback_failed', `Version ${target} failed its warm-up (${warm.reason ?? 'unknown'}); ${stillServingUnless(status)}${restored}`, 'warmup', servingAfterFailure);
+    throw new RollbackError(status, 'rollback_failed', `Version ${target} failed its warm-up (${warm.reason ?? 'unknown'}); ${stillServingAfter(warm.error)}${restored}`, 'warmup', servingAfterFailure);
   }
 
   // 3. Switch the gateway's pin, then let the registry re-warm through its normal path.
@@ -280,7 +283,7 @@ async function run(
   if (!outcome.passed) {
     const restored = await restore();
     await registry.rewarm(name).catch(() => undefined);
-    throw new RollbackError(409, 'rollback_failed', `Version ${target} passed its first warm-up but not the registry's (${outcome.reason ?? 'unknown'}); ${stillServingUnless(409)}${restored}`, 'activate', servingAfterFailure);
+    throw new RollbackError(409, 'rollback_failed', `Version ${target} passed its first warm-up but not the registry's (${outcome.reason ?? 'unknown'}); ${stillServingAfter(undefined)}${restored}`, 'activate', servingAfterFailure);
   }
 
   // 4. Unload the other versions; traffic is already pinned, so a failure here is only a warning.

@@ -33,7 +33,8 @@ before(async () => {
       ],
     },
     config: {
-      models: [{ name: 'llama-3-8b', tritonModel: TRITON_MODEL }],
+      // A short warm-up budget, so that a slow target fails its warm-up quickly.
+      models: [{ name: 'llama-3-8b', tritonModel: TRITON_MODEL, warmup: { prompt: 'Say hello.', maxTokens: 4, latencyBudgetMs: 500 } }],
       auth: { adminToken: TOKEN },
       governance: { eventLog: join(dir, 'events.jsonl'), enginePollMs: 0 },
     },
@@ -182,6 +183,16 @@ test('a Triton that cannot serve (not ready, or unavailable for the warm-up) is 
     ['load', 503, 'rollback_upstream_unavailable'],
     ['warmup', 503, 'rollback_upstream_unavailable'],
   ]);
+});
+
+test('a target too slow for its warm-up budget is refused (409) and the serving version still serves', async () => {
+  assert.deepEqual(readyVersions(), ['2']);
+  stack.sim.setFault(TRITON_MODEL, { kind: 'slow-first-token', ms: 1500, firstN: 1 });
+  const slow = await rollback({ version: '1' });
+  stack.sim.clearFaults();
+  assert.equal(slow.status, 409, JSON.stringify(slow.body));
+  assert.match(slow.body.error.message, /Version 1 failed its warm-up \(exceeded its latency budget of 500 ms\); version 2 is still serving/);
+  assert.deepEqual(readyVersions(), ['2']);
 });
 
 test('bad requests: no token 401, a non-numeric version 400, an unknown model 404', async () => {
