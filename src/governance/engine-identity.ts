@@ -88,6 +88,13 @@ export class EngineTracker {
     this.latest.set(m.model, m);
   }
 
+  /** Undoes remember() for an engine that never served, making `current` the one before (if any). */
+  forget(m: EngineManifest, current: EngineManifest | undefined): void {
+    this.seen.get(m.model)?.delete(key(m));
+    if (current) this.latest.set(m.model, current);
+    else this.latest.delete(m.model);
+  }
+
   isNew(m: EngineManifest): boolean {
     return !(this.seen.get(m.model)?.has(key(m)) ?? false);
   }

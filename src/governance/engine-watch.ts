@@ -42,8 +42,7 @@ export class EngineWatch {
   }
 
   /** Records a new engine as published, with the one it replaces; also used by a roll forward to a new engine. */
-  publish(engine: EngineManifest): Promise<void> {
-    const previous = this.tracker.current(engine.model) ?? null;
+  publish(engine: EngineManifest, previous: EngineManifest | null = this.tracker.current(engine.model) ?? null): Promise<void> {
     this.tracker.remember(engine);
     const recorded = this.recorder.record({ event: 'llm_engine_published', model: engine.model, engine, previous });
     this.fire(recorded);

@@ -95,16 +95,25 @@ function pinning(versions: readonly string[], base: Record<string, unknown> | un
 }
 
 /**
- * The target's engine on record before traffic goes to it. Going back, it is restored: it served
- * before, even if this log starts after it did. Going forward to a version newer than the one
- * serving, an engine the log has never seen is a new engine going into service, published like
- * one the poll finds (a roll forward is how an operator ships it when the gateway is pinned).
+ * The target's engine on record. Going back, it is restored: it served before, even if this log
+ * starts after it did. Going forward to a version newer than the one serving, an engine the log
+ * has never seen is a new engine going into service, published like one the poll finds (a roll
+ * forward is how an operator ships it when the gateway is pinned), but only once traffic is on it.
+ * Noted before the registry's re-warm describes the target, so that describe does not publish it.
  */
-async function recordTargetEngine(deps: RollbackDeps, entry: ModelEntry, schema: ModelSchema, target: string, from: string | null): Promise<void> {
+function noteTargetEngine(deps: RollbackDeps, entry: ModelEntry, schema: ModelSchema, target: string, from: string | null) {
   const engine = engineManifest({ ...entry, servedVersion: target }, schema, target);
-  const forward = from !== null && /^\d+$/.test(from) && Number(target) > Number(from);
-  if (forward && deps.tracker.isNew(engine)) await deps.watch.publish(engine);
-  else deps.tracker.remember(engine);
+  const before = deps.tracker.current(entry.config.name);
+  const forwardToNew = from !== null && /^\d+$/.test(from) && Number(target) > Number(from) && deps.tracker.isNew(engine);
+  deps.tracker.remember(engine);
+  return {
+    /** Traffic is on the target. */
+    activated: (): Promise<void> => (forwardToNew ? deps.watch.publish(engine, before ?? null) : Promise.resolve()),
+    /** The target never served: a new engine goes back to unseen, and the engine before is current again. */
+    abandoned: (): void => {
+      if (forwardToNew) deps.tracker.forget(engine, before);
+    },
+  };
 }
 
 export async function rollbackModel(deps: RollbackDeps, req: RollbackRequest): Promise<EventOf<'llm_rollback_completed'>> {
@@ -218,14 +227,16 @@ async function run(
       throw new RollbackError(failureStatus(err), 'rollback_failed', `Version ${target}, the only version Triton has ready, could not be described: ${describe(err)}; nothing was changed`, 'activate', servingAfterFailure);
     }
     if (entry.config.flavour) targetSchema.flavour = entry.config.flavour;
-    await recordTargetEngine(deps, entry, targetSchema, target, now.from);
+    const noted = noteTargetEngine(deps, entry, targetSchema, target, now.from);
     entry.servedVersion = target;
     const outcome = await registry.rewarm(name);
     if (!outcome.passed) {
       // No other version is ready to go back to; the registry keeps retrying the warm-up.
+      noted.abandoned();
       entry.servedVersion = now.restoreTo;
       throw new RollbackError(409, 'rollback_failed', `Triton already serves only version ${target}, but it failed this replica's warm-up (${outcome.reason ?? 'unknown'}); the model is out of traffic here until a warm-up passes`, 'activate', null);
     }
+    await noted.activated();
     const event = await complete(outcome.durationMs, null);
     log.info({ model: name, to_version: target, already_on_target: true, ms: Date.now() - started }, 'rollback completed');
     return event;
@@ -277,10 +288,11 @@ async function run(
   }
 
   // 3. Switch the gateway's pin, then let the registry re-warm through its normal path.
-  await recordTargetEngine(deps, entry, targetSchema, target, now.from);
+  const noted = noteTargetEngine(deps, entry, targetSchema, target, now.from);
   entry.servedVersion = target;
   const outcome = await registry.rewarm(name);
   if (!outcome.passed) {
+    noted.abandoned();
     const restored = await restore();
     await registry.rewarm(name).catch(() => undefined);
     throw new RollbackError(409, 'rollback_failed', `Version ${target} passed its first warm-up but not the registry's (${outcome.reason ?? 'unknown'}); ${stillServingAfter(undefined)}${restored}`, 'activate', servingAfterFailure);
@@ -298,6 +310,7 @@ async function run(
   }
 
   // 5. Only now is the rollback complete.
+  await noted.activated();
   const event = await complete(warm.durationMs, warning);
   log.info({ model: name, to_version: target, ms: Date.now() - started }, 'rollback completed');
   return event;

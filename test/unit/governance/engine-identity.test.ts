@@ -68,3 +68,16 @@ test('every event needs its envelope; unknown kinds and extra fields are refused
   const { at: _at, ...noTime } = ok;
   assert.throws(() => governanceEventSchema.parse(noTime));
 });
+
+test('an engine a roll forward noted but never activated is forgotten: new again, and the one before is current', () => {
+  const tracker = new EngineTracker();
+  const serving = engineManifest(llama, schema(['1'], { engine_hash: 'sha256:one' }));
+  const candidate = engineManifest({ ...llama, servedVersion: '2' }, schema(['1', '2'], { engine_hash: 'sha256:two' }), '2');
+  tracker.remember(serving);
+  tracker.remember(candidate);
+  assert.equal(tracker.isNew(candidate), false);
+  tracker.forget(candidate, serving);
+  assert.equal(tracker.isNew(candidate), true, 'published when it does go into service');
+  assert.equal(tracker.current('llama'), serving);
+  assert.equal(tracker.isNew(serving), false);
+});
