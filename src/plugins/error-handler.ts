@@ -139,9 +139,11 @@ export function frameworkErrorSender(metrics: Metrics) {
 export function clientErrorResponder(metrics: Metrics) {
   return (err: Error & { code?: string }, socket: Duplex): void => {
     // A connection reset has nobody to answer (as fastify's default handler). Nor has a client
-    // that hung up in the middle of its body (the parser's HPE_INVALID_EOF_STATE): its request is
-    // already under way and is counted, once, as cancelled on its route.
-    if (err.code === 'HPE_INVALID_EOF_STATE') {
+    // that hung up in the middle of its body (the parser's HPE_INVALID_EOF_STATE once a request,
+    // and so its response, exists): that request is counted, once, as cancelled on its route. Cut
+    // short in its headers, there is no request yet, and it is answered and counted below.
+    const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage != null;
+    if (err.code === 'HPE_INVALID_EOF_STATE' && inFlight) {
       socket.destroy();
       return;
     }

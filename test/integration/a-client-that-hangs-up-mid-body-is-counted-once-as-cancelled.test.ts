@@ -38,3 +38,15 @@ test('a client that hangs up halfway through its body is counted once, as cancel
   assert.equal(delta('errors_total', { error_type: 'invalid_request' }), 0, 'a hang-up is not a malformed request');
   assert.equal(stack.sim.received().length, 0, 'nothing reached Triton');
 });
+
+test('a client that hangs up halfway through its headers is still counted, as a malformed request on no route', async () => {
+  const m0 = await scrape(`${stack.url}/metrics`);
+  const { hostname, port } = new URL(stack.url);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  socket.write('POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Ty');
+  await new Promise((r) => setTimeout(r, 100));
+  socket.end();
+  await new Promise<void>((resolve) => socket.once('close', () => resolve()).resume());
+  await eventually(async () => (await scrape(`${stack.url}/metrics`)).value('http_requests_total', { endpoint: 'unmatched' }) > m0.value('http_requests_total', { endpoint: 'unmatched' }), 3000, 'the malformed request to be counted');
+});
