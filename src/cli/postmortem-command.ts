@@ -77,7 +77,9 @@ export async function postmortemCommand(io: CliIo, argv: string[]): Promise<numb
   const eventLogFile = eventLogPath(io, p.values['event-log']);
   // A log that is not there reads as no events, and the review would look complete without them.
   if (!existsSync(eventLogFile)) {
-    if (p.values['event-log']) throw new CliError(`no governance event log at ${eventLogFile}`, EXIT.usage);
+    // A path someone named (the flag or a variable) that is not there is a mistake; the default may just be unused.
+    const named = p.values['event-log'] || io.env.GATEWAY_EVENT_LOG || io.env.GOVERNANCE_EVENT_LOG;
+    if (named) throw new CliError(`no governance event log at ${eventLogFile}`, EXIT.usage);
     note(io, `warning: no governance event log at ${eventLogFile} (set --event-log or GATEWAY_EVENT_LOG); the timeline has no governance events`);
   }
   const events = await new EventLog(eventLogFile).read();

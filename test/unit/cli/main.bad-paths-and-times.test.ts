@@ -88,6 +88,8 @@ test('a backup destination with a scheme other than s3:// is a usage error befor
 test('ops postmortem with an event log that is not there: exit 2 naming it, not a review without governance events', async () => {
   const missing = join(dir, 'no-such-dir', 'events.jsonl');
   oneLineFailure(await bin(['ops', 'postmortem', incidentId, '--log', incidentLog, '--event-log', missing]), 2, new RegExp(`no governance event log at ${missing}`));
+  // Named by the gateway's variable instead: as much a mistake.
+  oneLineFailure(await bin(['ops', 'postmortem', incidentId, '--log', incidentLog], { env: { GATEWAY_EVENT_LOG: missing } }), 2, new RegExp(`no governance event log at ${missing}`));
   // The default path missing is only a warning: the review is still written.
   const cwd = join(dir, 'no-default-log');
   await mkdir(cwd);
