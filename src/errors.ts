@@ -31,6 +31,9 @@ export const errorTable = {
   upstream_ttft_timeout: { status: 504, type: 'timeout_error', retryable: true },
   upstream_idle_timeout: { status: 504, type: 'timeout_error', retryable: false },
   upstream_internal: { status: 502, type: 'server_error', retryable: true },
+  // Triton refused the tensors built from the model's config: the same request fails the same way
+  // on that route (not retried there), but a fallback may serve it.
+  upstream_config_mismatch: { status: 502, type: 'server_error', retryable: true },
   upstream_bad_response: { status: 502, type: 'server_error', retryable: false },
   upstream_stream_incomplete: { status: 502, type: 'server_error', retryable: true },
   upstream_unimplemented: { status: 501, type: 'server_error', retryable: false },

@@ -62,7 +62,7 @@ function classifyByText(text: string): Classified | undefined {
   if (CONTEXT_TOO_LONG.test(text)) return { code: 'context_length_exceeded', upstreamFault: false };
   if (VLLM_SAMPLING_REFUSED.test(text)) return { code: 'invalid_request', upstreamFault: false };
   if (TENSORS_REFUSED.test(text)) {
-    return { code: 'upstream_internal', upstreamFault: true, preface: "Triton refused the tensors built from the model's config (has its config changed since the gateway read it?): " };
+    return { code: 'upstream_config_mismatch', upstreamFault: true, preface: "Triton refused the tensors built from the model's config (has its config changed since the gateway read it?): " };
   }
   // The gateway asks Triton only for models it serves (its own lookup answers 404 for any other),
   // so Triton not knowing one means Triton lost it (restarted without it, unloaded, a pinned

@@ -167,3 +167,13 @@ test('a model Triton does not have (restarted without it) fails over and is coun
   assert.equal(alone.body.error.code, 'model_not_ready');
   assert.ok(alone.headers.get('retry-after') !== null);
 });
+
+test('Triton refusing the tensors built from a changed config is not retried on that model; the fallback serves', async () => {
+  stack.sim.setFault(primary, { kind: 'error', code: 'INVALID_ARGUMENT', message: `unexpected inference input 'lora_task_id' for model '${primary}'` });
+  const res = await complete(stack.url, ask);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.headers.get('x-served-model'), 'qwen3');
+  assert.equal(receivedFor(stack, primary), 1, 'the same request would fail the same way: one attempt');
+  const m = await scrape(`${stack.url}/metrics`);
+  assert.ok(m.value('upstream_errors_total', { served_model: 'llama-3-8b', error_code: 'upstream_config_mismatch' }) >= 1);
+});

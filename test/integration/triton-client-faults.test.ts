@@ -40,7 +40,7 @@ describe('error faults (default mode: the code is lost, the message decides)', (
     { code: 'INTERNAL', message: 'Maximum queue size of 64 has been reached', expect: 'upstream_overloaded', upstreamFault: true },
     { code: 'INTERNAL', message: 'Prompt length (9000) exceeds maximum input length (8192).', expect: 'context_length_exceeded', upstreamFault: false },
     // The gateway built the tensors from the model's config: Triton refusing them is a config that changed, not the client.
-    { code: 'INVALID_ARGUMENT', message: "unexpected inference input 'foo' for model 'ens'", expect: 'upstream_internal', upstreamFault: true },
+    { code: 'INVALID_ARGUMENT', message: "unexpected inference input 'foo' for model 'ens'", expect: 'upstream_config_mismatch', upstreamFault: true },
     { code: 'INTERNAL', message: 'Error generating stream: top_p must be in (0, 1], got 1.5.', expect: 'invalid_request', upstreamFault: false },
   ];
   for (const model of ['ens', 'bls', 'vllm']) {

@@ -20,7 +20,7 @@ const grpcRows: Row[] = [
   { code: status.UNAVAILABLE, message: '[request id: abc] Exceeds maximum queue size', expect: 'upstream_overloaded', httpStatus: 503, retryable: true, upstreamFault: true },
   { code: status.INTERNAL, message: "in ensemble 'ensemble', Executor failed process requestId 4 due to the following error: Maximum queue size of 8 has been reached", expect: 'upstream_overloaded', httpStatus: 503, retryable: true, upstreamFault: true },
   { code: status.DEADLINE_EXCEEDED, message: 'Deadline exceeded after 1.002s', expect: 'upstream_timeout', httpStatus: 504, retryable: true, upstreamFault: true },
-  { code: status.INVALID_ARGUMENT, message: "[request id: 1] unexpected shape for input 'max_tokens' for model 'ensemble'. Expected [-1,1], got [1]. ", expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
+  { code: status.INVALID_ARGUMENT, message: "[request id: 1] unexpected shape for input 'max_tokens' for model 'ensemble'. Expected [-1,1], got [1]. ", expect: 'upstream_config_mismatch', httpStatus: 502, retryable: true, upstreamFault: true },
   { code: status.INVALID_ARGUMENT, message: 'Prompt length (9000) exceeds maximum input length (8192).', expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
   { code: status.INTERNAL, message: "in ensemble 'ensemble', [request id: 7] Prompt length (9000) exceeds maximum input length (8192). Set log level to info and check TRTGptModel logs for how maximum input length is set", expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
   // The gateway sends Triton only models it serves: Triton not knowing one is Triton's outage.
@@ -40,7 +40,7 @@ describe("Triton refusing the tensors the gateway built from the model's config"
   it('is an upstream fault that says the config may have changed, whether coded or on a stream', () => {
     const text = "[request id: 1] unexpected shape for input 'max_tokens' for model 'ensemble'. Expected [-1,1], got [1]. ";
     for (const err of [fromGrpcStatus(status.INVALID_ARGUMENT, text), fromStreamErrorMessage(text)]) {
-      assert.equal(err.code, 'upstream_internal');
+      assert.equal(err.code, 'upstream_config_mismatch');
       assert.equal(err.upstreamFault, true);
       assert.match(err.message, /^Triton refused the tensors built from the model's config \(has its config changed since the gateway read it\?\): \[request id: 1\] unexpected shape/);
     }
@@ -123,9 +123,9 @@ const streamRows: Array<Omit<Row, 'code'>> = [
   { message: "Error generating stream: This model's maximum context length is 4096 tokens. However, you requested 5000 tokens", expect: 'context_length_exceeded', httpStatus: 400, retryable: false, upstreamFault: false },
   { message: "[request id: <id_unknown>] Request for unknown model: 'llama' is not found", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
   { message: "Request for unknown model: 'llama' has no available versions", expect: 'model_not_ready', httpStatus: 503, retryable: true, upstreamFault: true },
-  { message: "[request id: x] expected 2 inputs but got 1 inputs for model 'm'. Got input(s) ['a'], but missing required input(s) ['b']. Please provide all required input(s).", expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
-  { message: "unexpected inference input 'foo' for model 'm'", expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
-  { message: "[request id: x] inference input 'seed' data-type is 'INT64', but model 'm' expects 'UINT64'", expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
+  { message: "[request id: x] expected 2 inputs but got 1 inputs for model 'm'. Got input(s) ['a'], but missing required input(s) ['b']. Please provide all required input(s).", expect: 'upstream_config_mismatch', httpStatus: 502, retryable: true, upstreamFault: true },
+  { message: "unexpected inference input 'foo' for model 'm'", expect: 'upstream_config_mismatch', httpStatus: 502, retryable: true, upstreamFault: true },
+  { message: "[request id: x] inference input 'seed' data-type is 'INT64', but model 'm' expects 'UINT64'", expect: 'upstream_config_mismatch', httpStatus: 502, retryable: true, upstreamFault: true },
   { message: 'Server not ready', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
   { message: 'GRPC server is shutting down and has stopped accepting new requests.', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
   { message: 'Model is unavailable due to unhealthy vLLM engine', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
