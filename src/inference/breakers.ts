@@ -74,7 +74,8 @@ export class BreakerBoard {
         // opossum takes a filtered error for a success, and a success while half-open closes the
         // breaker. An attempt the client abandoned, or whose own deadline or the drain ended it,
         // says nothing about Triton: counted as a failure there, it re-opens the breaker for the
-        // next probe instead of closing it on a Triton that may still be down.
+        // next probe instead of closing it on a Triton that may still be down. Any such attempt,
+        // not only the probe: opossum would close the breaker on any of them.
         if (breaker.halfOpen && isGatewayError(err) && SAYS_NOTHING_ABOUT_TRITON.has(err.code)) return false;
         return true;
       },

@@ -157,6 +157,26 @@ test('a half-open probe the client abandons does not close the breaker on a Trit
   assert.equal(next.headers.get('x-fallback-reason'), 'breaker_open');
 });
 
+// opossum closes a half-open breaker on any outcome its filter excuses, the probe's or not; an
+// abandoned attempt re-opens it instead, which waits one more reset time but never closes the
+// breaker on a Triton that is still failing.
+test('a stream begun while the breaker was closed, abandoned during a half-open window, does not close the breaker', async () => {
+  // A long stream on the primary while it is still healthy.
+  stack.sim.setFault(primary, { kind: 'slow-tokens', msPerToken: 100 });
+  const gaveUp = new AbortController();
+  const res = await fetch(`${stack.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ask, max_tokens: 12, stream: true }), signal: gaveUp.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  await reader.read();
+  // Then the primary fails for everyone else, the breaker opens, and its reset time passes.
+  await openPrimaryBreaker();
+  await new Promise((r) => setTimeout(r, 450));
+  assert.equal(stack.app.services.breakers.state('primary', primary), 'half_open');
+  gaveUp.abort();
+  await eventually(() => stack.logs.find('request completed').some((l) => l.stream === true && l.error_code === 'client_cancelled'), 2000, 'the abandoned stream to end');
+  assert.notEqual(stack.app.services.breakers.state('primary', primary), 'closed', 'an abandoned stream says nothing about Triton');
+});
+
 test('a closed breaker has its state series from its first call, with no transition counted', async () => {
   const before = await scrape(`${stack.url}/metrics`);
   assert.doesNotMatch(before.text, /^circuit_breaker_state\{/m, 'no breaker before the first call');
