@@ -133,6 +133,11 @@ export const rollbackFailedSchema = z
   })
   .strict();
 
+/** Whether moving a model from one Triton version to another goes forward (versions only grow). */
+export function isRollForward(from: string | null, to: string): boolean {
+  return from !== null && /^\d+$/.test(from) && /^\d+$/.test(to) && Number(to) > Number(from);
+}
+
 export const alertSignalSchema = z.enum(['cost', 'queue_delay']);
 export type AlertSignal = z.infer<typeof alertSignalSchema>;
 

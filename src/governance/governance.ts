@@ -129,10 +129,11 @@ export class Governance {
       await this.recorder.record({
         event: 'llm_rollback_failed',
         model: req.model,
-        to_version: String(req.version),
+        // Canonical, as llm_rollback_completed has it ('01' is version 1).
+        to_version: /^\d+$/.test(req.version) ? String(Number(req.version)) : req.version,
         stage: err.stage,
         status: err.status,
-        error_code: err.status === 503 ? 'rollback_upstream_unavailable' : err.code,
+        error_code: err.answerCode,
         message: err.message,
         serving_version: err.serving,
         actor: req.actor,

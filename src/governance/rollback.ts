@@ -30,7 +30,7 @@ import type { ModelSchema } from '../triton/types.js';
 import { isGatewayError } from '../errors.js';
 import { engineManifest, type EngineTracker } from './engine-identity.js';
 import type { EngineWatch } from './engine-watch.js';
-import type { EventOf } from './events.js';
+import { isRollForward, type EventOf } from './events.js';
 import type { GovernanceRecorder, RecorderLog } from './recorder.js';
 
 export interface RollbackRequest {
@@ -55,6 +55,11 @@ export class RollbackError extends Error {
   ) {
     super(message);
     this.name = 'RollbackError';
+  }
+
+  /** The error code the admin API answers with (and the failure event records). */
+  get answerCode(): string {
+    return this.status === 503 ? 'rollback_upstream_unavailable' : this.code;
   }
 }
 
@@ -104,7 +109,7 @@ function pinning(versions: readonly string[], base: Record<string, unknown> | un
 function noteTargetEngine(deps: RollbackDeps, entry: ModelEntry, schema: ModelSchema, target: string, from: string | null) {
   const engine = engineManifest({ ...entry, servedVersion: target }, schema, target);
   const before = deps.tracker.current(entry.config.name);
-  const forwardToNew = from !== null && /^\d+$/.test(from) && Number(target) > Number(from) && deps.tracker.isNew(engine);
+  const forwardToNew = isRollForward(from, target) && deps.tracker.isNew(engine);
   deps.tracker.remember(engine);
   return {
     /** Traffic is on the target. */

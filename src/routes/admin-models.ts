@@ -63,7 +63,7 @@ export function adminModelsRoutes(services: GatewayServices, governance: Governa
       } catch (err) {
         if (!(err instanceof RollbackError)) throw err;
         request.log.warn({ audit: true, actor, model: request.params.name, version: request.body.version, stage: err.stage, err: err.message }, 'rollback failed');
-        const code = err.status === 503 ? 'rollback_upstream_unavailable' : (err.code as ErrorCode);
+        const code = err.answerCode as ErrorCode;
         throw new GatewayError(code in errorTable ? code : 'rollback_failed', err.message, { details: { rollback: { stage: err.stage, serving_version: err.serving } } });
       }
     });

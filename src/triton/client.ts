@@ -221,7 +221,7 @@ export class TritonClient implements DiscoveryClient {
     return this.admin((s) => s.serverMetadata, {});
   }
 
-  /** An unknown model is an error (model_not_found / model_not_ready), as Triton answers it, not `false`. */
+  /** A model Triton does not have is an error (model_not_ready), as Triton answers it, not `false`. */
   async modelReady(name: string, version = ''): Promise<boolean> {
     return (await this.admin((s) => s.modelReady, { name, version })).ready;
   }

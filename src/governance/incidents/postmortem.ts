@@ -5,7 +5,7 @@
  * the logs cannot know (impact, action items, ...) is left as "TBD" for the authors. The
  * template's leading instructions comment is dropped from the output.
  */
-import type { GovernanceEvent } from '../events.js';
+import { isRollForward, type GovernanceEvent } from '../events.js';
 import type { Incident } from './incident-log.js';
 import { formatDuration, impactDurationMs, timeToDetectMs, timeToMitigateMs } from './incident-times.js';
 
@@ -43,7 +43,9 @@ function describeEvent(e: GovernanceEvent): string {
     case 'llm_rollback_completed':
       return `llm_rollback_completed: ${e.model} ${moved(e)}${onTarget(e)} by ${e.actor} (restored engine ${e.restored.engine_hash ?? 'hash unknown'})${e.reason ? `: ${e.reason}` : ''}`;
     case 'llm_rollback_failed':
-      return `llm_rollback_failed: ${e.model} to version ${e.to_version} stopped at ${e.stage} (${e.status} ${e.error_code}) by ${e.actor}; ${e.serving_version === null ? 'no version known to serve' : `version ${e.serving_version} still pinned`}`;
+      return e.stage === 'validate'
+        ? `llm_rollback_failed: ${e.model} to version ${e.to_version} refused (${e.status} ${e.error_code}) by ${e.actor}; nothing was attempted`
+        : `llm_rollback_failed: ${e.model} to version ${e.to_version} stopped at ${e.stage} (${e.status} ${e.error_code}) by ${e.actor}; ${e.serving_version === null ? 'no version known to serve' : `version ${e.serving_version} still pinned`}`;
     case 'llm_observability_alert': {
       const value = e.value === null ? 'no traffic' : e.unit === 'usd_per_request' ? `${e.value.toPrecision(3)} USD/request` : `${Math.round(e.value)} µs`;
       const threshold = e.unit === 'usd_per_request' ? `${e.threshold} USD/request` : `${e.threshold} µs`;
@@ -141,8 +143,7 @@ export function renderPostmortem(template: string, inc: Incident, opts: Postmort
 function moved(e: Extract<GovernanceEvent, { event: 'llm_rollback_completed' }>): string {
   const from = e.from_version ?? '?';
   if (from === e.to_version) return `stayed on version ${from} (already serving)`;
-  const forward = /^\d+$/.test(from) && Number(e.to_version) > Number(from);
-  return `rolled ${forward ? 'forward' : 'back'} from version ${from} to ${e.to_version}`;
+  return `rolled ${isRollForward(e.from_version, e.to_version) ? 'forward' : 'back'} from version ${from} to ${e.to_version}`;
 }
 
 /** A replica whose Triton another replica had already rolled back only re-pinned: say so, or one rollback reads as several. */

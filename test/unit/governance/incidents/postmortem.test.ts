@@ -98,3 +98,9 @@ test('a failed rollback is in the timeline with where it stopped and what still 
   const out = renderPostmortem(template, incident, { events: [...events, failed], now: t('16:30'), lookbackMs: 10 * 60_000 });
   assert.match(out.text, /- 14:47 UTC: llm_rollback_failed: llama-3-8b to version 9 stopped at load \(409 rollback_failed\) by bob; version 2 still pinned\n/);
 });
+
+test('a rollback refused before it began (another in progress) says nothing was attempted', () => {
+  const refused: GovernanceEvent = { ...base('14:47', 'rbr'), event: 'llm_rollback_failed', model: 'llama-3-8b', to_version: '1', stage: 'validate', status: 409, error_code: 'rollback_in_progress', message: 'A rollback of llama-3-8b is already in progress', serving_version: null, actor: 'bob', reason: null };
+  const out = renderPostmortem(template, incident, { events: [...events, refused], now: t('16:30'), lookbackMs: 10 * 60_000 });
+  assert.match(out.text, /- 14:47 UTC: llm_rollback_failed: llama-3-8b to version 1 refused \(409 rollback_in_progress\) by bob; nothing was attempted\n/);
+});
