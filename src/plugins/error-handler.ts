@@ -59,8 +59,9 @@ export function toGatewayError(err: FastifyError): GatewayError {
     default:
       break;
   }
-  // The body stopped arriving because the client went away (Node's "aborted"), not a bad body.
-  if (err.code === 'ECONNRESET') return new GatewayError('client_cancelled', 'The client closed the connection while sending the request');
+  // The body stopped arriving because the client went away (Node's request "aborted" error), not
+  // a bad body. Only that one: a reset of some outbound connection a handler let through is ours.
+  if (err.code === 'ECONNRESET' && err.message === 'aborted') return new GatewayError('client_cancelled', 'The client closed the connection while sending the request');
   if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return new GatewayError('invalid_request', 'The request body is not valid JSON');
   }
