@@ -15,7 +15,7 @@ import { EventLog, type EventQuery, type EventRead } from './event-log.js';
 import type { AlertSignal, EventOf, GovernanceEvent } from './events.js';
 import { GovernanceRecorder } from './recorder.js';
 import { ReadinessPolicy, type AlertTransition, type Thresholds } from './readiness-policy.js';
-import { RollbackError, rollbackModel, type RollbackRequest } from './rollback.js';
+import { RollbackError, canonicalVersion, rollbackModel, type RollbackRequest } from './rollback.js';
 import { WaiverBook, type Waiver } from './waivers.js';
 import { WebhookNotifier } from './webhook.js';
 
@@ -129,8 +129,7 @@ export class Governance {
       await this.recorder.record({
         event: 'llm_rollback_failed',
         model: req.model,
-        // Canonical, as llm_rollback_completed has it ('01' is version 1).
-        to_version: /^\d+$/.test(req.version) ? String(Number(req.version)) : req.version,
+        to_version: canonicalVersion(req.version),
         stage: err.stage,
         status: err.status,
         error_code: err.answerCode,

@@ -79,8 +79,8 @@ function describe(err: unknown): string {
 }
 
 /**
- * A failed rollback changed nothing on this replica: the previous version stays pinned. When Triton answered and
- * refused (the version is not in the repository, explicit mode is off, the target fails its
+ * A failed rollback changed nothing on this replica: the previous version stays pinned. When
+ * Triton answered and refused (the version is not in the repository, explicit mode is off, the target fails its
  * warm-up) that is a conflict with the deployment's state, 409; when Triton could not be reached
  * or timed out, 503, and trying again later may work.
  */
@@ -119,6 +119,11 @@ function noteTargetEngine(deps: RollbackDeps, entry: ModelEntry, schema: ModelSc
       if (forwardToNew) deps.tracker.forget(engine, before);
     },
   };
+}
+
+/** A requested version as Triton reports it ('01' is '1'); anything not a number as it is. */
+export function canonicalVersion(version: string): string {
+  return /^\d+$/.test(version) ? String(Number(version)) : version;
 }
 
 export async function rollbackModel(deps: RollbackDeps, req: RollbackRequest): Promise<EventOf<'llm_rollback_completed'>> {
@@ -184,8 +189,7 @@ async function run(
   load: (model: string, options?: { config?: object }) => Promise<void>,
 ): Promise<EventOf<'llm_rollback_completed'>> {
   const { registry, log } = deps;
-  // Canonical, so '01' compares equal to the '1' Triton reports.
-  const target = String(Number(req.version));
+  const target = canonicalVersion(req.version);
   const name = entry.config.name;
   const started = Date.now();
 
@@ -267,8 +271,7 @@ async function run(
   } catch (err) {
     entry.servedVersion = now.restoreTo;
     const message = describe(err);
-    const status = failureStatus(err);
-    throw new RollbackError(status, 'rollback_failed', `Loading version ${target} of ${entry.tritonModel} failed: ${message}${hint(message)}; ${stillServingAfter(err)}`, 'load', servingAfterFailure);
+    throw new RollbackError(failureStatus(err), 'rollback_failed', `Loading version ${target} of ${entry.tritonModel} failed: ${message}${hint(message)}; ${stillServingAfter(err)}`, 'load', servingAfterFailure);
   }
 
   // 2. Warm up the target version before any traffic goes to it.
@@ -280,8 +283,7 @@ async function run(
     warm = await runWarmup({ config: entry.config, upstream: entry.upstream, schema: targetSchema, servedVersion: target });
   } catch (err) {
     const restored = await restore();
-    const status = failureStatus(err);
-    throw new RollbackError(status, 'rollback_failed', `Version ${target} could not be described after loading: ${describe(err)}; ${stillServingAfter(err)}${restored}`, 'warmup', servingAfterFailure);
+    throw new RollbackError(failureStatus(err), 'rollback_failed', `Version ${target} could not be described after loading: ${describe(err)}; ${stillServingAfter(err)}${restored}`, 'warmup', servingAfterFailure);
   }
   if (!warm.passed) {
     await deps.watch.recordWarmup(entry, targetSchema, warm, target);

@@ -9,7 +9,7 @@
 import type { CancelSignal } from '../cancellation.js';
 import type { GatewayConfig } from '../config.js';
 import { abortedError, GatewayError } from '../errors.js';
-import type { GenerationDelta, GenerationRequest } from '../triton/types.js';
+import { tritonStreams, type GenerationDelta, type GenerationRequest } from '../triton/types.js';
 import { Attempt, toGatewayError } from './attempt.js';
 import { BreakerOpenError, type BreakerBoard } from './breakers.js';
 import type { ChaosMonkey } from './chaos.js';
@@ -177,9 +177,9 @@ export class GenerationRouter {
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) throw deadlinePassed();
     const deadlines = route.config.deadlines;
-    // A model without decoupled mode answers a stream in one response too (the codecs send it
-    // unstreamed), so its first token is the whole answer and gets the whole deadline.
-    const stream = request.stream && route.schema!.decoupled;
+    // A model without decoupled mode answers a stream in one response, the whole answer, which
+    // gets the whole deadline.
+    const stream = tritonStreams(route.schema!, request.stream);
     // Non-streamed answers arrive in one response at the end, so only the total deadline applies.
     const firstMs = stream ? Math.min(deadlines.ttftMs, remaining) : remaining;
     const idleMs = stream ? deadlines.idleMs : remaining;

@@ -11,7 +11,7 @@ import type { EngineManifest, SchemaVersions } from '../governance/events.js';
 import { costUsd } from '../inference/completion-accumulator.js';
 import type { ModelEntry } from '../inference/model-registry.js';
 import type { AttemptInfo, AttemptObserver, FallbackReason, InferenceObserver, Usage } from '../inference/observer.js';
-import type { PerfMetrics } from '../triton/types.js';
+import { tritonStreams, type PerfMetrics } from '../triton/types.js';
 import { completionLineWriter } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -52,7 +52,6 @@ export class RequestObserver implements InferenceObserver {
   private firstChunkAt: number | undefined;
   private lastChunkAt: number | undefined;
   private chunks = 0;
-  private servedModel: string | undefined;
   /** The model of the last Triton attempt: for a request no model answered, the one whose failure ended it. */
   private lastAttemptModel: string | undefined;
   /** The route that answered: its engine is the one the completion line names. */
@@ -89,7 +88,7 @@ export class RequestObserver implements InferenceObserver {
   }
 
   get servedModelName(): string | undefined {
-    return this.servedModel;
+    return this.servedEntry?.config.name;
   }
 
   get errorCodeValue(): string | undefined {
@@ -176,7 +175,6 @@ export class RequestObserver implements InferenceObserver {
   }
 
   served(route: ModelEntry): void {
-    this.servedModel = route.config.name;
     this.servedEntry = route;
     if (route !== this.entry && this.fallbackReason !== undefined) {
       this.metrics.fallbacks.inc({ model_name: this.model, served_model: route.config.name, reason: this.fallbackReason });
@@ -211,7 +209,7 @@ export class RequestObserver implements InferenceObserver {
       // counts successful responses only (its convention) and is observed in finish().
       // A model without decoupled mode answered the stream in one response: its first chunk is the
       // whole answer, which the streams-only TTFT SLO must not see.
-      const streamed = this.servedEntry?.schema?.decoupled !== false;
+      const streamed = this.servedEntry?.schema === undefined || tritonStreams(this.servedEntry.schema, this.stream);
       this.metrics.timeToFirstToken.observe({ model_name: this.model, stream: streamed ? 'true' : 'false' }, (now - this.startedAt) / 1000);
       this.span.addEvent('first_chunk');
     } else if (this.lastChunkAt !== undefined) {
@@ -247,7 +245,7 @@ export class RequestObserver implements InferenceObserver {
     const model = this.model;
     // A request that failed names the model whose attempt failed last (after a fallback, not the
     // model the client asked for, whose breaker may have kept it from being called at all).
-    const served = this.servedModel ?? this.lastAttemptModel ?? model;
+    const served = this.servedEntry?.config.name ?? this.lastAttemptModel ?? model;
     const m = this.metrics;
     const usage = this.usageValue;
     // What the answer cost is the price of the model that gave it (a fallback's, when one

@@ -4,13 +4,12 @@
  */
 import { hasPerfOutputs } from './codec-trtllm.js';
 import type { InputTensors } from './input-tensors.js';
-import type { GenerationRequest, ModelSchema } from './types.js';
+import { tritonStreams, type GenerationRequest, type ModelSchema } from './types.js';
 
 export function encodeLlmApi(t: InputTensors, schema: ModelSchema, req: GenerationRequest): void {
   t.addRequired('text_input', req.prompt, 'prompt');
   t.addRequired('sampling_param_max_tokens', req.maxTokens, 'max_tokens');
-  // Not decoupled: no streaming (see codec-trtllm.ts); the one response is relayed as one chunk.
-  t.addIfPresent('streaming', req.stream && schema.decoupled);
+  t.addIfPresent('streaming', tritonStreams(schema, req.stream));
   t.addIfPresent('sampling_param_exclude_input_from_output', true);
   if (req.temperature !== undefined) t.addRequired('sampling_param_temperature', req.temperature, 'temperature');
   if (req.topP !== undefined) t.addRequired('sampling_param_top_p', req.topP, 'top_p');

@@ -6,7 +6,7 @@
  * `num_output_tokens` never includes the prompt.
  */
 import type { InputTensors } from './input-tensors.js';
-import type { GenerationRequest, ModelSchema } from './types.js';
+import { tritonStreams, type GenerationRequest, type ModelSchema } from './types.js';
 
 /** Outputs whose presence means the deployment can return per-request perf metrics. */
 export const PERF_OUTPUTS = ['kv_cache_reused_blocks', 'kv_cache_reused_block', 'kv_cache_alloc_new_blocks', 'arrival_time_ns', 'first_token_time_ns'];
@@ -18,10 +18,7 @@ export function hasPerfOutputs(schema: ModelSchema): boolean {
 export function encodeTrtllm(t: InputTensors, schema: ModelSchema, req: GenerationRequest): void {
   t.addRequired('text_input', req.prompt, 'prompt');
   t.addRequired('max_tokens', req.maxTokens, 'max_tokens');
-  // A model deployed with decoupled_mode=false refuses `stream` ("Streaming is only supported if
-  // model is deployed using decoupled mode."); unstreamed it answers in one response, which the
-  // relay sends as one chunk.
-  t.addIfPresent('stream', req.stream && schema.decoupled);
+  t.addIfPresent('stream', tritonStreams(schema, req.stream));
   t.addIfPresent('exclude_input_in_output', true);
   if (req.temperature !== undefined) t.addRequired('temperature', req.temperature, 'temperature');
   if (req.topP !== undefined) t.addRequired('top_p', req.topP, 'top_p');

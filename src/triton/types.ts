@@ -40,6 +40,16 @@ export interface ModelSchema {
   maxQueueDelayMicros?: number;
 }
 
+/**
+ * Whether Triton streams a request's answer token by token. A model deployed without decoupled
+ * mode refuses streaming ("Streaming is only supported if model is deployed using decoupled
+ * mode."): a streamed request to it is sent unstreamed, and its one response, the whole answer,
+ * is relayed as one chunk.
+ */
+export function tritonStreams(schema: Pick<ModelSchema, 'decoupled'>, stream: boolean): boolean {
+  return stream && schema.decoupled;
+}
+
 export interface GuidedDecoding {
   /** `json_schema` for a schema, `json` for any JSON object. */
   type: 'json_schema' | 'json';
