@@ -57,6 +57,12 @@ export interface GatewayErrorOptions {
   upstreamFault?: boolean;
   /** Extra top-level fields of the error body (e.g. an admin call's outcome). */
   details?: Record<string, unknown>;
+  /**
+   * What the client is told, when `message` carries Triton's own text: its addresses, model
+   * repository paths and backend tracebacks are for on-call (the log line, diagnostics), not for
+   * anyone who can send a request.
+   */
+  publicMessage?: string;
   cause?: unknown;
 }
 
@@ -69,6 +75,7 @@ export class GatewayError extends Error {
   readonly retryAfterSeconds: number | undefined;
   readonly upstreamFault: boolean;
   readonly details: Record<string, unknown> | undefined;
+  private readonly publicMessage: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -82,11 +89,17 @@ export class GatewayError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.upstreamFault = options.upstreamFault ?? false;
     this.details = options.details;
+    this.publicMessage = options.publicMessage;
   }
 
-  /** The OpenAI error envelope; never includes a stack. */
+  /** The message a client may read: `message` unless that holds upstream internals. */
+  get clientMessage(): string {
+    return this.publicMessage ?? this.message;
+  }
+
+  /** The OpenAI error envelope; never includes a stack, nor the upstream's own words. */
   toBody(): { error: { message: string; type: string; param: string | null; code: string } } & Record<string, unknown> {
-    return { error: { message: this.message, type: this.type, param: this.param ?? null, code: this.code }, ...this.details };
+    return { error: { message: this.clientMessage, type: this.type, param: this.param ?? null, code: this.code }, ...this.details };
   }
 }
 

@@ -124,8 +124,10 @@ export class GenerationRouter {
 
     // One route that failed on its own terms: its error says the most (e.g. 504 for a hang).
     if (chain.length === 1 && failedAttempts > 0 && lastError) throw lastError;
-    throw new GatewayError('all_upstreams_unavailable', `No upstream could serve '${call.entry.config.name}'${lastError ? `: ${lastError.message}` : ''}`, {
+    const noUpstream = `No upstream could serve '${call.entry.config.name}'`;
+    throw new GatewayError('all_upstreams_unavailable', lastError ? `${noUpstream}: ${lastError.message}` : noUpstream, {
       retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : 1,
+      publicMessage: lastError ? `${noUpstream}: ${lastError.clientMessage}` : noUpstream,
       cause: lastError,
     });
   }

@@ -95,7 +95,11 @@ export class ModelRegistry {
     return [...this.upstreams.keys()].map((name) => ({ name, up: this.isTargetUp(name) }));
   }
 
-  /** Strict, for people: discovery done, every target up, every model ready. */
+  /**
+   * Strict, for people: discovery done, every target up, every model ready. The reasons name a
+   * model's state, not its last error: /readyz answers without a token, and that error is
+   * Triton's text (its addresses, repository paths); /debug/diagnostics has it.
+   */
   readiness(): { ready: boolean; reasons: string[] } {
     const reasons: string[] = [];
     if (!this.discovered) reasons.push('models not discovered yet');
@@ -104,7 +108,7 @@ export class ModelRegistry {
       else if (this.discoveryMode && this.discovered && !this.discoveredTargets.has(name)) reasons.push(`models of target ${name} not discovered yet`);
     }
     for (const e of this.entries.values()) {
-      if (e.state !== 'ready') reasons.push(`model ${e.config.name} ${e.state}${e.lastError ? `: ${e.lastError}` : ''}`);
+      if (e.state !== 'ready') reasons.push(`model ${e.config.name} ${e.state}`);
     }
     if (this.discovered && this.entries.size === 0) reasons.push('no models to serve');
     return { ready: reasons.length === 0, reasons };

@@ -61,6 +61,8 @@ export class RequestObserver implements InferenceObserver {
   private perfValue: PerfMetrics | undefined;
   private tokenBudgetOverrunFlag = false;
   private errorCode: string | undefined;
+  /** A server-side failure's own text (Triton's words): for on-call, never in the client's answer. */
+  private errorMessage: string | undefined;
   private warning: string | undefined;
   private streamAbort: StreamAbortPhase | undefined;
   private finished = false;
@@ -221,13 +223,20 @@ export class RequestObserver implements InferenceObserver {
 
   streamAborted(phase: StreamAbortPhase, error: GatewayError | undefined): void {
     this.streamAbort = phase;
-    if (error) this.errorCode = error.code;
+    if (error) this.noteError(error);
     this.metrics.streamsAborted.inc({ model_name: this.model, phase });
     this.span.addEvent('stream_aborted', { phase, ...(error ? { 'error.type': error.code } : {}) });
   }
 
   failed(error: GatewayError): void {
+    this.noteError(error);
+  }
+
+  private noteError(error: GatewayError): void {
     this.errorCode = error.code;
+    // A 4xx is the client's business (its text may quote the request back); a 5xx's text is what
+    // on-call has where the client was told only "Triton failed" (a stream's error event among them).
+    this.errorMessage = error.status >= 500 ? error.message : undefined;
   }
 
   warn(message: string): void {
@@ -360,6 +369,7 @@ export class RequestObserver implements InferenceObserver {
       fallback_reason: this.fallbackReason ?? null,
       stream_abort: this.streamAbort ?? null,
       error_code: this.errorCode ?? null,
+      error_message: this.errorMessage ?? null,
       warning: this.warning ?? null,
     };
     if (writeLine) writeLine(line);

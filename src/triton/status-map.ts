@@ -124,12 +124,30 @@ function contextLengthMessage(message: string): string {
   return stripTritonPrefixes(message).replace(/^.*?due to the following error: /i, '');
 }
 
-function build(c: Classified, message: string): GatewayError {
+/**
+ * What a client reads instead of Triton's own text, for the failures that are not the client's:
+ * Triton's words there name its addresses, model repository paths and backend internals, which
+ * are for on-call (the log line keeps them), not for anyone who can send a request. The client's
+ * own mistakes (a bad value, a prompt too long) keep Triton's sentence: it is theirs to fix.
+ */
+const PUBLIC_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  upstream_unavailable: 'Triton is unavailable',
+  upstream_overloaded: "Triton's queue for this model is full",
+  upstream_timeout: 'Triton did not answer in time',
+  model_not_ready: 'The model is not loaded on Triton',
+  upstream_internal: 'Triton failed to serve the request',
+  upstream_config_mismatch: "Triton refused the tensors built from the model's config (has its config changed since the gateway read it?)",
+  upstream_unimplemented: 'Triton does not support this call for the model',
+  upstream_bad_response: "Triton's answer could not be read",
+};
+
+function build(c: Classified, message: string, publicMessage = PUBLIC_MESSAGES[c.code]): GatewayError {
   if (c.code === 'context_length_exceeded') message = contextLengthMessage(message);
   if (c.preface !== undefined) message = c.preface + message;
   const retryAfterSeconds = c.code === 'upstream_overloaded' || c.code === 'upstream_unavailable' || c.code === 'model_not_ready' ? 1 : undefined;
   return new GatewayError(c.code, capped(message), {
     upstreamFault: c.upstreamFault,
+    ...(publicMessage === undefined ? {} : { publicMessage }),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     ...(c.code === 'context_length_exceeded' ? { param: 'prompt' } : {}),
   });
@@ -137,24 +155,26 @@ function build(c: Classified, message: string): GatewayError {
 
 const NO_CONNECTION = /No connection established/;
 const LAST_ERROR = /Last error: (?:Error: )?(.*?)(?=\. Last error: |\. Resolution note:|$)/g;
+const CANNOT_CONNECT = 'cannot connect to Triton';
 
 /**
  * grpc-js's own text when it could not connect, nested once per load-balancing layer, e.g.
  * "round_robin: No connection established. Last error: No connection established. Last error:
  * Error: connect ECONNREFUSED 10.0.0.5:8001. Resolution note: ": only the innermost cause says
- * anything to the client, the readiness reasons and on-call. Undefined for any other text.
+ * anything to on-call (the client reads CANNOT_CONNECT alone). Undefined for any other text.
  */
 function connectionFailure(details: string): string | undefined {
   if (!NO_CONNECTION.test(details)) return undefined;
   const cause = [...details.matchAll(LAST_ERROR)].map((m) => m[1]!).filter((c) => c !== '' && !NO_CONNECTION.test(c)).at(-1);
-  return `cannot connect to Triton${cause === undefined ? '' : `: ${cause}`}`;
+  return `${CANNOT_CONNECT}${cause === undefined ? '' : `: ${cause}`}`;
 }
 
 /** A gRPC status (code + details) to a GatewayError. */
 export function fromGrpcStatus(code: number, details: string): GatewayError {
   const text = stripTritonPrefixes(details);
-  const message = (code === GrpcStatus.UNAVAILABLE ? connectionFailure(details) : undefined) ?? details;
-  return build(classifyByText(text) ?? classifyByCode(code), message || `gRPC status ${GrpcStatus[code] ?? code}`);
+  const connection = code === GrpcStatus.UNAVAILABLE ? connectionFailure(details) : undefined;
+  const c = classifyByText(text) ?? classifyByCode(code);
+  return build(c, connection ?? (details || `gRPC status ${GrpcStatus[code] ?? code}`), connection === undefined ? undefined : CANNOT_CONNECT);
 }
 
 /** An `error_message` from a ModelStreamInfer response (default mode: no status code). */
@@ -174,5 +194,5 @@ export function fromGrpcError(err: unknown): GatewayError {
     return fromGrpcStatus(e.code, details);
   }
   const message = err instanceof Error ? err.message : String(err);
-  return new GatewayError('upstream_internal', `Triton call failed: ${message}`, { upstreamFault: true, cause: err });
+  return new GatewayError('upstream_internal', `Triton call failed: ${message}`, { upstreamFault: true, publicMessage: PUBLIC_MESSAGES.upstream_internal, cause: err });
 }

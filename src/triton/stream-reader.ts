@@ -35,7 +35,12 @@ export function cancelledError(): GatewayError {
  */
 export function fromServerStreamError(err: ServiceError): GatewayError {
   if (err.code === GrpcStatus.CANCELLED) {
-    return new GatewayError('upstream_unavailable', `Triton cancelled the stream: ${err.details}`, { upstreamFault: true, retryAfterSeconds: 1, cause: err });
+    return new GatewayError('upstream_unavailable', `Triton cancelled the stream: ${err.details}`, {
+      upstreamFault: true,
+      retryAfterSeconds: 1,
+      publicMessage: 'Triton cancelled the stream',
+      cause: err,
+    });
   }
   return fromGrpcError(err);
 }

@@ -59,7 +59,41 @@ function check(err: GatewayError, row: Pick<Row, 'expect' | 'httpStatus' | 'retr
   // the client's to fix, and its message is Triton's sentence about the lengths alone.
   if (row.expect === 'context_length_exceeded') assert.ok(row.message.endsWith(err.message) && !/^in ensemble|^\[request id/.test(err.message), err.message);
   else assert.ok(err.message.includes(row.message), err.message);
+  // The client reads Triton's words only for its own mistakes; for any other failure, the
+  // gateway's sentence for the code, which none of Triton's text reaches.
+  const body = err.toBody().error.message;
+  if (err.status < 500) assert.equal(body, err.message);
+  else assert.ok(!body.includes(row.message) && !body.includes(stripTritonPrefixes(row.message)) && /Triton|model/.test(body), `${row.expect}: ${body}`);
 }
+
+describe('what the client is told', () => {
+  it("is one fixed sentence per upstream failure's code, whatever Triton said", () => {
+    const said = (code: number, text: string) => fromGrpcStatus(code, text).clientMessage;
+    assert.equal(said(status.INTERNAL, 'boom at /models/x/1/model.py'), 'Triton failed to serve the request');
+    assert.equal(said(status.INTERNAL, 'another failure'), 'Triton failed to serve the request');
+    assert.equal(said(status.UNAVAILABLE, 'Server not ready'), 'Triton is unavailable');
+    assert.equal(said(status.NOT_FOUND, "Request for unknown model: 'llama' is not found"), 'The model is not loaded on Triton');
+    assert.equal(said(status.INTERNAL, 'Exceeds maximum queue size'), "Triton's queue for this model is full");
+    assert.equal(said(status.DEADLINE_EXCEEDED, 'Deadline exceeded after 1.002s'), 'Triton did not answer in time');
+    assert.equal(said(status.RESOURCE_EXHAUSTED, 'Received message larger than max (70000000 vs 67108864)'), "Triton's answer could not be read");
+    assert.equal(said(status.INVALID_ARGUMENT, "unexpected shape for input 'max_tokens'"), "Triton refused the tensors built from the model's config (has its config changed since the gateway read it?)");
+    assert.equal(fromStreamErrorMessage('Error generating stream: CUDA error at 10.0.0.5').clientMessage, 'Triton failed to serve the request');
+    assert.equal(fromGrpcError(new TypeError('bad /srv/triton path')).clientMessage, 'Triton failed to serve the request');
+  });
+
+  it("keeps Triton's sentence for the client's own mistakes", () => {
+    assert.equal(fromGrpcStatus(status.INVALID_ARGUMENT, 'bad stop words').clientMessage, 'bad stop words');
+    assert.equal(fromStreamErrorMessage('Error generating stream: temperature must be non-negative, got -1.').clientMessage, 'Error generating stream: temperature must be non-negative, got -1.');
+  });
+
+  it("says 'cannot connect to Triton' without the address grpc-js names", () => {
+    const refused = 'round_robin: No connection established. Last error: No connection established. Last error: Error: connect ECONNREFUSED 10.0.0.5:8001. Resolution note: ';
+    const err = fromGrpcStatus(status.UNAVAILABLE, refused);
+    assert.equal(err.message, 'cannot connect to Triton: connect ECONNREFUSED 10.0.0.5:8001');
+    assert.equal(err.clientMessage, 'cannot connect to Triton');
+    assert.equal(err.toBody().error.message, 'cannot connect to Triton');
+  });
+});
 
 describe('fromGrpcStatus (unary calls, closed streams, triton_grpc_error mode)', () => {
   for (const row of grpcRows) {
