@@ -31,7 +31,7 @@ import {
 import { HealthCheckResponse_ServingStatus, HealthClient } from './generated/health.js';
 import type { ModelConfig } from './generated/model_config.js';
 import { badResponse } from './output-tensors.js';
-import { fromGrpcError, fromStreamErrorMessage } from './status-map.js';
+import { fromStreamErrorMessage, fromUncancelledCallError } from './status-map.js';
 import { InferenceServiceClient } from './service-client.js';
 import { StreamMux } from './stream-mux.js';
 import { StreamReader, cancelledError } from './stream-reader.js';
@@ -197,7 +197,7 @@ export class TritonClient implements DiscoveryClient {
       const call = withoutCallerStack(() => method(request, metadata, deadline === undefined ? {} : { deadline }, (err, res) => {
         signal?.removeEventListener('abort', onAbort);
         if (aborted) return;
-        if (err !== null) reject(fromGrpcError(err));
+        if (err !== null) reject(fromUncancelledCallError(err));
         else resolve(res);
       }));
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -196,3 +196,20 @@ export function fromGrpcError(err: unknown): GatewayError {
   const message = err instanceof Error ? err.message : String(err);
   return new GatewayError('upstream_internal', `Triton call failed: ${message}`, { upstreamFault: true, publicMessage: PUBLIC_MESSAGES.upstream_internal, cause: err });
 }
+
+/**
+ * The error of a call (a stream or a unary call) the gateway did not cancel. CANCELLED then comes
+ * from the server (Triton shutting down), so it is an unavailable upstream, not the client leaving.
+ */
+export function fromUncancelledCallError(err: unknown): GatewayError {
+  const e = err as { code?: unknown; details?: unknown } | null;
+  if (e !== null && typeof e === 'object' && e.code === GrpcStatus.CANCELLED) {
+    return new GatewayError('upstream_unavailable', `Triton cancelled the call: ${String(e.details)}`, {
+      upstreamFault: true,
+      retryAfterSeconds: 1,
+      publicMessage: 'Triton cancelled the call',
+      cause: err,
+    });
+  }
+  return fromGrpcError(err);
+}

@@ -17,7 +17,8 @@ import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { GatewayError } from '../errors.js';
 import { InFlightMap } from '../in-flight-table.js';
 import type { ModelInferRequest, ModelStreamInferResponse } from './generated/grpc_service.js';
-import { cancelledError, fromServerStreamError } from './stream-reader.js';
+import { cancelledError } from './stream-reader.js';
+import { fromUncancelledCallError } from './status-map.js';
 import type { CancelSignal } from '../cancellation.js';
 
 type Call = ClientDuplexStream<ModelInferRequest, ModelStreamInferResponse>;
@@ -139,7 +140,7 @@ export class StreamMux {
       req.push(res);
     });
     // The mux never cancels a shared stream (close() only half-closes it), so any error is Triton's.
-    call.on('error', (err: ServiceError) => retire(fromServerStreamError(err)));
+    call.on('error', (err: ServiceError) => retire(fromUncancelledCallError(err)));
     call.on('end', () =>
       retire(new GatewayError('upstream_unavailable', 'Triton ended a shared stream with requests still on it', { upstreamFault: true, retryAfterSeconds: 1 })),
     );

@@ -8,10 +8,10 @@
  * without a final flag (`upstream_stream_incomplete`), or the caller's AbortSignal
  * (`client_cancelled`, and the call is cancelled so Triton stops generating).
  */
-import { status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { GatewayError } from '../errors.js';
 import type { ModelInferRequest, ModelStreamInferResponse } from './generated/grpc_service.js';
-import { fromGrpcError } from './status-map.js';
+import { fromUncancelledCallError } from './status-map.js';
 import type { CancelSignal } from '../cancellation.js';
 
 /** After Triton's final response the RPC itself should finish at once; this bounds a server that does not. */
@@ -29,21 +29,6 @@ export function cancelledError(): GatewayError {
   return new GatewayError('client_cancelled', 'the request was cancelled by the client', { upstreamFault: false });
 }
 
-/**
- * The error status of a stream the gateway did not cancel. CANCELLED then comes from the server
- * (Triton shutting down), so it is an unavailable upstream, not the client leaving.
- */
-export function fromServerStreamError(err: ServiceError): GatewayError {
-  if (err.code === GrpcStatus.CANCELLED) {
-    return new GatewayError('upstream_unavailable', `Triton cancelled the stream: ${err.details}`, {
-      upstreamFault: true,
-      retryAfterSeconds: 1,
-      publicMessage: 'Triton cancelled the stream',
-      cause: err,
-    });
-  }
-  return fromGrpcError(err);
-}
 
 interface Waiter {
   resolve(res: ModelStreamInferResponse): void;
@@ -135,7 +120,7 @@ export class StreamReader {
 
   private readonly onError = (err: ServiceError): void => {
     if (this.cancelledByUs) return;
-    this.fail(fromServerStreamError(err));
+    this.fail(fromUncancelledCallError(err));
   };
 
   private readonly onEnd = (): void => {

@@ -17,6 +17,8 @@ const h = await startHarness({
     { name: 'llmapi', flavour: 'llmapi' },
     // One slot, one queue place, slow tokens: the third concurrent request finds the queue full.
     { name: 'small-queue', flavour: 'vllm', concurrency: 1, maxQueueSize: 1, latency: { timePerTokenMs: 20 } },
+    // Without decoupled mode, so that ModelInfer (unary) serves it.
+    { name: 'unary', flavour: 'ensemble', decoupled: false },
   ],
 });
 const grpcErrorClient = new TritonClient({ target: h.sim.grpcAddress, tritonGrpcError: true });
@@ -106,6 +108,23 @@ describe('stream-shape faults', () => {
   it('cut with INTERNAL -> upstream_internal', async () => {
     await withFault('vllm', { kind: 'cut', afterTokens: 1, code: 'INTERNAL', message: 'connection reset' }, async () => {
       await rejectsWith(infer('vllm'), 'upstream_internal');
+    });
+  });
+
+  // Triton answers CANCELLED to calls it drops while shutting down; the gateway's own cancels
+  // never reach a caller as a status (they are client_cancelled at once).
+  it('Triton cancelling a stream or a unary call -> upstream_unavailable, not the client leaving', async () => {
+    await withFault('vllm', { kind: 'cut', afterTokens: 1, code: 'CANCELLED', message: 'server shutting down' }, async () => {
+      const err = await rejectsWith(infer('vllm'), 'upstream_unavailable');
+      assert.equal(err.upstreamFault, true);
+      assert.equal(err.clientMessage, 'Triton cancelled the call');
+    });
+    await withFault('unary', { kind: 'error', code: 'CANCELLED', message: 'server shutting down' }, async () => {
+      const err = await rejectsWith(h.client.inferUnary(await h.schema('unary'), request({ stream: false })), 'upstream_unavailable');
+      assert.equal(err.upstreamFault, true);
+    });
+    await withFault('vllm', { kind: 'model-ready-error', code: 'CANCELLED', message: 'server shutting down' }, async () => {
+      await rejectsWith(h.client.modelReady('vllm'), 'upstream_unavailable');
     });
   });
 
