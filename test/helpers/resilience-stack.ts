@@ -23,6 +23,15 @@ export function resilienceConfig(overrides: Record<string, unknown> = {}): Recor
   };
 }
 
+/**
+ * Config for that stack with breakers that never open: for tests of one failure after another, where the
+ * previous test's failures must not open the model's breaker for the next.
+ */
+export function neverOpeningBreakers(): Record<string, unknown> {
+  const base = resilienceConfig().resilience as Record<string, unknown>;
+  return { resilience: { ...base, breaker: { errorThresholdPercentage: 50, volumeThreshold: 1000, resetTimeoutMs: 400, rollingWindowMs: 5000 } } };
+}
+
 export async function startResilienceStack(options: StackOptions = {}): Promise<Stack> {
   return startStack({ ...options, config: { ...resilienceConfig(), ...options.config } });
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import { complete, completeStream } from '../helpers/openai-http.js';
-import { resilienceConfig, startResilienceStack } from '../helpers/resilience-stack.js';
+import { neverOpeningBreakers, startResilienceStack } from '../helpers/resilience-stack.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
 const adminToken = 'admin-token-for-internals-0123';
@@ -18,12 +18,7 @@ const internals = 'Traceback: /models/llama-3-8b-bls/1/model.py line 42: NCCL er
 
 let stack: Stack;
 before(async () => {
-  const base = resilienceConfig();
-  // A breaker that never opens: each test sees its own fault, not the previous test's breaker.
-  stack = await startResilienceStack({
-    env: { GATEWAY_ADMIN_TOKEN: adminToken },
-    config: { resilience: { ...(base.resilience as object), breaker: { errorThresholdPercentage: 50, volumeThreshold: 1000, resetTimeoutMs: 400, rollingWindowMs: 5000 } } },
-  });
+  stack = await startResilienceStack({ env: { GATEWAY_ADMIN_TOKEN: adminToken }, config: neverOpeningBreakers() });
 });
 after(async () => stack.close());
 beforeEach(() => stack.sim.clearFaults());

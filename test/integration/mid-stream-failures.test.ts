@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import OpenAI from 'openai';
 import { complete, completeStream } from '../helpers/openai-http.js';
-import { resilienceConfig, startResilienceStack } from '../helpers/resilience-stack.js';
+import { neverOpeningBreakers, startResilienceStack } from '../helpers/resilience-stack.js';
 import { scrape } from '../helpers/scrape.js';
 import { eventually, type Stack } from '../helpers/stack.js';
 
@@ -15,11 +15,7 @@ const solo = 'llama-3-8b-bls';
 const adminToken = 'admin-token-for-tests-0123';
 let stack: Stack;
 before(async () => {
-  const base = resilienceConfig();
-  stack = await startResilienceStack({
-    env: { GATEWAY_ADMIN_TOKEN: adminToken },
-    config: { resilience: { ...(base.resilience as object), breaker: { errorThresholdPercentage: 50, volumeThreshold: 1000, resetTimeoutMs: 400, rollingWindowMs: 5000 } } },
-  });
+  stack = await startResilienceStack({ env: { GATEWAY_ADMIN_TOKEN: adminToken }, config: neverOpeningBreakers() });
 });
 after(async () => stack.close());
 beforeEach(() => stack.sim.clearFaults());
