@@ -141,9 +141,11 @@ const PUBLIC_MESSAGES: Partial<Record<ErrorCode, string>> = {
   upstream_bad_response: "Triton's answer could not be read",
 };
 
-function build(c: Classified, message: string, publicMessage = PUBLIC_MESSAGES[c.code]): GatewayError {
+/** `publicMessage`: a sentence more precise than the code's own (PUBLIC_MESSAGES) for the client. */
+function build(c: Classified, message: string, publicMessage?: string): GatewayError {
   if (c.code === 'context_length_exceeded') message = contextLengthMessage(message);
   if (c.preface !== undefined) message = c.preface + message;
+  publicMessage ??= PUBLIC_MESSAGES[c.code];
   const retryAfterSeconds = c.code === 'upstream_overloaded' || c.code === 'upstream_unavailable' || c.code === 'model_not_ready' ? 1 : undefined;
   return new GatewayError(c.code, capped(message), {
     upstreamFault: c.upstreamFault,
@@ -204,12 +206,7 @@ export function fromGrpcError(err: unknown): GatewayError {
 export function fromUncancelledCallError(err: unknown): GatewayError {
   const e = err as { code?: unknown; details?: unknown } | null;
   if (e !== null && typeof e === 'object' && e.code === GrpcStatus.CANCELLED) {
-    return new GatewayError('upstream_unavailable', `Triton cancelled the call: ${String(e.details)}`, {
-      upstreamFault: true,
-      retryAfterSeconds: 1,
-      publicMessage: 'Triton cancelled the call',
-      cause: err,
-    });
+    return build({ code: 'upstream_unavailable', upstreamFault: true }, `Triton cancelled the call: ${String(e.details ?? '')}`, 'Triton cancelled the call');
   }
   return fromGrpcError(err);
 }

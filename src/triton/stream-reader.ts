@@ -29,7 +29,6 @@ export function cancelledError(): GatewayError {
   return new GatewayError('client_cancelled', 'the request was cancelled by the client', { upstreamFault: false });
 }
 
-
 interface Waiter {
   resolve(res: ModelStreamInferResponse): void;
   reject(err: GatewayError): void;
