@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Counter } from 'prom-client';
 import { stringify } from 'yaml';
+import { LabelledCounter } from '../../src/telemetry/labelled-series.js';
 import { createMetrics, initModelSeries } from '../../src/telemetry/metrics.js';
 import { missingReason, runTool, which } from './support/external-tools.js';
 import { listFiles, readText } from './support/repo-files.js';
@@ -30,10 +30,10 @@ async function eventBornCounters(): Promise<Map<string, string[]>> {
   initModelSeries(metrics, 'm');
   const out = new Map<string, string[]>();
   for (const metric of Object.values(metrics)) {
-    if (!(metric instanceof Counter)) continue;
+    if (!(metric instanceof LabelledCounter)) continue;
     const data = await metric.get();
     if (data.values.length > 0) continue;
-    out.set(data.name, [...((metric as unknown as { labelNames?: string[] }).labelNames ?? [])]);
+    out.set(data.name, [...metric.labelNames]);
   }
   return out;
 }
