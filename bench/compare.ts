@@ -17,6 +17,9 @@
  * one build: `--a dist --b dist --b-node-flags=--v8-pool-size=1`; the `=` form, as the value starts with `--`).
  * `--a-node` / `--b-node` run one gateway on another Node binary (a runtime A/B'd on one build:
  * `--a dist --b dist --b-node /opt/node22/bin/node`); the load generator and the simulator stay on this one.
+ * `--upstream-failures 0.2` has the simulator fail that fraction of calls with UNAVAILABLE (a
+ * flaky Triton: the gateway's retries and breakers at work; the direct path fails as many). CPU
+ * per request is then per completed request, alike for both builds.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -36,7 +39,7 @@ import { formatP, pairedExtraCost, splitOfRounds } from './lib/paired-rounds.js'
 import { parseCommandLine, refuseOption } from './lib/command-line.js';
 
 const usage =
-  'usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--a-node-flags=FLAGS] [--b-node-flags=FLAGS] [--a-node NODE] [--b-node NODE]';
+  'usage: tsx bench/compare.ts --a DIST_A --b DIST_B [--rate N] [--rounds N] [--seconds N] [--observability on|off] [--upstream-failures FRACTION] [--a-node-flags=FLAGS] [--b-node-flags=FLAGS] [--a-node NODE] [--b-node NODE]';
 const { values } = parseCommandLine({
   options: {
     a: { type: 'string' },
@@ -45,6 +48,7 @@ const { values } = parseCommandLine({
     rounds: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '4' },
     observability: { type: 'string', default: 'on' },
+    'upstream-failures': { type: 'string', default: '0' },
     'a-node-flags': { type: 'string', default: '' },
     'b-node-flags': { type: 'string', default: '' },
     'a-node': { type: 'string' },
@@ -66,6 +70,8 @@ for (const [name, n] of Object.entries({ rate, rounds, seconds: durationMs })) {
 if (!Number.isInteger(rounds)) refuseOption('--rounds expects a whole number', usage);
 if (values.observability !== 'on' && values.observability !== 'off') refuseOption(`--observability expects on or off, not '${values.observability}'`, usage);
 const observability = values.observability;
+const upstreamFailures = Number(values['upstream-failures']);
+if (!(upstreamFailures >= 0 && upstreamFailures < 1)) refuseOption(`--upstream-failures expects a fraction from 0 to below 1, not '${values['upstream-failures']}'`, usage);
 
 function nodeBinary(option: string, path: string | undefined): { path: string | undefined; version: string } {
   const binary = path ?? process.env.BENCH_GATEWAY_NODE ?? process.execPath;
@@ -85,6 +91,7 @@ async function main(): Promise<void> {
   const sink = await startOtlpSink();
   const speed = await startSpeedProbe();
   const sim = await startSim({ runtime: 'tsx', workDir });
+  if (upstreamFailures > 0) await failAFraction(sim.httpUrl, upstreamFailures);
   const direct = await directClient(sim.grpcAddress, 'llama-3-8b-trtllm', { maxTokens: 16, streamTokens: 16 });
   const builds = { A: resolve(values.a!), B: resolve(values.b!) };
   const nodeFlags = { A: nodeFlagList(values['a-node-flags']), B: nodeFlagList(values['b-node-flags']) };
@@ -100,7 +107,8 @@ async function main(): Promise<void> {
     const notes = [...(versionShown ? [`Node ${nodes[label].version}`] : []), ...nodeFlags[label]];
     return `${builds[label]}${notes.length > 0 ? ` (${notes.join(' ')})` : ''}`;
   };
-  log(`A = ${described('A')}, B = ${described('B')}; ${rate} req/s, ${rounds} rounds of ${durationMs / 1000} s, observability ${observability}`);
+  const failing = upstreamFailures > 0 ? `, Triton failing ${ms(100 * upstreamFailures, 0)}% of calls` : '';
+  log(`A = ${described('A')}, B = ${described('B')}; ${rate} req/s, ${rounds} rounds of ${durationMs / 1000} s, observability ${observability}${failing}`);
   await warmUp({ quick: false, log }, 'the direct path', (i) => direct.complete(i));
   for (const gw of gateways) await warmUp({ quick: false, log }, `gateway ${gw.label}`, (i) => gw.client.complete(i));
   const results: Array<Record<'direct' | 'A' | 'B', PhaseResult>> = [];
@@ -146,14 +154,24 @@ async function main(): Promise<void> {
     String(results.reduce((n, r) => n + r[label].errors + r[label].dropped, 0)),
   ];
   process.stdout.write(
-    `\n${rate} req/s, observability ${observability}, medians of ${rounds} rounds (direct p50 ${ms(median(results.map((r) => r.direct.latency.p50)))} ms)\n\n` +
+    `\n${rate} req/s, observability ${observability}${failing}, medians of ${rounds} rounds (direct p50 ${ms(median(results.map((r) => r.direct.latency.p50)))} ms)\n\n` +
       `${table(['build', 'overhead p50 (ms)', 'overhead p99 (ms)', 'overhead mean (ms)', 'gateway CPU/req (µs)', 'main thread CPU/req (µs)', 'GC pauses (ms/s)', 'waiting for a core (ms/s)', 'machine speed (ns/op)', 'errors'], [row('A'), row('B')])}\n\n` +
       `${pairedLine(results)}\n`,
   );
   const file = join(repoRoot, 'bench/results', `compare-${startedAt.replace(/[:.]/g, '-')}.json`);
   const command = `npx tsx bench/compare.ts ${process.argv.slice(2).join(' ')}`.trim();
-  writeFileSync(file, `${JSON.stringify({ startedAt, command, machine: machineLine(machineInfo()), rate, seconds: durationMs / 1000, observability, builds: { A: described('A'), B: described('B') }, rounds: results }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ startedAt, command, machine: machineLine(machineInfo()), rate, seconds: durationMs / 1000, observability, upstreamFailures, builds: { A: described('A'), B: described('B') }, rounds: results }, null, 2)}\n`);
   log(`wrote ${file}`);
+}
+
+/** The simulator's fault for the benchmark's model: UNAVAILABLE on that fraction of calls, drawn at random. */
+async function failAFraction(simHttpUrl: string, fraction: number): Promise<void> {
+  const res = await fetch(`${simHttpUrl}/control/faults/llama-3-8b-trtllm`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'error', code: 'UNAVAILABLE', message: 'bench: injected failure', fraction }),
+  });
+  if (!res.ok) throw new Error(`the simulator refused the fault: ${res.status} ${await res.text()}`);
 }
 
 /**

@@ -80,6 +80,53 @@ export interface DumpCount {
   main: InstructionCount;
   /** V8's GC and compiler helpers, libuv's pool, worker threads (the span exporter). */
   others: InstructionCount;
+  /** On the main thread, object literals whose properties V8 defined in its runtime (`literalRuntimePattern`). */
+  literalRuntime: CallsInto;
+}
+
+/**
+ * V8's runtime function for a property of an object literal after a computed key or a spread,
+ * which optimised code calls only when the literal's feedback has gone megamorphic. Node's
+ * `process.nextTick` builds its tick object that way (`{[async_id_symbol]: …, callback, args}`),
+ * ~24 times per request; in some gateway processes under valgrind (6 of 18), not in others, that feedback
+ * ends up megamorphic and each tick object costs ~5,000 instructions more: ~120 thousand per
+ * request, a process's luck rather than its build (bench/HISTORY.md, the tick objects).
+ */
+export const literalRuntimePattern = /Runtime_DefineKeyedOwnPropertyInLiteral\b/;
+
+export interface CallsInto {
+  calls: number;
+  /** Inclusive: the instructions of the calls and of everything they called. */
+  instructions: number;
+}
+
+/**
+ * Calls to the functions whose names match `callee` in one callgrind dump, and the instructions
+ * under them, from its call lines (`cfn=(id) name`, `calls=N …`, then the call's inclusive cost).
+ * Names are written once and then referred to by id alone.
+ */
+export function callsInto(dump: string, callee: RegExp): CallsInto {
+  const names = new Map<string, string>();
+  let current: string | undefined;
+  let pendingCalls: number | undefined;
+  const out: CallsInto = { calls: 0, instructions: 0 };
+  for (const line of dump.split('\n')) {
+    if (pendingCalls !== undefined) {
+      out.calls += pendingCalls;
+      out.instructions += Number(line.split(' ')[1] ?? 0);
+      pendingCalls = undefined;
+      continue;
+    }
+    const named = /^c?fn=\((\d+)\)(?: (.*))?$/.exec(line);
+    if (named) {
+      if (named[2] !== undefined) names.set(named[1]!, named[2]);
+      if (line.startsWith('cfn=')) current = names.get(named[1]!);
+      continue;
+    }
+    const calls = /^calls=(\d+)/.exec(line);
+    if (calls && current !== undefined && callee.test(current)) pendingCalls = Number(calls[1]);
+  }
+  return out;
 }
 
 function add(into: InstructionCount, more: InstructionCount): void {
@@ -94,16 +141,18 @@ function add(into: InstructionCount, more: InstructionCount): void {
  */
 export function readDump(outDir: string, pid: number, name: string): DumpCount {
   const empty = (): InstructionCount => ({ total: 0, byArea: {} });
-  const out: DumpCount = { main: empty(), others: empty() };
+  const out: DumpCount = { main: empty(), others: empty(), literalRuntime: { calls: 0, instructions: 0 } };
   let found = false;
   for (const file of readdirSync(outDir)) {
     const thread = new RegExp(`^callgrind\\.out\\.${pid}\\.\\d+-(\\d+)$`).exec(file)?.[1];
     if (thread === undefined) continue;
     const path = join(outDir, file);
-    if (!readFileSync(path, 'utf8').includes(`desc: Trigger: dump ${name}\n`)) continue;
+    const dump = readFileSync(path, 'utf8');
+    if (!dump.includes(`desc: Trigger: dump ${name}\n`)) continue;
     found = true;
     const count = instructionsByArea(execFileSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', path], { encoding: 'utf8', maxBuffer: 1 << 28 }));
     add(Number(thread) === 1 ? out.main : out.others, count);
+    if (Number(thread) === 1) out.literalRuntime = callsInto(dump, literalRuntimePattern);
   }
   if (!found) throw new Error(`no callgrind dump '${name}' of pid ${pid} in ${outDir}`);
   return out;

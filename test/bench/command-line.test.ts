@@ -31,6 +31,7 @@ for (const [script, args, message] of [
   ['bench/compare.ts', ['--a', 'dist', '--b', 'dist', '--rate', '0'], /--rate expects a positive number/],
   ['bench/compare.ts', ['--a', 'dist', '--b', 'dist', '--rounds', '2.5'], /--rounds expects a whole number/],
   ['bench/compare.ts', ['--a', 'dist', '--b', 'dist', '--observability', 'maybe'], /--observability expects on or off, not 'maybe'/],
+  ['bench/compare.ts', ['--a', 'dist', '--b', 'dist', '--upstream-failures', '1'], /--upstream-failures expects a fraction from 0 to below 1, not '1'/],
   ['bench/allocation.ts', ['--seconds', '0'], /--seconds expects a positive number/],
   ['bench/allocation.ts', ['--observability', 'yes'], /--observability expects on or off, not 'yes'/],
   ['bench/stream-memory.ts', ['--runs', '1.5'], /--runs expects a positive whole number/],

@@ -1,11 +1,13 @@
 /**
  * bench/instructions.ts sums callgrind_annotate's self cost per function into areas: JIT-compiled
  * code (an address with no symbol), V8's compiler, its garbage collector, builtins, runtime, libc
- * and the rest. A line in the wrong area, or one dropped, would misstate where a change went.
+ * and the rest. A line in the wrong area, or one dropped, would misstate where a change went. It
+ * also takes out the object literals V8 built in its runtime, which some processes pay for and
+ * others do not: a call missed or counted twice would move the comparison of builds.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { instructionsByArea } from '../../bench/lib/callgrind.js';
+import { callsInto, instructionsByArea, literalRuntimePattern } from '../../bench/lib/callgrind.js';
 
 const annotated = `--------------------------------------------------------------------------------
 Ir
@@ -43,4 +45,32 @@ test('an empty dump counts nothing', () => {
   const { total, byArea } = instructionsByArea('--------\n0 (100.0%)  PROGRAM TOTALS\n');
   assert.equal(total, 0);
   assert.ok(Object.values(byArea).every((n) => n === 0));
+});
+
+// A dump's call lines as callgrind writes them: a name once, then its id alone; `calls=` and the
+// call's inclusive cost on the next line (position first, "+2" being relative).
+const dump = `fn=(1) Builtins_InterpreterEntryTrampoline
+0 500
+cfn=(2) v8::internal::Runtime_DefineKeyedOwnPropertyInLiteral(int, unsigned long*, v8::internal::Isolate*)
+calls=40 0
+0 48000
+cfn=(3) v8::internal::Runtime_DefineKeyedOwnPropertyInLiteralSlow(int)
+calls=5 0
+0 900
+fn=(4) ???:0x000000002f4f6440
+0 100
+cfn=(2)
+calls=60 0
++2 72000
+cfn=(5) v8::internal::Runtime_StringToNumber(int, unsigned long*, v8::internal::Isolate*)
+calls=7 0
+0 700
+fn=(2)
+0 13000
+`;
+
+test('counts the calls into a function and the instructions under them, from every caller', () => {
+  assert.deepEqual(callsInto(dump, literalRuntimePattern), { calls: 100, instructions: 120_000 });
+  assert.deepEqual(callsInto(dump, /Runtime_StringToNumber\b/), { calls: 7, instructions: 700 });
+  assert.deepEqual(callsInto(dump, /Runtime_NotCalled\b/), { calls: 0, instructions: 0 });
 });
