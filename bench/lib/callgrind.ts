@@ -88,7 +88,7 @@ export interface DumpCount {
  * V8's runtime function for a property of an object literal after a computed key or a spread,
  * which optimised code calls only once the literal's feedback has gone megamorphic. Node's
  * `process.nextTick` builds its tick object that way (`{[async_id_symbol]: …, callback, args}`),
- * ~24 times per request; in some gateway processes under valgrind (5 of 22 on 2026-11-25), not
+ * ~24 times per request; in some gateway processes under valgrind (6 of 26 on 2026-11-25), not
  * in others, that feedback ends up megamorphic and each tick object costs ~5,000 instructions
  * more: ~120 thousand per request, a process's luck rather than its build (bench/HISTORY.md,
  * the tick objects).
