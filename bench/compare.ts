@@ -33,6 +33,8 @@ import { startSpeedProbe } from './lib/speed-probe.js';
 import { median } from './lib/percentiles.js';
 import { mainThreadCpuUsPerRequest, measurePhase, type PhaseResult } from './lib/phase.js';
 import { benchModel, nodeFlagList, repoRoot, startGateway, startSim } from './lib/processes.js';
+import { tritonModel } from './lib/bench-stack.js';
+import type { FaultSpec } from '../sim/index.js';
 import { machineLine, table } from './lib/report.js';
 import { machineInfo } from './lib/proc-stats.js';
 import { formatP, pairedExtraCost, splitOfRounds } from './lib/paired-rounds.js';
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
   const speed = await startSpeedProbe();
   const sim = await startSim({ runtime: 'tsx', workDir });
   if (upstreamFailures > 0) await failAFraction(sim.httpUrl, upstreamFailures);
-  const direct = await directClient(sim.grpcAddress, 'llama-3-8b-trtllm', { maxTokens: 16, streamTokens: 16 });
+  const direct = await directClient(sim.grpcAddress, tritonModel, { maxTokens: 16, streamTokens: 16 });
   const builds = { A: resolve(values.a!), B: resolve(values.b!) };
   const nodeFlags = { A: nodeFlagList(values['a-node-flags']), B: nodeFlagList(values['b-node-flags']) };
   const gateways = await Promise.all(
@@ -166,11 +168,8 @@ async function main(): Promise<void> {
 
 /** The simulator's fault for the benchmark's model: UNAVAILABLE on that fraction of calls, drawn at random. */
 async function failAFraction(simHttpUrl: string, fraction: number): Promise<void> {
-  const res = await fetch(`${simHttpUrl}/control/faults/llama-3-8b-trtllm`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ kind: 'error', code: 'UNAVAILABLE', message: 'bench: injected failure', fraction }),
-  });
+  const fault: FaultSpec = { kind: 'error', code: 'UNAVAILABLE', message: 'bench: injected failure', fraction };
+  const res = await fetch(`${simHttpUrl}/control/faults/${tritonModel}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
   if (!res.ok) throw new Error(`the simulator refused the fault: ${res.status} ${await res.text()}`);
 }
 

@@ -15,6 +15,9 @@
  * waits for) split by area (JIT-compiled JavaScript, V8 builtins and runtime, the garbage
  * collector, the JIT compiler, libc, Node/libuv), and for the other threads together (V8's
  * helpers, the span export worker), which follow batches and their own JIT and so vary more.
+ * Object literals V8 built in its runtime (process.nextTick's tick objects, in the processes whose
+ * feedback for them went megamorphic: lib/callgrind.ts) are shown per round and left out of the
+ * medians and of B − A, being a process's luck rather than its build.
  * The timers' work over those ~30 s is in the count, alike for every build; subtracting it,
  * measured in an idle window, added more noise than it took out (bench/README.md). The
  * simulator runs natively. Needs Debian's valgrind package.

@@ -56,7 +56,7 @@ abstract class LabelledSeries<T extends string, S extends { labels: Record<strin
   abstract readonly type: 'counter' | 'histogram';
   private root: Level<S> = new Map();
   /** Every series in the order it first appeared, which is the order prom-client renders them in. */
-  private all: S[] = [];
+  protected all: S[] = [];
 
   constructor(config: Configuration<T>) {
     this.name = config.name;
@@ -116,10 +116,6 @@ abstract class LabelledSeries<T extends string, S extends { labels: Record<strin
     return own;
   }
 
-  protected get everySeries(): readonly S[] {
-    return this.all;
-  }
-
   reset(): void {
     this.root = new Map();
     this.all = [];
@@ -164,7 +160,7 @@ export class LabelledCounter<T extends string = string> extends LabelledSeries<T
   }
 
   protected samples(): Sample[] {
-    return this.everySeries.map((s) => ({ labels: s.labels, value: s.value }));
+    return this.all.map((s) => ({ labels: s.labels, value: s.value }));
   }
 }
 
@@ -205,7 +201,7 @@ export class LabelledHistogram<T extends string = string> extends LabelledSeries
   protected samples(): Sample[] {
     const bucket = `${this.name}_bucket`;
     const out: Sample[] = [];
-    for (const s of this.everySeries) {
+    for (const s of this.all) {
       let cumulative = 0;
       for (let i = 0; i < this.bounds.length; i++) {
         cumulative += s.counts[i]!;

@@ -10,7 +10,7 @@ function run(script: string, ...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 30_000 });
 }
 
-for (const script of ['bench/run.ts', 'bench/compare.ts', 'bench/allocation.ts', 'bench/profile-summary.ts', 'bench/relay-floor.ts', 'bench/stream-memory.ts', 'bench/sim-throughput.ts', 'bench/node-http-floor.ts', 'bench/thread-cpu.ts', 'bench/speed-probe-process.ts', 'bench/pool-compare.ts']) {
+for (const script of ['bench/run.ts', 'bench/compare.ts', 'bench/allocation.ts', 'bench/profile-summary.ts', 'bench/relay-floor.ts', 'bench/stream-memory.ts', 'bench/sim-throughput.ts', 'bench/node-http-floor.ts', 'bench/thread-cpu.ts', 'bench/speed-probe-process.ts', 'bench/pool-compare.ts', 'bench/metric-updates.ts', 'bench/breaker-stats.ts']) {
   test(`${script} refuses an unknown option with its usage and exit code 2`, () => {
     const result = run(script, '--no-such-option');
     assert.equal(result.status, 2, result.stderr);
@@ -33,6 +33,8 @@ for (const [script, args, message] of [
   ['bench/compare.ts', ['--a', 'dist', '--b', 'dist', '--observability', 'maybe'], /--observability expects on or off, not 'maybe'/],
   ['bench/compare.ts', ['--a', 'dist', '--b', 'dist', '--upstream-failures', '1'], /--upstream-failures expects a fraction from 0 to below 1, not '1'/],
   ['bench/allocation.ts', ['--seconds', '0'], /--seconds expects a positive number/],
+  ['bench/metric-updates.ts', ['--rounds', '0'], /--rounds expects a positive whole number/],
+  ['bench/breaker-stats.ts', ['--calls', '5000,many'], /--calls expects positive whole numbers, not '5000,many'/],
   ['bench/allocation.ts', ['--observability', 'yes'], /--observability expects on or off, not 'yes'/],
   ['bench/stream-memory.ts', ['--runs', '1.5'], /--runs expects a positive whole number/],
   ['bench/speed-probe-process.ts', ['--every-ms', '5'], /--every-ms expects a number of at least 10/],
