@@ -22,8 +22,34 @@ interface ValidationIssue {
   params?: Record<string, unknown>;
 }
 
+/** A zod issue as it sits inside an `invalid_union` issue's `errors`, one list per branch. */
+interface UnionBranchIssue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  expected?: string;
+}
+
+/**
+ * zod says only "Invalid input" when no branch of a union fits (`stop: ['a','b','c','d','e']`).
+ * A branch whose issues are more than a wrong type at the union's own place is the one the client
+ * meant (the array, too long); when just one branch is like that, its first issue is the answer.
+ * Otherwise the value had none of the types, and the message lists them.
+ */
+function fromUnion(issue: ValidationIssue): ValidationIssue {
+  const branches = issue.params?.errors;
+  if (!Array.isArray(branches)) return issue;
+  const typed = (branches as UnionBranchIssue[][]).filter((branch) => branch.some((i) => i.code !== 'invalid_type' || i.path.length > 0));
+  if (typed.length === 1 && typed[0]!.length > 0) {
+    const inner = typed[0]![0]!;
+    return { keyword: inner.code, instancePath: [issue.instancePath.replace(/\/$/, ''), ...inner.path.map(String)].join('/'), message: inner.message, params: {} };
+  }
+  const expected = [...new Set((branches as UnionBranchIssue[][]).flat().flatMap((i) => (i.code === 'invalid_type' && i.path.length === 0 && i.expected ? [i.expected] : [])))];
+  return expected.length > 0 ? { ...issue, message: `expected ${expected.join(' or ')}` } : issue;
+}
+
 function fromValidation(issues: ValidationIssue[], context: string | undefined): GatewayError {
-  const issue = issues[0]!;
+  const issue = issues[0]!.keyword === 'invalid_union' ? fromUnion(issues[0]!) : issues[0]!;
   let param = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
   let message = issue.message ?? 'invalid value';
   if (issue.keyword === 'unrecognized_keys') {

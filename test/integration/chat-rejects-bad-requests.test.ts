@@ -49,6 +49,7 @@ const cases: Array<[string, unknown, string, RegExp]> = [
   ['missing messages', { model: 'llama-3-8b' }, 'messages', /Missing required parameter/],
   ['an unknown role', { ...valid, messages: [{ role: 'robot', content: 'x' }] }, 'messages.0.role', /unknown role 'robot'/],
   ['a message without content', { ...valid, messages: [{ role: 'system', content: 's' }, { role: 'user' }] }, 'messages.1.content', /messages\.1 has no content/],
+  ['a message whose content is a number', { ...valid, messages: [{ role: 'user', content: 5 }] }, 'messages.0.content', /expected string or array/],
   ['a message with null content', { ...valid, messages: [{ role: 'user', content: null }] }, 'messages.0.content', /has no content/],
   ['an image part', { ...valid, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x' } }] }] }, 'messages.0.content.0.type', /only text/],
   ['an unknown field in a message', { ...valid, messages: [{ role: 'user', content: 'x', mood: 'sad' }] }, 'messages.0.mood', /Unrecognized/],
