@@ -22,6 +22,8 @@ export interface GatewayUnderTest {
   client: CompletionClient;
   /** From spawn to the end of start-up and warm-up: where its CPU profile starts to count. */
   measuredFromMs: number;
+  /** performance.now() just before the spawn, so that a scenario can move measuredFromMs later. */
+  spawnedAt: number;
 }
 
 export interface SimUnderTest {
@@ -98,7 +100,7 @@ export class BenchStack {
       multiplex: opts.multiplex,
     });
     const client = completionClient(process.url, benchModel, { maxTokens: nonStreamedTokens, streamTokens: opts.streamTokens ?? 128 });
-    const gw: GatewayUnderTest = { process, client, measuredFromMs: process.readyAfterMs };
+    const gw: GatewayUnderTest = { process, client, measuredFromMs: process.readyAfterMs, spawnedAt: t0 };
     this.gateways.set(label, gw);
     this.ctx.log(`gateway '${label}' ready (pid ${process.pid}, observability ${observability}${opts.multiplex ? ', shared streams' : ''}, ${this.ctx.runtime}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     if (simKind === 'zero') {
@@ -106,6 +108,14 @@ export class BenchStack {
       gw.measuredFromMs = performance.now() - t0;
     }
     return gw;
+  }
+
+  /**
+   * Its CPU profile counts from now on: for a scenario that warms the gateway and measures the
+   * direct path before it, so that the profile is the measured phase and not their idle time.
+   */
+  profileFromNow(gw: GatewayUnderTest): void {
+    gw.measuredFromMs = performance.now() - gw.spawnedAt;
   }
 
   async stopGateway(label: string): Promise<void> {

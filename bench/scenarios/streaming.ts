@@ -174,6 +174,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
   const direct = await runStreams('direct', shape, (i, at, t, n) => sim.direct.stream(i, at, t, n), sim.process.pid, sim.process.pid, { speed });
   ctx.log(`  direct: ${direct.completed}/${direct.streams} streams, probe TTFT p50 ${ms(direct.probeTtft.p50)} p99 ${ms(direct.probeTtft.p99)} ms, ${direct.relayedTokensPerSecond.toFixed(0)} tokens/s`);
 
+  stack.profileFromNow(gw);
   const rssBefore = rssBytes(gw.process.pid);
   const statsBefore = await gatewayRuntimeStats(gw.process.url);
   let rssPeak = rssBefore;
@@ -270,7 +271,7 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
     ),
     '',
     table(
-      ['gateway RSS before', 'peak', 'growth', 'per open stream', 'heap used before → plateau', 'heap total at plateau', 'external at plateau', "event-loop utilisation (gateway's last 5 s sample)"],
+      ['gateway RSS before', 'peak', 'growth', 'per open stream', 'heap used before → plateau', 'heap total at plateau', 'external at plateau'],
       [
         [
           mib(rssBefore),
@@ -280,7 +281,6 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
           `${mib(statsBefore?.heapUsedBytes)} → ${mib(statsAtPlateau?.heapUsedBytes)}`,
           mib(statsAtPlateau?.heapTotalBytes),
           mib(statsAtPlateau?.externalBytes),
-          statsAtPlateau?.eventLoopUtilization == null ? '–' : statsAtPlateau.eventLoopUtilization.toFixed(2),
         ],
       ],
     ),
@@ -288,13 +288,14 @@ export async function streamingScenario(ctx: BenchContext, stack: BenchStack): P
     `What relaying ${expectedRate.toFixed(0)} tokens/s asks of this ${capacity.machineCores}-core machine, and where the gateway stalled over the plateau (bench/HISTORY.md, waiting for a core and TTFT with 1,000 open streams):`,
     '',
     table(
-      ['gateway CPU per relayed token (µs)', `gateway cores for ${expectedRate.toFixed(0)} tokens/s`, 'simulator + load generator (direct run, cores)', 'total asked (cores)', "gateway's main thread waiting for a core (ms/s)", 'GC pauses (ms/s)'],
+      ['gateway CPU per relayed token (µs)', `gateway cores for ${expectedRate.toFixed(0)} tokens/s`, 'simulator + load generator (direct run, cores)', 'total asked (cores)', "gateway's main thread on a core (ms/s)", "gateway's main thread waiting for a core (ms/s)", 'GC pauses (ms/s)'],
       [
         [
           ms(usPerToken, 0),
           ms(gatewayCoresNeeded),
           ms(loadCores),
           `${ms(gatewayCoresNeeded + loadCores)} of ${capacity.machineCores}`,
+          ms(viaGateway.gatewayTime?.mainThreadCpuMsPerS, 0),
           ms(viaGateway.gatewayTime?.runQueueMsPerS, 1),
           ms(viaGateway.gatewayTime?.gcMsPerS, 1),
         ],
