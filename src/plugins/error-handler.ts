@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { GatewayError, isGatewayError } from '../errors.js';
+import { AllowedMethods } from './allowed-methods.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
 interface ValidationIssue {
@@ -128,9 +129,15 @@ async function errorHandlerPlugin(app: FastifyInstance): Promise<void> {
     }
     return sendGatewayError(request, reply, error);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendGatewayError(request, reply, new GatewayError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  const allowed = new AllowedMethods();
+  app.addHook('onRoute', (route) => allowed.add(route.method, route.url));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const methods = allowed.for(request.url);
+    if (methods.length === 0) return sendGatewayError(request, reply, new GatewayError('not_found', `No route for ${request.method} ${path}`));
+    reply.header('allow', methods.join(', '));
+    return sendGatewayError(request, reply, new GatewayError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${methods.join(' or ')}`));
+  });
 }
 
 export default fp(errorHandlerPlugin, { name: 'error-handler' });
