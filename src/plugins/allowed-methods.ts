@@ -13,7 +13,8 @@ export class AllowedMethods {
 
   add(method: string | readonly string[], url: string): void {
     for (const m of typeof method === 'string' ? [method] : method) {
-      // A path and method fastify already refused as a duplicate never gets here twice.
+      // The same method and path can come twice (a route that lists HEAD, and the HEAD route
+      // fastify adds for a GET); find-my-way would throw on the second.
       if (this.router.hasRoute(m as Router.HTTPMethod, url)) continue;
       this.router.on(m as Router.HTTPMethod, url, () => undefined);
       this.methods.add(m);
