@@ -50,7 +50,22 @@ export interface Generation {
 /** Errors worth a second try on the same route; timeouts already spent their time. */
 const retryOnSameRoute = new Set(['upstream_overloaded', 'upstream_unavailable', 'upstream_internal', 'upstream_stream_incomplete']);
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits out a retry's backoff, or less when the client leaves: a gone client's slot is freed at once. */
+function pause(ms: number, signal: CancelSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 export class GenerationRouter {
   constructor(
@@ -115,7 +130,11 @@ export class GenerationRouter {
           failedAttempts += 1;
           lastError = gErr;
           reason = gErr.code === 'upstream_ttft_timeout' ? 'ttft_timeout' : 'upstream_error';
-          if (!(await this.mayRetry(call, route, gErr, onRoute, deadlineAt))) break;
+          const retry = await this.mayRetry(call, route, gErr, onRoute, deadlineAt);
+          // The client left during the backoff: its answer is its cancellation, not the failure
+          // that led to the retry (which would count against Triton and start a fallback).
+          if (call.signal.aborted) throw abortedError(call.signal);
+          if (!retry) break;
           call.observer.retry(route.config.name, gErr.code);
         }
       }
@@ -141,7 +160,7 @@ export class GenerationRouter {
       call.observer.retryBudgetExhausted();
       return false;
     }
-    await sleep(delay);
+    await pause(delay, call.signal);
     return !call.signal.aborted;
   }
 
