@@ -5,7 +5,8 @@
  * data, CRLF) and uncorks on the next tick: a nextTick, a writev of four buffers and the Writable
  * bookkeeping for each token. Writing the framed chunk to the socket ourselves is one string and
  * one write (bench/HISTORY.md, SSE frames as one write, has the A/B at 1,000 open streams). The bytes on the wire are
- * the same; when the response is not chunked (an HTTP/1.0 client) frames go through res.write.
+ * the same; when the response is not chunked (an HTTP/1.0 client), or has no socket yet (pipelined
+ * behind another response), frames go through res.write.
  */
 import type { ServerResponse } from 'node:http';
 
@@ -24,9 +25,12 @@ export class SseFrameWriter {
    * generation, and a closed one ends the relay through the generation's cancellation.
    */
   write(frame: string): Promise<void> | undefined {
-    if (!this.chunked) return this.res.write(frame) ? undefined : drainedOrClosed(this.res);
     const socket = this.res.socket;
-    if (socket === null || socket.destroyed) return undefined;
+    // A response pipelined behind another on its connection has no socket until that one has
+    // finished: res.write holds its frames (framed as chunks by Node) and sends them, in order,
+    // before anything written to the socket once it is attached.
+    if (!this.chunked || socket === null) return this.res.write(frame) ? undefined : drainedOrClosed(this.res);
+    if (socket.destroyed) return undefined;
     return socket.write(`${Buffer.byteLength(frame).toString(16)}\r\n${frame}\r\n`) ? undefined : drainedOrClosed(socket);
   }
 

@@ -158,3 +158,51 @@ test('a client that disconnects while the writer waits releases it and reads as 
     server.close();
   }
 });
+
+test('a response pipelined behind another keeps every frame, in order, written before and after it gets the socket', async () => {
+  const firstDone = deferred<void>();
+  let first: ServerResponse | undefined;
+  const server = createServer((req, res) => {
+    req.resume();
+    if (req.url === '/first') {
+      first = res;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('still working');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const out = new SseFrameWriter(res);
+    assert.equal(res.socket, null, 'the second response waits for the first to finish');
+    out.write('data: {"text":"a"}\n\n');
+    out.write('data: {"text":"b"}\n\n');
+    res.once('socket', () => {
+      // Attached: frames now go to the socket itself, after the ones held until now.
+      setImmediate(() => {
+        out.write('data: {"text":"c"}\n\n');
+        out.end('data: [DONE]\n\n');
+      });
+    });
+    first!.end();
+    firstDone.resolve();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const socket = connect(port, '127.0.0.1');
+    socket.write(
+      'GET /first HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n' +
+        'POST /second HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-length: 0\r\n\r\n',
+    );
+    const raw = await readAll(socket);
+    await firstDone.promise;
+    const second = raw.subarray(raw.indexOf('HTTP/1.1 200', 10));
+    const { head, body } = splitResponse(second);
+    assert.match(head, /transfer-encoding: chunked/i);
+    assert.deepEqual(
+      dechunk(body).map((c) => c.toString('utf8')),
+      ['data: {"text":"a"}\n\n', 'data: {"text":"b"}\n\n', 'data: {"text":"c"}\n\n', 'data: [DONE]\n\n'],
+    );
+  } finally {
+    server.close();
+  }
+});
