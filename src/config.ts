@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { chatTemplateProblems } from './inference/chat-template.js';
@@ -417,6 +417,19 @@ export function parseConfig(raw: unknown, env: Env = {}): GatewayConfig {
 }
 
 /** Reads GATEWAY_CONFIG (when set) and the environment; throws ConfigError listing every problem. */
+/**
+ * What is wrong with a config file that does not parse, and where. The yaml library's own message
+ * quotes the offending line, and that line may hold the admin token or a password: only the
+ * reason and the position are told.
+ */
+function yamlProblem(err: unknown, text: string): string {
+  if (!(err instanceof YAMLParseError)) return 'it could not be parsed';
+  const before = text.slice(0, err.pos[0]);
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${err.message} (line ${line}, column ${column})`;
+}
+
 export function loadConfig(env: Env = process.env): GatewayConfig {
   let raw: unknown = {};
   const path = env.GATEWAY_CONFIG;
@@ -428,9 +441,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       throw new ConfigError([`GATEWAY_CONFIG: cannot read ${path}: ${(err as Error).message}`]);
     }
     try {
-      raw = parseYaml(text) ?? {};
+      raw = parseYaml(text, { prettyErrors: false }) ?? {};
     } catch (err) {
-      throw new ConfigError([`GATEWAY_CONFIG: ${path} is not valid YAML: ${(err as Error).message}`]);
+      throw new ConfigError([`GATEWAY_CONFIG: ${path} is not valid YAML: ${yamlProblem(err, text)}`]);
     }
   }
   const { problems, config, rawModels } = validate(raw, env);

@@ -78,6 +78,11 @@ export function grpcTargets(target: string): string[] {
   const trimmed = target.trim();
   if (trimmed === '') throw new Error('empty Triton target');
   if (URI_SCHEME.test(trimmed)) return [trimmed];
+  // `user:password@` has no meaning to gRPC. It is refused without quoting the address, which
+  // would put the password on stderr and in the container's logs.
+  if (trimmed.includes('@')) {
+    throw new Error(`invalid Triton address '${trimmed.replace(/[^\s,/@]*@/g, '')}' (as given, less its user and password): a gRPC target carries no credentials; drop them`);
+  }
   const foreign = FOREIGN_SCHEME.exec(trimmed);
   if (foreign !== null) {
     throw new Error(`invalid Triton address '${target}': a gRPC target has no ${foreign[1]}:// scheme; drop it ('${trimmed.slice(foreign[0].length)}')`);

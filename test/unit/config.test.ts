@@ -55,6 +55,24 @@ test('loadConfig reads YAML from GATEWAY_CONFIG and applies env overrides on top
   assert.throws(() => loadConfig({ GATEWAY_CONFIG: join(dir, 'missing.yaml') }), /cannot read/);
 });
 
+test('a config file that does not parse is refused with the reason and position, never the offending line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const path = join(dir, 'g.yaml');
+  writeFileSync(path, 'triton:\n  targets:\n    - name: main\n      grpc: a:1\nauth:\n  adminToken: ADMIN-SECRET-1f2e3d4c5b6a: x\n');
+  assert.throws(
+    () => loadConfig({ GATEWAY_CONFIG: path }),
+    (err: unknown) => err instanceof ConfigError && /not valid YAML: .*\(line 6, column \d+\)/.test(err.message) && !err.message.includes('ADMIN-SECRET'),
+  );
+});
+
+test('a Triton address with a user and password is refused without quoting the password', () => {
+  for (const address of ['https://svc:pa55-SECRET@triton.internal:8001', 'svc:pa55-SECRET@triton.internal:8001', 'a:1,svc:pa55-SECRET@b:2']) {
+    const problems = problemsOf({}, { TRITON_GRPC_URL: address });
+    assert.ok(problems.some((p) => /carries no credentials/.test(p)), problems.join('\n'));
+    assert.ok(!problems.join('\n').includes('pa55-SECRET'), problems.join('\n'));
+  }
+});
+
 /** The problems of a config that must be refused (fails the test when it is accepted). */
 function problemsOf(raw: unknown, env: Record<string, string> = {}): string[] {
   try {
