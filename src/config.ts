@@ -8,6 +8,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './config-error.js';
+import { MAX_CHAOS_SLOW_MS } from './inference/chaos.js';
 import { chatTemplateProblems } from './inference/chat-template.js';
 import { grpcTargets } from './triton/channel.js';
 
@@ -265,7 +266,7 @@ export const configSchema = z
         routes: z.array(z.string()).default([]),
         /** Public model names to hit; empty = every model. */
         models: z.array(z.string()).default([]),
-        slowMs: positiveInt.default(2_000),
+        slowMs: positiveInt.max(MAX_CHAOS_SLOW_MS, `at most ${MAX_CHAOS_SLOW_MS} ms`).default(2_000),
       })
       .strict()
       .default({ enabled: false, rate: 0.05, modes: ['error', 'timeout', 'slow'], routes: [], models: [], slowMs: 2_000 }),

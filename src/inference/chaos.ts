@@ -9,6 +9,12 @@ import { GatewayError } from '../errors.js';
 
 export type ChaosMode = 'error' | 'timeout' | 'slow';
 
+/**
+ * The longest "slow" delay: ten minutes, far past any deadline. Node cannot time more than
+ * 2^31 - 1 ms and turns a longer delay into 1 ms, the opposite of what was asked.
+ */
+export const MAX_CHAOS_SLOW_MS = 600_000;
+
 export interface ChaosSettings {
   enabled: boolean;
   rate: number;

@@ -15,6 +15,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { modelLimits } from '../build-services.js';
 import { GatewayError } from '../errors.js';
+import { MAX_CHAOS_SLOW_MS } from '../inference/chaos.js';
 import { adminTokenGuard } from '../plugins/auth.js';
 import type { GatewayServices } from '../services.js';
 
@@ -35,7 +36,7 @@ const chaosPatch = z
     modes: z.array(z.enum(['error', 'timeout', 'slow'])).min(1).optional(),
     routes: z.array(z.string()).optional(),
     models: z.array(z.string()).optional(),
-    slowMs: z.number().int().positive().optional(),
+    slowMs: z.number().int().positive().max(MAX_CHAOS_SLOW_MS, `at most ${MAX_CHAOS_SLOW_MS} ms`).optional(),
   })
   .strict();
 

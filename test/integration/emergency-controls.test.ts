@@ -187,6 +187,15 @@ test('chaos injects scoped faults that the fallback absorbs, counted, and never 
   await admin('POST', '/admin/chaos', { enabled: false });
 });
 
+test('a chaos delay Node could not time is a 400 naming slowMs, and nothing changes', async () => {
+  const before = await admin('GET', '/admin/chaos');
+  const refused = await admin('POST', '/admin/chaos', { enabled: true, modes: ['slow'], slowMs: 1e15 });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.error.param, 'slowMs');
+  assert.match(refused.body.error.message, /at most 600000 ms/);
+  assert.deepEqual((await admin('GET', '/admin/chaos')).body, before.body);
+});
+
 test('the cached degraded mode serves an earlier real answer, marked, when every upstream is down', async () => {
   const ask = { model: 'qwen3', prompt: 'cache me', max_tokens: 3, temperature: 0 };
   const fresh = await complete(stack.url, ask);

@@ -65,6 +65,10 @@ test('a config file that does not parse is refused with the reason and position,
   );
 });
 
+test('a chaos delay Node could not time is refused', () => {
+  assert.ok(problemsOf({ triton: oneTarget, chaos: { slowMs: 2 ** 31 } }).some((p) => /chaos\.slowMs: .*at most 600000 ms/.test(p)));
+});
+
 test('a Triton address with a user and password is refused without quoting the password', () => {
   for (const address of ['https://svc:pa55-SECRET@triton.internal:8001', 'svc:pa55-SECRET@triton.internal:8001', 'a:1,svc:pa55-SECRET@b:2']) {
     const problems = problemsOf({}, { TRITON_GRPC_URL: address });
