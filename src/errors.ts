@@ -93,6 +93,19 @@ export class GatewayError extends Error {
     this.publicMessage = options.publicMessage;
   }
 
+  /** The same error, judged again as a fault of the upstream's or not (breakers count only those). */
+  withUpstreamFault(upstreamFault: boolean): GatewayError {
+    if (upstreamFault === this.upstreamFault) return this;
+    return new GatewayError(this.code, this.message, {
+      param: this.param,
+      retryAfterSeconds: this.retryAfterSeconds,
+      upstreamFault,
+      details: this.details,
+      publicMessage: this.publicMessage,
+      cause: this.cause,
+    });
+  }
+
   /** The message a client may read: `message` unless that holds upstream internals. */
   get clientMessage(): string {
     return this.publicMessage ?? this.message;

@@ -24,6 +24,11 @@ export interface AttemptTimeouts {
   idleMs: number;
   /** Whether a first-response timeout is a time-to-first-token timeout (streams with a TTFT budget below the total). */
   firstIsTtft: boolean;
+  /**
+   * Whether the total deadline is the client's own (`x-request-timeout-ms`, shorter than the
+   * model's): its passing then says nothing about Triton, and no breaker may count it.
+   */
+  clientDeadline: boolean;
 }
 
 type Upstream = AsyncGenerator<GenerationDelta, void, undefined>;
@@ -68,7 +73,7 @@ export class Attempt {
       if (first.done) throw new GatewayError('upstream_bad_response', 'Triton ended the call without a response', { upstreamFault: true });
     } catch (err) {
       this.cleanup();
-      const gErr = this.expired ?? toGatewayError(err);
+      const gErr = this.judged(this.expired ?? toGatewayError(err));
       this.obs.end(gErr);
       throw gErr;
     }
@@ -107,7 +112,7 @@ export class Attempt {
         if (next.value.final) return;
       }
     } catch (err) {
-      failure = toGatewayError(err);
+      failure = this.judged(toGatewayError(err));
       throw failure;
     } finally {
       this.cleanup();
@@ -118,6 +123,15 @@ export class Attempt {
       if (failure) this.settle.reject(failure);
       else this.settle.resolve();
     }
+  }
+
+  /**
+   * A total deadline that is the client's own ran out (the watchdog's or gRPC's DEADLINE_EXCEEDED):
+   * Triton may be healthy and the client impatient, so the breaker must not count it. A client
+   * asking 100 ms of a model that takes 400 ms to its first token opened the breaker for everyone.
+   */
+  private judged(err: GatewayError): GatewayError {
+    return this.timeouts.clientDeadline && err.code === 'upstream_timeout' ? err.withUpstreamFault(false) : err;
   }
 
   private readonly onSilence = (): void => {

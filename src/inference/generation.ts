@@ -206,7 +206,7 @@ export class GenerationRouter {
     const idleMs = stream ? deadlines.idleMs : remaining;
 
     const attemptObs = call.observer.attemptStarted({ target: route.upstream.name, tritonModel: route.tritonModel, servedModel: route.config.name, attempt });
-    const upstreamAttempt = new Attempt(call.signal, attemptObs, { firstMs, idleMs, firstIsTtft: stream && firstMs < remaining });
+    const upstreamAttempt = new Attempt(call.signal, attemptObs, { firstMs, idleMs, firstIsTtft: stream && firstMs < remaining, clientDeadline: deadlineAt === call.requestDeadlineAt });
     const upstream = route.upstream.infer(route.schema!, request, {
       deadline: deadlineAt,
       signal: upstreamAttempt.controller.signal,
