@@ -23,7 +23,10 @@ const params = z.object({ name: z.string().min(1) });
 
 const rollbackBody = z
   .object({
-    version: z.union([z.string().regex(/^\d+$/, 'a version number'), z.number().int().positive()]).transform(String),
+    // A version past 2^53 - 1 would reach Triton as 1e+23: refused here, like any non-number.
+    version: z
+      .union([z.string().regex(/^\d{1,15}$/, 'a version number of at most 15 digits'), z.number().int().positive().max(Number.MAX_SAFE_INTEGER)])
+      .transform(String),
     reason: z.string().max(500).optional(),
     /** The model's full ModelConfig as JSON (needed against a real Triton); its version_policy is replaced. */
     config: z.record(z.string(), z.unknown()).optional(),

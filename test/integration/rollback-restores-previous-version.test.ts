@@ -200,6 +200,8 @@ test('bad requests: no token 401, a non-numeric version 400, an unknown model 40
   const noToken = await fetch(`${stack.url}/admin/models/llama-3-8b/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":"1"}' });
   assert.equal(noToken.status, 401);
   assert.equal((await rollback({ version: 'latest' })).status, 400);
+  const huge = await rollback({ version: '1'.repeat(23) });
+  assert.equal(huge.status, 400, 'a version no number can hold is refused, not rounded');
   assert.equal((await rollback({})).status, 400);
   const unknown = await fetch(`${stack.url}/admin/models/nope/rollback`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"version":"1"}' });
   assert.equal(unknown.status, 404);
