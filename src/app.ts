@@ -11,6 +11,7 @@ import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 import type { Upstream } from './inference/upstream.js';
 import errorHandler, { clientErrorResponder, frameworkErrorSender } from './plugins/error-handler.js';
+import queuedResponseClose from './plugins/queued-response-close.js';
 import loadProtection from './plugins/load-protection.js';
 import observability from './plugins/observability.js';
 import { adminControlsRoutes } from './routes/admin-controls.js';
@@ -98,6 +99,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps = {}): Promi
   // 1. errors become OpenAI envelopes; 2. request ids + metrics + completion log line.
   await app.register(errorHandler);
   await app.register(observability, { metrics, recentErrors: services.recentErrors });
+  // A response pipelined behind another still learns that its client left.
+  await app.register(queuedResponseClose);
   // 3. load shedding and rate limits (inference routes only).
   await app.register(loadProtection, { services });
   // 4. routes (auth and admission run inside them, in that order).

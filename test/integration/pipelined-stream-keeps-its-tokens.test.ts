@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 before(async () => {
@@ -43,4 +43,23 @@ test('a streamed request pipelined behind a slower one gets all its tokens and i
   assert.ok(text.trim().split(/\s+/).length >= 1, `the tokens arrived: ${JSON.stringify(text)}`);
   assert.equal(events.filter((e) => e.choices.length > 0 && e.choices[0].text !== '').length, 8, 'one chunk per token');
   assert.match(second, /data: \[DONE\]\n\n/);
+});
+
+test('a pipelined request whose client leaves while it waits behind another is a 499 and its Triton call is cancelled', async () => {
+  stack.sim.reset();
+  // The first request hangs; the second, a long stream, waits behind it for the connection.
+  stack.sim.setFault('qwen3-vllm', { kind: 'hang' });
+  stack.sim.setFault('llama-3-8b-trtllm', { kind: 'slow-tokens', msPerToken: 200 });
+  const socket = connect(Number(new URL(stack.url).port), '127.0.0.1');
+  socket.on('error', () => undefined);
+  const second = post({ model: 'llama-3-8b', prompt: 'queued', max_tokens: 200, stream: true }).replace('\r\n\r\n', '\r\nx-request-id: queued-and-left\r\n\r\n');
+  socket.write(post({ model: 'qwen3', prompt: 'first', max_tokens: 4 }) + second);
+  await eventually(() => stack.sim.received().filter((r) => r.model === 'llama-3-8b-trtllm' && r.outcome === 'running').length === 1, 5000, 'the queued request to reach Triton');
+  socket.destroy();
+  await eventually(() => stack.logs.find('request completed').some((l) => l.reqId === 'queued-and-left'), 5000, 'the queued request to be recorded');
+  const line = stack.logs.find('request completed').find((l) => l.reqId === 'queued-and-left')!;
+  assert.equal(line.status, 499);
+  assert.equal(line.error_code, 'client_cancelled');
+  await eventually(() => stack.sim.received().some((r) => r.model === 'llama-3-8b-trtllm' && r.outcome === 'cancelled'), 5000, 'its Triton call to be cancelled');
+  stack.sim.clearFaults();
 });
