@@ -38,15 +38,25 @@ export async function diagnoseCommand(io: CliIo, argv: string[]): Promise<number
   if (!token) throw new UsageError('no admin token: pass --token or set GATEWAY_ADMIN_TOKEN', DIAGNOSE_USAGE);
   const staleSeconds = Number(p.values['stale-seconds'] ?? DEFAULT_LIMITS.staleSeconds);
   const timeoutMs = Number(p.values['timeout-ms'] ?? 10_000);
-  if (!(staleSeconds > 0) || !(timeoutMs > 0)) throw new UsageError('--stale-seconds and --timeout-ms must be positive numbers', DIAGNOSE_USAGE);
+  if (!(staleSeconds > 0)) throw new UsageError('--stale-seconds must be a positive number', DIAGNOSE_USAGE);
+  // A timer takes whole milliseconds up to 2^31 - 1; anything else would fail inside the request.
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2_147_483_647) {
+    throw new UsageError('--timeout-ms must be a whole number of milliseconds from 1 to 2147483647', DIAGNOSE_USAGE);
+  }
 
   let res: Response;
+  let text: string;
   try {
     res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     throw new CliError(`cannot reach ${url.origin}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
   }
-  const text = await res.text();
+  try {
+    // The timeout covers the body too: a gateway that stalls half-way through is a failure, not a crash.
+    text = await res.text();
+  } catch (err) {
+    throw new CliError(`${url.href} stopped answering: ${(err as Error).name === 'TimeoutError' ? `no whole answer within ${timeoutMs} ms` : (err as Error).message}`);
+  }
   if (res.status === 401) throw new CliError(`${url.href} answered 401: the admin token was refused`);
   if (!res.ok) throw new CliError(`${url.href} answered ${res.status}: ${text.slice(0, 300)}`);
   let snapshot: unknown;

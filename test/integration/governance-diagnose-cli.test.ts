@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -69,6 +71,23 @@ test('a wrong token or an unreachable gateway exits 1 with the reason', async ()
   const down = await cli(['ops', 'diagnose', 'http://127.0.0.1:1', '--token', TOKEN, '--timeout-ms', '2000']);
   assert.equal(down.code, 1);
   assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:1/);
+});
+
+test('a gateway that stalls half-way through its answer exits 1 with one line, not a stack trace', async () => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"generatedAt":');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const run = await cli(['ops', 'diagnose', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, '--token', 't', '--timeout-ms', '300']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /stopped answering: no whole answer within 300 ms/);
+    assert.doesNotMatch(run.stderr, /unexpected error|\n\s+at /);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
 });
 
 test('a model name longer than the column keeps two spaces before its state, rows aligned', async () => {

@@ -46,6 +46,8 @@ test('bad usage exits 2 with the reason and the usage; no stack traces', async (
     [['backup', 'verify', 'a', 'b'], /unexpected argument 'b'/],
     [['ops', 'diagnose', 'not a url', '--token', 't'], /not a URL/],
     [['ops', 'diagnose', 'http://127.0.0.1:1'], /no admin token/],
+    [['ops', 'diagnose', 'http://127.0.0.1:1', '--token', 't', '--timeout-ms', '1.5'], /--timeout-ms must be a whole number/],
+    [['ops', 'diagnose', 'http://127.0.0.1:1', '--token', 't', '--timeout-ms', '1e10'], /--timeout-ms must be a whole number/],
     [['ops', 'incident', 'open', '--title', 'x'], /--sev must be one of SEV1, SEV2, SEV3, SEV4/],
     [['ops', 'incident', 'open', '--sev', 'SEV2'], /--title is required/],
     [['ops', 'incident', 'open', '--sev', 'SEV2', '--title', 'x', '--started-at', 'yesterday'], /not a time/],
