@@ -72,14 +72,16 @@ export async function readJsonl<T>(path: string, accept: (value: unknown) => T, 
     const size = (await fh.stat()).size;
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     const start = size > maxBytes ? size - maxBytes : 0;
-    const buf = Buffer.alloc(size - start);
-    if (buf.length > 0) await fh.read(buf, 0, buf.length, start);
+    // From the byte before the window: when that byte ends a line, the window starts on a whole
+    // record, which must be kept; otherwise the window's first, partial line is dropped.
+    const from = start > 0 ? start - 1 : 0;
+    const buf = Buffer.alloc(size - from);
+    if (buf.length > 0) await fh.read(buf, 0, buf.length, from);
     text = buf.toString('utf8');
     if (start > 0) {
-      // Drop the partial first line so reading starts on a record boundary.
-      const nl = text.indexOf('\n');
-      skippedBytes = start + (nl < 0 ? text.length : nl + 1);
-      text = nl < 0 ? '' : text.slice(nl + 1);
+      const nl = buf.indexOf(0x0a);
+      skippedBytes = nl < 0 ? buf.length + from : from + nl + 1;
+      text = nl < 0 ? '' : buf.subarray(nl + 1).toString('utf8');
     }
   } catch (err) {
     // A folder opens for reading and fails only here (EISDIR), with no path in the message.
@@ -162,8 +164,11 @@ export class JsonlAppender {
     const line = `${JSON.stringify(record)}\n`;
     const next = this.chain.then(async () => {
       await this.open();
-      // After a write that stopped part-way, end the fragment first: the record gets a line of its own.
-      await this.writeAll(Buffer.from(this.endsMidLine ? `\n${line}` : line));
+      // After a write that stopped part-way, ours or another process's (`backup record` appends to
+      // the same file), end the fragment first: the record gets a line of its own. Events are
+      // rare enough to read the file's last byte before each.
+      const fragment = this.endsMidLine || (await endsMidLine(this.path));
+      await this.writeAll(Buffer.from(fragment ? `\n${line}` : line));
       await this.fh!.sync().catch((err: unknown) => {
         throw fileError(this.path, err);
       });
@@ -201,6 +206,20 @@ export class JsonlAppender {
 }
 
 /** The unterminated last line, if the file does not end with a newline. */
+/** Whether the file's last byte is not a newline (an empty or missing file is not mid-line). */
+async function endsMidLine(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await fh.close();
+  }
+}
+
 async function tornTailOf(path: string): Promise<TornTail | undefined> {
   const fh = await open(path, 'r');
   try {

@@ -68,3 +68,27 @@ test('a missing file reads as empty; maxBytes reads only whole lines of the tail
   assert.equal(read.problems.length, 0, 'the cut first line is dropped, not reported');
   assert.ok(read.skippedBytes > 0);
 });
+
+test('maxBytes keeps a whole first line when the window starts exactly on it', async () => {
+  const path = join(dir, 'boundary.jsonl');
+  const lines = ['{"n":1}\n', '{"n":2}\n', '{"n":3}\n'];
+  await writeFile(path, lines.join(''));
+  const read = await readJsonl(path, any, { maxBytes: Buffer.byteLength(lines[1]! + lines[2]!) });
+  assert.deepEqual(read.records.map((r) => r.n), [2, 3]);
+  assert.equal(read.skippedBytes, Buffer.byteLength(lines[0]!));
+  const oneMore = await readJsonl(path, any, { maxBytes: Buffer.byteLength(lines[1]! + lines[2]!) + 1 });
+  assert.deepEqual(oneMore.records.map((r) => r.n), [2, 3], 'a window one byte into the first line drops only that line');
+});
+
+test("a fragment another process left at the file's end does not swallow the next record", async () => {
+  const path = join(dir, 'other-writer.jsonl');
+  const log = new JsonlAppender(path);
+  await log.append({ n: 1 });
+  // `backup record`, a separate process, appending to the same file and stopped part-way.
+  await appendFile(path, '{"event":"llm_backup_recorded","id":"ab');
+  await log.append({ n: 2 });
+  await log.close();
+  const read = await readJsonl(path, any);
+  assert.deepEqual(read.records.map((r) => r.n), [1, 2]);
+  assert.equal(read.problems.length, 1, 'the fragment is its own bad line');
+});
