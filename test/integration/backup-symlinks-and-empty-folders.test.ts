@@ -133,3 +133,12 @@ test('a broken link fails the backup, naming it, and nothing is copied', async (
   assert.match(run.stderr, /backup failed: cannot back up 1 entry under .*model_repository, nothing was copied: tensorrt_llm\/1\/rank1\.engine \(broken symlink\)/);
   await assert.rejects(stat(site), { code: 'ENOENT' });
 });
+
+test('verify reports a link added to a copy, which Triton would load, as not in the manifest', async () => {
+  await put(join(dir, 'elsewhere.engine'), 'ANOTHER ENGINE');
+  await symlink(join(dir, 'elsewhere.engine'), join(local, 'files/tensorrt_llm/1/rank1.engine'));
+  const run = await cli(['backup', 'verify', local, '--json'], { cwd: dir });
+  assert.equal(run.code, 1);
+  const { mismatches } = JSON.parse(run.stdout) as { mismatches: Array<{ path: string; problem: string }> };
+  assert.ok(mismatches.some((m) => m.path === 'tensorrt_llm/1/rank1.engine' && m.problem === 'unexpected'), JSON.stringify(mismatches));
+});

@@ -88,7 +88,10 @@ export class LocalStore implements BackupStore {
         if (e.isDirectory()) {
           out.push(`${prefix}${relative(base, abs).split(sep).join('/')}/`);
           await walk(abs);
-        } else if (e.isFile()) out.push(`${prefix}${relative(base, abs).split(sep).join('/')}`);
+          // Anything else is listed as a file too, a symlink or a FIFO included (not followed):
+          // one added to a copy is then reported as not in the manifest, where it went unseen
+          // while Triton would still load what a link points to.
+        } else out.push(`${prefix}${relative(base, abs).split(sep).join('/')}`);
       }
     }
     await walk(base);
