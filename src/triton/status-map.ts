@@ -100,7 +100,11 @@ function classifyByCode(code: number): Classified {
 /** Stream `error_message` text has no code: classify by Triton's documented messages. */
 function classifyStreamText(text: string): Classified {
   if (UNAVAILABLE_TEXT.test(text)) return { code: 'upstream_unavailable', upstreamFault: true };
-  if (CANCELLED_TEXT.test(text)) return { code: 'client_cancelled', upstreamFault: false };
+  // Triton cancelling a request itself (vLLM's "Request was cancelled" while it shuts down): the
+  // gateway drops everything after cancelling a call of its own (stream-reader.ts) and never
+  // cancels a shared stream, so this is never its client leaving. The client is still there:
+  // retried and served by a fallback like an unavailable Triton, not told it cancelled.
+  if (CANCELLED_TEXT.test(text)) return { code: 'upstream_unavailable', upstreamFault: true };
   return { code: 'upstream_internal', upstreamFault: true };
 }
 

@@ -163,7 +163,8 @@ const streamRows: Array<Omit<Row, 'code'>> = [
   { message: 'Server not ready', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
   { message: 'GRPC server is shutting down and has stopped accepting new requests.', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
   { message: 'Model is unavailable due to unhealthy vLLM engine', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
-  { message: 'Request was cancelled', expect: 'client_cancelled', httpStatus: 499, retryable: false, upstreamFault: false },
+  // Only Triton's own cancel reaches this far (the gateway's own is dropped by the stream reader).
+  { message: 'Request was cancelled', expect: 'upstream_unavailable', httpStatus: 503, retryable: true, upstreamFault: true },
   { message: "in ensemble 'ensemble', Executor failed process requestId 9 due to the following error: boom", expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
   { message: 'Error generating stream: CUDA error', expect: 'upstream_internal', httpStatus: 502, retryable: true, upstreamFault: true },
   // vLLM's SamplingParams refusing the client's values (its _verify_args wording).
