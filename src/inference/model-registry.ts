@@ -289,6 +289,12 @@ export class ModelRegistry {
       try {
         ready = await entry.upstream.modelReady(entry.tritonModel, entry.servedVersion || undefined);
       } catch (err) {
+        // Triton saying it has no such model, or no version of it loaded (NOT_FOUND, as it
+        // answers an unloaded model), is its answer: out at once, as for ready=false.
+        if (isGatewayError(err) && err.code === 'model_not_ready') {
+          this.leaveService(entry, err);
+          continue;
+        }
         // A deadline or connection reset is no answer: only a run of them takes the model out.
         const failures = (this.healthFailures.get(name) ?? 0) + 1;
         if (failures < HEALTH_FAILURES_TO_LEAVE) this.healthFailures.set(name, failures);

@@ -24,6 +24,7 @@ async function watchedModel(t: TestContext) {
     modelReadyCalls: (): number => stack.sim.state().models['qwen3-vllm']!.faultSeen,
     failHealthChecks: (firstN: number) => stack.sim.setFault('qwen3-vllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: 'connection reset by peer', firstN }),
     assertAlwaysReady: () => assert.ok(states.every((s) => s === 'ready'), `the model left traffic: ${[...new Set(states)].join(', ')}`),
+    statesSeen: (): string[] => [...new Set(states)],
   };
 }
 
@@ -51,4 +52,14 @@ test('failed health checks with a good one between them never add up to taking t
   assert.deepEqual(stack.logs.find('model left service'), [], 'the model never left service');
   assertAlwaysReady();
   assert.equal(entry.state, 'ready');
+});
+
+test("Triton answering that it has no version of the model loaded takes it out at the first check: that is an answer, not a failure", async (t) => {
+  const { stack, entry, modelReadyCalls, statesSeen } = await watchedModel(t);
+  // What Triton answers ModelReady for a model that was unloaded (NOT_FOUND), once.
+  stack.sim.setFault('qwen3-vllm', { kind: 'model-ready-error', code: 'NOT_FOUND', message: "Request for unknown model: 'qwen3-vllm' has no available versions", firstN: 1 });
+  await eventually(() => modelReadyCalls() >= 1, 5000, 'the health check that sees the model gone');
+  await eventually(() => statesSeen().some((s) => s !== 'ready'), 2000, 'the model to leave traffic after that one answer');
+  assert.match(stack.logs.find('model left service').at(-1)?.err ?? '', /no available versions/);
+  await eventually(() => entry.state === 'ready', 8000, 'the model to come back once Triton has it again');
 });
