@@ -60,6 +60,6 @@ test("Triton answering that it has no version of the model loaded takes it out a
   stack.sim.setFault('qwen3-vllm', { kind: 'model-ready-error', code: 'NOT_FOUND', message: "Request for unknown model: 'qwen3-vllm' has no available versions", firstN: 1 });
   await eventually(() => modelReadyCalls() >= 1, 5000, 'the health check that sees the model gone');
   await eventually(() => statesSeen().some((s) => s !== 'ready'), 2000, 'the model to leave traffic after that one answer');
-  assert.match(stack.logs.find('model left service').at(-1)?.err ?? '', /no available versions/);
+  assert.match(String(stack.logs.find('model left service').at(-1)?.err ?? ''), /no available versions/);
   await eventually(() => entry.state === 'ready', 8000, 'the model to come back once Triton has it again');
 });
