@@ -176,7 +176,7 @@ export class GenerationRouter {
   private skipReason(route: ModelEntry, isPrimary: boolean): FallbackReason | undefined {
     if (route.disabled) return 'disabled';
     if (isPrimary && route.forceFallback) return 'forced';
-    if (route.state !== 'ready' || !route.schema) return 'not_ready';
+    if (route.state !== 'ready' || !route.schema || this.registry.isTargetRefusing(route.upstream.name)) return 'not_ready';
     return undefined;
   }
 

@@ -43,6 +43,8 @@ export interface RegistryHooks {
 export class ModelRegistry {
   private readonly entries = new Map<string, ModelEntry>();
   private readonly targetUp = new Map<string, boolean>();
+  /** Targets whose last ServerReady was answered `false` (a transport failure is no answer). */
+  private readonly targetRefusing = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly backoff = new Map<string, number>();
   /** Single-flight per model: the running prepare, one queued re-run, and one pending retry timer. */
@@ -89,6 +91,15 @@ export class ModelRegistry {
 
   isTargetUp(target: string): boolean {
     return this.targetUp.get(target) === true;
+  }
+
+  /**
+   * Whether the target answered its last ServerReady with `false` (starting, shutting down):
+   * routing skips its models then, where it sent each request there to be refused and retried.
+   * A failed check is not enough: one transport blip must not move a target's traffic away.
+   */
+  isTargetRefusing(target: string): boolean {
+    return this.targetRefusing.has(target);
   }
 
   targets(): Array<{ name: string; up: boolean }> {
@@ -318,11 +329,15 @@ export class ModelRegistry {
 
   private async checkTarget(name: string): Promise<void> {
     let up = false;
+    let answered = false;
     try {
       up = await this.upstreams.get(name)!.serverReady();
+      answered = true;
     } catch {
       up = false;
     }
+    if (answered && !up) this.targetRefusing.add(name);
+    else this.targetRefusing.delete(name);
     const was = this.targetUp.get(name);
     if (was !== up) {
       this.log[up ? 'info' : 'warn']({ target: name, up }, up ? 'Triton target ready' : 'Triton target not ready');
