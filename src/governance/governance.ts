@@ -190,7 +190,8 @@ export class Governance {
     const atFiring = this.financeByAlert.get(t.alertId);
     if (t.status === 'resolved' && atFiring) {
       this.financeByAlert.delete(t.alertId);
-      return atFiring;
+      // Unless finance's webhook has gone since (a restart with another config): nothing to send to.
+      return atFiring === 'queued' && !this.finance ? 'not_configured' : atFiring;
     }
     const routing = waiver ? 'waived' : this.finance ? 'queued' : 'not_configured';
     if (t.status === 'firing') this.financeByAlert.set(t.alertId, routing);

@@ -33,7 +33,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function start(): Promise<Stack> {
+function start(options: { withFinance?: boolean } = {}): Promise<Stack> {
   return startStack({
     config: {
       // One US dollar per token: every request breaches the 0.5 USD threshold.
@@ -42,7 +42,7 @@ function start(): Promise<Stack> {
       governance: {
         eventLog: join(dir, 'events.jsonl'),
         enginePollMs: 0,
-        financeWebhookUrl: `http://127.0.0.1:${(finance.address() as AddressInfo).port}/finance`,
+        ...(options.withFinance === false ? {} : { financeWebhookUrl: `http://127.0.0.1:${(finance.address() as AddressInfo).port}/finance` }),
         // A window far longer than the test: only the restart can end this alert.
         policy: { evaluateIntervalMs: 50, cost: { windowMs: 600_000, minRequests: 2 } },
       },
@@ -88,5 +88,33 @@ test('an alert still firing when the gateway stopped is resolved by the next sta
     assert.equal((await costAlerts(third)).length, 2);
   } finally {
     await third.close();
+  }
+});
+
+test("an alert left firing resolves after a restart that removed finance's webhook: recorded as not_configured, nothing fails", async () => {
+  const first = await start();
+  let firing;
+  try {
+    const firings = async (): Promise<number> => (await costAlerts(first)).filter((a) => a.status === 'firing').length;
+    const before = await firings();
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${first.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'llama-3-8b', prompt: 'price this', max_tokens: 3 }) });
+      assert.equal(res.status, 200);
+    }
+    await eventually(async () => (await firings()) === before + 1, 3000, 'a new cost alert');
+    firing = (await costAlerts(first)).at(-1)!;
+    assert.equal(firing.status, 'firing');
+    assert.equal(firing.finance_webhook, 'queued');
+  } finally {
+    await first.close();
+  }
+  const second = await start({ withFinance: false });
+  try {
+    const resolved = (await costAlerts(second)).find((a) => a.alert_id === firing.alert_id && a.status === 'resolved');
+    assert.ok(resolved, 'the alert is resolved at start-up');
+    assert.equal(resolved.finance_webhook, 'not_configured');
+    assert.deepEqual(second.logs.find('recording an observability alert failed'), []);
+  } finally {
+    await second.close();
   }
 });
