@@ -83,6 +83,11 @@ export type FaultSpec = FaultSelector &
     | { /** Sends every token without a final flag, then ends the call with OK. */ kind: 'no-final' }
     | { /** Rejects at admission as a full queue would. */ kind: 'queue-full' }
     | {
+        /** Delays the model's RepositoryModelLoad calls (a real load takes seconds); inference is untouched. */
+        kind: 'slow-load';
+        ms: number;
+      }
+    | {
         /** Fails the model's ModelReady calls (health checks) with a gRPC status; inference is untouched. */
         kind: 'model-ready-error';
         code: string;

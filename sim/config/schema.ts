@@ -37,6 +37,7 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('no-final'), ...selector }),
   z.strictObject({ kind: z.literal('queue-full'), ...selector }),
   z.strictObject({ kind: z.literal('model-ready-error'), code: statusName, message: z.string(), ...selector }),
+  z.strictObject({ kind: z.literal('slow-load'), ms: nonNegative, ...selector }),
 ]);
 
 export const latencySchema = z.strictObject({

@@ -44,13 +44,13 @@ export class FaultBook {
 
   /**
    * The fault for this call, or undefined when it is spared. A ModelReady fault only meets
-   * ModelReady calls (`call: 'model-ready'`) and counts only those; every other fault only meets
-   * inference requests.
+   * ModelReady calls (`call: 'model-ready'`) and a load fault only RepositoryModelLoad calls
+   * (`call: 'load'`), each counting only those; every other fault only meets inference requests.
    */
-  pick(model: string, call: 'inference' | 'model-ready' = 'inference'): FaultSpec | undefined {
+  pick(model: string, call: 'inference' | 'model-ready' | 'load' = 'inference'): FaultSpec | undefined {
     const e = this.entries.get(model);
     if (e === undefined) return undefined;
-    if ((e.spec.kind === 'model-ready-error') !== (call === 'model-ready')) return undefined;
+    if (callOf(e.spec) !== call) return undefined;
     e.seen++;
     if (e.spec.firstN !== undefined && e.seen > e.spec.firstN) return undefined;
     if (e.spec.fraction !== undefined && !(e.rng() < e.spec.fraction)) return undefined;
@@ -63,4 +63,10 @@ export class FaultBook {
       e.rng = createPrng(e.spec.seed ?? this.baseSeed);
     }
   }
+}
+
+function callOf(spec: FaultSpec): 'inference' | 'model-ready' | 'load' {
+  if (spec.kind === 'model-ready-error') return 'model-ready';
+  if (spec.kind === 'slow-load') return 'load';
+  return 'inference';
 }

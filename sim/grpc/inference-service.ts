@@ -102,11 +102,24 @@ export function inferenceService(core: SimulatorCore): GRPCInferenceServiceServe
       refuseUnlessReady(core);
       return { models: repo.index(req.ready) };
     }),
-    repositoryModelLoad: answer((req) => {
-      refuseUnlessReady(core);
-      repo.load(req.modelName, req.parameters.config?.stringParam);
-      return {};
-    }),
+    repositoryModelLoad: (call, callback) => {
+      const req = call.request;
+      const load = answer<typeof req, Record<string, never>>(() => {
+        repo.load(req.modelName, req.parameters.config?.stringParam);
+        return {};
+      });
+      try {
+        refuseUnlessReady(core);
+      } catch (err) {
+        callback(toServiceError(err));
+        return;
+      }
+      // A slow load (fault `slow-load`) is accepted at once and takes effect after its delay, as
+      // Triton's own load does, so that what happens meanwhile can be tested.
+      const fault = core.faults.pick(req.modelName, 'load');
+      if (fault?.kind === 'slow-load' && fault.ms > 0) setTimeout(() => load(call, callback), fault.ms);
+      else load(call, callback);
+    },
     repositoryModelUnload: answer((req) => {
       refuseUnlessReady(core);
       repo.unload(req.modelName);

@@ -255,12 +255,16 @@ async function run(
   // "latest" could become an unwarmed target (a roll forward).
   entry.servedVersion = now.hold;
 
+  // Traffic stays on the version held while the target loaded until Triton serves only what it
+  // served before: an unpinned replica's "latest" is the failed target until then (a roll
+  // forward), and stays so if the restoring load fails, while the held version is still loaded.
   const restore = async (): Promise<string> => {
-    entry.servedVersion = now.restoreTo;
     try {
       if (keep.length > 0) await load(entry.tritonModel, { config: pinning(keep, req.config) });
+      entry.servedVersion = now.restoreTo;
       return '';
     } catch (err) {
+      entry.servedVersion = now.hold;
       return `; restoring the version policy failed too: ${describe(err)}`;
     }
   };

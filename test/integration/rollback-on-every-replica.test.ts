@@ -12,15 +12,13 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { parseConfig } from '../../src/config.js';
 import type { GovernanceEvent } from '../../src/governance/events.js';
-import { startGateway, startStack, waitReady, type Stack } from '../helpers/stack.js';
+import { eventually, startGateway, startStack, waitReady, type Stack } from '../helpers/stack.js';
 
 const TOKEN = 'admin-token-for-rollback-tests';
 const TRITON_MODEL = 'llama-3-8b-trtllm';
 const ENGINES = { '1': { engine_hash: 'sha256:v1-engine' }, '2': { engine_hash: 'sha256:v2-engine' }, '3': { engine_hash: 'sha256:v3-engine' } };
 
-interface Replica {
-  url: string;
-}
+type Replica = Awaited<ReturnType<typeof startGateway>>;
 
 /** Replica A with its own simulator, and replica B: another gateway on the same simulator. */
 async function twoReplicas(t: TestContext, versions: number[], pin = ''): Promise<{ a: Stack; b: Replica; readyVersions: () => string[] }> {
@@ -159,4 +157,27 @@ test('while the target loads, a pin to a version Triton no longer has moves to a
   assert.deepEqual([result.body.rollback.from_version, result.body.rollback.to_version, result.body.rollback.already_on_target], ['3', '1', false]);
   assert.deepEqual(readyVersions(), ['1']);
   assert.equal(await complete(b.url), '200');
+});
+
+test('a failed roll forward whose restoring load fails too keeps an unpinned replica on the version it held, not on the failed target', async (t) => {
+  // Triton serves version 2; A rolls back to 1. B, unpinned, then serves Triton's latest: 1.
+  const { a, b, readyVersions } = await twoReplicas(t, [1, 2]);
+  assert.equal((await rollback(a.url, '1')).status, 200);
+  assert.deepEqual(readyVersions(), ['1']);
+  // B rolls forward to 2. Its load is slow; meanwhile Triton stops being ready, so the target's
+  // warm-up fails and so does the load that would restore Triton to version 1 alone.
+  a.sim.setFault(TRITON_MODEL, { kind: 'slow-load', ms: 1_000 });
+  const forward = rollback(b.url, '2');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  a.sim.setServerReady(false);
+  const result = await forward;
+  assert.notEqual(result.status, 200, JSON.stringify(result.body));
+  assert.deepEqual(readyVersions(), ['1', '2'], 'the target is loaded next to version 1: Triton\'s latest is now the failed target');
+  a.sim.clearFaults();
+  a.sim.setServerReady(true);
+  await eventually(() => !b.app.services.registry.isTargetRefusing('primary'), 5000, 'B to see Triton ready again');
+  const seq = a.sim.received().length;
+  assert.equal(await complete(b.url), '200');
+  const asked = a.sim.received().slice(seq).map((r) => r.version);
+  assert.deepEqual(asked, ['1'], 'B still pins the version it held, not "latest" (the failed target)');
 });

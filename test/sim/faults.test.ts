@@ -183,6 +183,21 @@ describe('faults, set per model at start-up or at run time', () => {
     assert.equal(sim.state().models.vllm!.faultSeen, 2);
   });
 
+  test('slow-load delays RepositoryModelLoad only: the load takes effect, and answers, after its delay', async () => {
+    sim.setFault('vllm', { kind: 'slow-load', ms: 300, firstN: 1 });
+    await unary(client, 'repositoryModelUnload', { repositoryName: '', modelName: 'vllm', parameters: {} });
+    let answered = false;
+    const load = unary(client, 'repositoryModelLoad', { repositoryName: '', modelName: 'vllm', parameters: {} }).then(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(answered, false, 'still loading');
+    assert.equal(sim.state().models.vllm!.loaded, false, 'not loaded yet');
+    await load;
+    assert.equal(sim.state().models.vllm!.loaded, true);
+    assert.equal(sim.state().models.vllm!.faultSeen, 1, 'only the load met the fault');
+    const v = await runStream(client, [vllmRequest('vllm', 'sl1', { prompt: 'hi' })]);
+    assert.deepEqual(errorsOf(v.responses), []);
+  });
+
   test('queue-full: the documented UNAVAILABLE message, prefixed for an ensemble', async () => {
     sim.setFault('vllm', { kind: 'queue-full' });
     const v = await runStream(client, [vllmRequest('vllm', 'q1', { prompt: 'hi' })]);
