@@ -125,6 +125,8 @@ export class JsonlAppender {
   private chain: Promise<unknown> = Promise.resolve();
   /** The last write stopped part-way: the file ends inside a line. */
   private endsMidLine = false;
+  /** The file's size after our last write: another size means another process wrote since. */
+  private sizeAfterOurs = -1;
 
   constructor(readonly path: string) {}
 
@@ -167,8 +169,11 @@ export class JsonlAppender {
       // After a write that stopped part-way, ours or another process's (`backup record` appends to
       // the same file), end the fragment first: the record gets a line of its own. Events are
       // rare enough to read the file's last byte before each.
-      const fragment = this.endsMidLine || (await endsMidLine(this.path));
-      await this.writeAll(Buffer.from(fragment ? `\n${line}` : line));
+      const size = (await this.fh!.stat()).size;
+      const fragment = this.endsMidLine || (size !== this.sizeAfterOurs && (await endsMidLine(this.path)));
+      const bytes = Buffer.from(fragment ? `\n${line}` : line);
+      await this.writeAll(bytes);
+      this.sizeAfterOurs = size + bytes.length;
       await this.fh!.sync().catch((err: unknown) => {
         throw fileError(this.path, err);
       });

@@ -111,7 +111,8 @@ test('POST /admin/models/:name/warmup re-runs the warm-up: 200 and an event when
   const okBody = (await ok.json()) as { state: string; warmup: { passed: boolean } };
   assert.equal(okBody.warmup.passed, true);
   assert.equal(okBody.state, 'ready');
-  assert.equal(of(await events(), 'llm_warmup_completed', 'llama-3-8b').length, before + 1);
+  // Recorded off the request path: the answer does not wait for the event log's fsync.
+  await eventually(async () => of(await events(), 'llm_warmup_completed', 'llama-3-8b').length === before + 1, 3000, 'the warm-up event');
 
   stack.sim.setFault('llama-3-8b-trtllm', { kind: 'error', code: 'UNAVAILABLE', message: 'engine crashed', firstN: 1 });
   const failed = await fetch(`${stack.url}/admin/models/llama-3-8b/warmup`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
@@ -120,8 +121,8 @@ test('POST /admin/models/:name/warmup re-runs the warm-up: 200 and an event when
   assert.equal(body.error.code, 'warmup_failed');
   assert.match(body.error.message, /engine crashed/);
   assert.equal(body.state, 'warmup_failed');
+  await eventually(async () => of(await events(), 'llm_warmup_failed', 'llama-3-8b').length === 1, 3000, 'the failed warm-up event');
   const recorded = of(await events(), 'llm_warmup_failed', 'llama-3-8b');
-  assert.equal(recorded.length, 1);
   assert.match(recorded[0]!.reason, /engine crashed/);
   // The registry's retry (the fault hit only the first request) brings it back.
   await eventually(() => stack.app.services.registry.get('llama-3-8b')!.state === 'ready', 5000, 'llama back in service');
@@ -135,8 +136,8 @@ test('an asked-for warm-up that Triton refuses before it can run (the version no
   stack.sim.setFault('llama-3-8b-trtllm', { kind: 'model-ready-error', code: 'UNAVAILABLE', message: refusal, firstN: 1 });
   const res = await fetch(`${stack.url}/admin/models/llama-3-8b/warmup`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(res.status, 503);
+  await eventually(async () => of(await events(), 'llm_warmup_failed', 'llama-3-8b').length === before + 1, 3000, 'the refusal in the audit trail');
   const recorded = of(await events(), 'llm_warmup_failed', 'llama-3-8b');
-  assert.equal(recorded.length, before + 1, 'the refusal is in the audit trail');
   assert.match(recorded.at(-1)!.reason, /not at ready state/);
   await eventually(() => stack.app.services.registry.get('llama-3-8b')!.state === 'ready', 5000, 'llama back in service');
   stack.sim.clearFaults();
@@ -148,6 +149,7 @@ test('a warm-up slower than its latency budget fails with that reason', async ()
   stack.sim.setFault('qwen3-vllm', { kind: 'slow-first-token', ms: 800, firstN: 1 });
   const res = await fetch(`${stack.url}/admin/models/qwen3/warmup`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(res.status, 503);
+  await eventually(async () => /latency budget/.test(of(await events(), 'llm_warmup_failed', 'qwen3').at(-1)?.reason ?? ''), 3000, 'the slow warm-up event');
   const failed = of(await events(), 'llm_warmup_failed', 'qwen3').at(-1)!;
   assert.equal(failed.latency_budget_ms, 300);
   assert.match(failed.reason, /latency budget of 300 ms/);
