@@ -111,6 +111,9 @@ export class GenerationRouter {
           return await this.breakers.run(route.upstream.name, route.tritonModel, async () => {
             const g = await this.start(route, call, request, attempt, reason, deadlineAt);
             const value = await commit(g);
+            // Only now has this route served the request: a non-streamed answer can still fail
+            // after its first response (cut short, say) and be retried or fall back.
+            call.observer.served(route);
             return { value, ended: g.ended };
           });
         } catch (err) {
@@ -215,7 +218,6 @@ export class GenerationRouter {
       multiplex: route.config.multiplex && !request.stream,
     });
     await upstreamAttempt.first(upstream);
-    call.observer.served(route);
     return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: upstreamAttempt.relay(), ended: upstreamAttempt.ended, deadlineAt };
   }
 }
