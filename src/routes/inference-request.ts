@@ -323,6 +323,7 @@ export async function withResponseCache(
     if (!hit || hit.engine !== engineOf(services, hit.servedModel)) throw err;
     observer.warn('served from the response cache: every upstream unavailable');
     observer.event('degraded_cached');
+    observer.servedFromCache(services.registry.get(hit.servedModel));
     reply.header('x-degraded', 'cached');
     reply.header('x-served-model', hit.servedModel);
     return hit.body;

@@ -176,6 +176,14 @@ export class RequestObserver implements InferenceObserver {
     this.span.addEvent('retry_budget_exhausted');
   }
 
+  /**
+   * The answer is an earlier one of `route`'s, from the response cache: the line and the metrics
+   * name the model that gave it (and its engine), not the last one that just failed.
+   */
+  servedFromCache(route: ModelEntry | undefined): void {
+    if (route !== undefined) this.servedEntry = route;
+  }
+
   served(route: ModelEntry): void {
     this.servedEntry = route;
     if (route !== this.entry && this.fallbackReason !== undefined) {
