@@ -8,12 +8,13 @@
  * refused), which app.ts points at frameworkErrorSender and clientErrorResponder below.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { GatewayError, isGatewayError } from '../errors.js';
 import { AllowedMethods } from './allowed-methods.js';
+import { answeredByParser } from './parser-answers.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
 interface ValidationIssue {
@@ -195,8 +196,11 @@ export function clientErrorResponder(metrics: Metrics) {
       socket.destroy();
       return;
     }
+    // A request a route has under way is recorded there, with this answer (plugins/parser-answers.ts).
+    const routed = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (routed != null) answeredByParser.set(routed, error);
     // The parser never produced a method: a fixed label keeps the series bounded.
-    countUnrouted(metrics, 'unknown', error);
+    else countUnrouted(metrics, 'unknown', error);
     const body = JSON.stringify(error.toBody());
     const head = `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\nconnection: close\r\n\r\n`;
     socket.end(head + body, () => socket.destroy());

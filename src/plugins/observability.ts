@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { GatewayError } from '../errors.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { answeredByParser } from './parser-answers.js';
 import type { RecentErrors } from '../telemetry/recent-errors.js';
 
 /** nginx's "client closed request": the answer nobody received. */
@@ -92,9 +93,14 @@ async function observabilityPlugin(app: FastifyInstance, opts: { metrics: Metric
     if (endpoint === '/metrics') return;
     const accounting = new RequestAccounting((status, clientGone) => record(request, reply, endpoint, status, clientGone));
     request.accounting = accounting;
-    // 'close' also follows a normal 'finish'; only a close before it is the client leaving.
+    // 'close' also follows a normal 'finish'; only a close before it is the client leaving, or
+    // Node's parser cutting the request short and the error handler answering on the socket.
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) accounting.clientClosed();
+      const told = answeredByParser.get(reply.raw);
+      if (told !== undefined) {
+        request.gatewayError = told;
+        accounting.responseFinished(told.status);
+      } else if (!reply.raw.writableFinished) accounting.clientClosed();
     });
   });
   // Every reply that is not hijacked passes here once the route is done with it (errors included).

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { scrape } from '../helpers/scrape.js';
+import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 before(async () => {
@@ -44,4 +45,20 @@ test('a client without an API key is answered 401 at once, and its unfinished bo
   // Resolving at all is the check: the socket's 10 s timeout rejects while the connection is held.
   const { text } = await sendPartial('{"model": "llama-3-8b", "prompt": "', false);
   assert.match(text, /^HTTP\/1\.1 401 /, text);
+});
+
+test('a body too slow is recorded once, as the 408 its client got, on its route', async () => {
+  const before0 = await scrape(`${stack.url}/metrics`);
+  const { text } = await sendPartial('{"model": "llama-3-8b", "prompt": "', true);
+  assert.match(text, /^HTTP\/1\.1 408 /, text);
+  let after0 = await scrape(`${stack.url}/metrics`);
+  await eventually(async () => {
+    after0 = await scrape(`${stack.url}/metrics`);
+    return after0.value('http_requests_total') > before0.value('http_requests_total');
+  }, 3000, 'the request to be recorded');
+  const delta = (name: string, labels: Record<string, string> = {}): number => after0.value(name, labels) - before0.value(name, labels);
+  assert.equal(delta('http_requests_total'), 1, 'one request, one count');
+  assert.equal(delta('http_requests_total', { endpoint: '/v1/completions', status: '408' }), 1);
+  assert.equal(delta('errors_total', { endpoint: '/v1/completions', error_type: 'request_timeout' }), 1);
+  assert.equal(delta('errors_total'), 1);
 });
