@@ -91,7 +91,13 @@ function guidedDecodingProblem(route: ModelEntry, guided: GuidedDecoding | undef
  * the same request with the prompt rendered by the fallback's own template. A fallback that
  * cannot serve it is skipped (a retryable error moves the router on).
  */
-function perRouteRequests(templates: ChatTemplates, primary: ModelEntry, request: GenerationRequest, messages: TemplateMessage[]): (route: ModelEntry) => GenerationRequest {
+function perRouteRequests(
+  templates: ChatTemplates,
+  primary: ModelEntry,
+  request: GenerationRequest,
+  messages: TemplateMessage[],
+  maxPromptChars: number,
+): (route: ModelEntry) => GenerationRequest {
   const rendered = new Map<ModelEntry, GenerationRequest>([[primary, request]]);
   return (route) => {
     const known = rendered.get(route);
@@ -105,6 +111,9 @@ function perRouteRequests(templates: ChatTemplates, primary: ModelEntry, request
     } catch (err) {
       throw cannot((err as Error).message);
     }
+    // The limit holds for the prompt Triton gets, whichever template made it: a fallback's may
+    // add more than the primary's (a dated system block, a long default system prompt).
+    if (prompt.length > maxPromptChars) throw cannot(`its template makes the prompt ${prompt.length} characters; the limit is ${maxPromptChars}`);
     const own = { ...request, prompt };
     rendered.set(route, own);
     return own;
@@ -174,7 +183,7 @@ export function chatCompletionsRoutes(services: GatewayServices) {
             observer: ctx.observer,
             requestDeadlineAt: deadline,
             endpoint: ENDPOINT,
-            requestFor: perRouteRequests(templates, entry, generationRequest, messages),
+            requestFor: perRouteRequests(templates, entry, generationRequest, messages, services.controls.maxPromptChars),
           };
           const identity = (servedModel: string): CompletionIdentity => ({
             id: newCompletionId('chatcmpl'),
