@@ -192,7 +192,8 @@ export class GenerationRouter {
   private preflight(route: ModelEntry, call: GenerateCall, deadlineAt: number): GenerationRequest {
     if (call.signal.aborted) throw abortedError(call.signal);
     if (deadlineAt <= Date.now()) throw deadlinePassed();
-    return call.requestFor ? call.requestFor(route) : call.request;
+    const request = call.requestFor ? call.requestFor(route) : call.request;
+    return route === call.entry ? request : withinOwnLimit(route, request, call.observer);
   }
 
   private async start(route: ModelEntry, call: GenerateCall, request: GenerationRequest, attempt: number, reason: FallbackReason | undefined, deadlineAt: number): Promise<Generation> {
@@ -220,6 +221,21 @@ export class GenerationRouter {
     await upstreamAttempt.first(upstream);
     return { servedModel: route.config.name, fallbackReason: route === call.entry ? undefined : reason, deltas: upstreamAttempt.relay(), ended: upstreamAttempt.ended, deadlineAt };
   }
+}
+
+/**
+ * A fallback holds a request to its own max_tokens limit, as the route held it to the primary's
+ * (governMaxTokens): clamped, or, when the fallback rejects overruns (or the request's min_tokens
+ * is above its limit), passed over. It got the primary's max_tokens unchecked.
+ */
+function withinOwnLimit(route: ModelEntry, request: GenerationRequest, observer: InferenceObserver): GenerationRequest {
+  const limit = route.config.maxTokens;
+  if (request.maxTokens <= limit) return request;
+  if (route.config.tokenBudgetAction === 'reject' || (request.minTokens ?? 0) > limit) {
+    throw new GatewayError('model_not_ready', `The fallback '${route.config.name}' cannot serve this request: max_tokens ${request.maxTokens} is over its limit of ${limit}`);
+  }
+  observer.tokenBudgetOverrun();
+  return { ...request, maxTokens: limit };
 }
 
 /** Why a route was passed over, in the words a client reads in the final error. */
