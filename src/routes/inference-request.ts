@@ -240,7 +240,10 @@ async function pumpFrames(
     const aborted = ctx.signal.aborted ? abortedError(ctx.signal) : undefined;
     const error = aborted ?? (isGatewayError(err) ? err : new GatewayError('internal_error', 'Unexpected error while streaming', { cause: err }));
     if (out.closed || aborted?.code === 'client_cancelled') {
-      observer.streamAborted('client_disconnect', undefined);
+      // Cut by the drain, whose event could not reach a client that had stopped reading: the
+      // stream ended because the gateway stopped, not because its client left.
+      if (aborted?.code === 'shutting_down') observer.streamAborted('mid_stream', aborted);
+      else observer.streamAborted('client_disconnect', undefined);
       out.destroy();
       return;
     }

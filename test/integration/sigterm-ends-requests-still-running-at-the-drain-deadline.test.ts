@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startSimulator } from '../../sim/index.js';
 import { drainAndClose } from '../../src/shutdown.js';
@@ -141,4 +142,31 @@ test('a non-streamed request ended at the drain deadline gets 503 shutting_down,
   assert.equal(res.headers.get('x-degraded'), null, 'a stop is not an upstream failure');
   assert.equal(res.status, 503);
   assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'shutting_down');
+});
+
+test('a stream whose client stopped reading, cut at the drain deadline, is recorded as ended by the shutdown, not as its client leaving', async (t) => {
+  const stack = await startStack({ config: { models: [{ name: 'llama-3-8b', tritonModel: 'llama-3-8b-trtllm', maxTokens: 60_000 }] } });
+  let drained = false;
+  t.after(async () => {
+    if (!drained) await stack.app.close();
+    await stack.sim.stop();
+  });
+  const { hostname, port } = new URL(stack.url);
+  const body = JSON.stringify({ model: 'llama-3-8b', prompt: 'tell me everything', max_tokens: 50_000, stream: true });
+  const socket = connect(Number(port), hostname);
+  socket.on('error', () => undefined);
+  t.after(() => socket.destroy());
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  socket.write(`POST /v1/completions HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  // Never read: the socket fills and the relay waits for it to drain.
+  socket.pause();
+  await eventually(() => stack.app.services.active.size === 1, 3000, 'the stream to be admitted');
+  // Long enough for the tokens to fill the socket's buffers, so the relay waits for a drain.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  drained = true;
+  await drainAndClose(stack.app, 300);
+  await eventually(() => stack.logs.find('request completed').length === 1, 3000, 'its completion line');
+  const line = stack.logs.find('request completed')[0]!;
+  assert.equal(line.error_code, 'shutting_down');
+  assert.equal(line.stream_abort, 'mid_stream');
 });
