@@ -170,7 +170,14 @@ export function chatCompletionsRoutes(services: GatewayServices) {
           const generationRequest: GenerationRequest = {
             prompt,
             // max_completion_tokens is OpenAI's current name; it wins over the deprecated max_tokens.
-            maxTokens: governMaxTokens(services, entry, body.max_completion_tokens ?? body.max_tokens, body.min_tokens, ctx.observer),
+            maxTokens: governMaxTokens(
+              services,
+              entry,
+              body.max_completion_tokens ?? body.max_tokens,
+              body.min_tokens,
+              ctx.observer,
+              body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens',
+            ),
             stream,
             echo: false,
             ...samplingFromBody(body),

@@ -39,26 +39,28 @@ export function governMaxTokens(
   requested: number | null | undefined,
   minTokens: number | null | undefined,
   observer: RequestObserver,
+  /** The field the client set it with (chat: max_completion_tokens or max_tokens), for messages. */
+  field = 'max_tokens',
 ): number {
-  const maxTokens = governedMaxTokens(services, entry, requested, observer);
+  const maxTokens = governedMaxTokens(services, entry, requested, observer, field);
   // vLLM refuses this as a stream error the gateway could only call an upstream fault; it is the client's.
   if (minTokens != null && minTokens > maxTokens) {
-    const limit = requested == null ? `the default max_tokens of ${maxTokens}` : maxTokens === requested ? `max_tokens (${maxTokens})` : `the max_tokens limit of ${maxTokens}`;
+    const limit = requested == null ? `the default max_tokens of ${maxTokens}` : maxTokens === requested ? `${field} (${maxTokens})` : `the ${field} limit of ${maxTokens}`;
     throw new GatewayError('invalid_request', `min_tokens ${minTokens} is more than ${limit}`, { param: 'min_tokens' });
   }
   return maxTokens;
 }
 
-function governedMaxTokens(services: GatewayServices, entry: ModelEntry, requested: number | null | undefined, observer: RequestObserver): number {
+function governedMaxTokens(services: GatewayServices, entry: ModelEntry, requested: number | null | undefined, observer: RequestObserver, field: string): number {
   const cfg = entry.config;
   const cap = Math.min(cfg.maxTokens, services.controls.maxTokensCap ?? Number.POSITIVE_INFINITY);
   if (requested === null || requested === undefined) return Math.min(cfg.defaultMaxTokens, cap);
   if (requested <= cap) return requested;
   observer.tokenBudgetOverrun();
   if (cfg.tokenBudgetAction === 'reject') {
-    throw new GatewayError('invalid_request', `max_tokens ${requested} exceeds the limit of ${cap} for '${cfg.name}'`, { param: 'max_tokens' });
+    throw new GatewayError('invalid_request', `${field} ${requested} exceeds the limit of ${cap} for '${cfg.name}'`, { param: field });
   }
-  observer.warn(`max_tokens clamped from ${requested} to ${cap}`);
+  observer.warn(`${field} clamped from ${requested} to ${cap}`);
   return cap;
 }
 

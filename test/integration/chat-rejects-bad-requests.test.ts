@@ -17,6 +17,7 @@ before(async () => {
         { name: 'no-template', tritonModel: 'qwen3-vllm' },
         // The LLM-API deployment has no guided-decoding inputs (and reports no token counts, which a warm-up needs).
         { name: 'llmapi', tritonModel: 'llama-3-8b-llmapi', warmup: false, chatTemplate: { file: 'examples/chat-templates/llama-3.jinja' } },
+        { name: 'strict', tritonModel: 'qwen3-vllm', maxTokens: 64, tokenBudgetAction: 'reject', chatTemplate: { file: 'examples/chat-templates/chatml.jinja' } },
         {
           name: 'picky',
           tritonModel: 'qwen3-vllm',
@@ -76,6 +77,8 @@ const cases: Array<[string, unknown, string, RegExp]> = [
   ['an unknown field', { ...valid, prompt: 'x' }, 'prompt', /Unrecognized request argument supplied: prompt/],
   ['temperature above 2', { ...valid, temperature: 3 }, 'temperature', /temperature/],
   ['max_completion_tokens of 0', { ...valid, max_completion_tokens: 0 }, 'max_completion_tokens', /max_completion_tokens/],
+  ['max_completion_tokens over the limit of a model that rejects', { ...valid, model: 'strict', max_completion_tokens: 100 }, 'max_completion_tokens', /max_completion_tokens 100 exceeds the limit of 64/],
+  ['max_tokens over the limit of a model that rejects', { ...valid, model: 'strict', max_tokens: 100 }, 'max_tokens', /max_tokens 100 exceeds the limit of 64/],
 ];
 
 test('each invalid chat request is a 400 naming the field and the problem, and never reaches Triton', async (t) => {
