@@ -417,7 +417,6 @@ export function parseConfig(raw: unknown, env: Env = {}): GatewayConfig {
   return config;
 }
 
-/** Reads GATEWAY_CONFIG (when set) and the environment; throws ConfigError listing every problem. */
 /**
  * What is wrong with a config file that does not parse, and where. The yaml library's own message
  * quotes the offending line, and that line may hold the admin token or a password: only the
@@ -431,6 +430,7 @@ function yamlProblem(err: unknown, text: string): string {
   return `${err.message} (line ${line}, column ${column})`;
 }
 
+/** Reads GATEWAY_CONFIG (when set) and the environment; throws ConfigError listing every problem. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
   let raw: unknown = {};
   const path = env.GATEWAY_CONFIG;

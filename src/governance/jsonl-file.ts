@@ -170,7 +170,7 @@ export class JsonlAppender {
       // the same file), end the fragment first: the record gets a line of its own. Events are
       // rare enough to read the file's last byte before each.
       const size = (await this.fh!.stat()).size;
-      const fragment = this.endsMidLine || (size !== this.sizeAfterOurs && (await endsMidLine(this.path)));
+      const fragment = this.endsMidLine || (size !== this.sizeAfterOurs && (await fileEndsMidLine(this.path)));
       const bytes = Buffer.from(fragment ? `\n${line}` : line);
       await this.writeAll(bytes);
       this.sizeAfterOurs = size + bytes.length;
@@ -210,9 +210,8 @@ export class JsonlAppender {
   }
 }
 
-/** The unterminated last line, if the file does not end with a newline. */
-/** Whether the file's last byte is not a newline (an empty or missing file is not mid-line). */
-async function endsMidLine(path: string): Promise<boolean> {
+/** Whether the file's last byte is not a newline (an empty file is not mid-line). */
+async function fileEndsMidLine(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -225,6 +224,7 @@ async function endsMidLine(path: string): Promise<boolean> {
   }
 }
 
+/** The unterminated last line, if the file does not end with a newline. */
 async function tornTailOf(path: string): Promise<TornTail | undefined> {
   const fh = await open(path, 'r');
   try {

@@ -13,9 +13,9 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { GatewayError, isGatewayError } from '../errors.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import { AllowedMethods } from './allowed-methods.js';
 import { answeredByParser } from './parser-answers.js';
-import type { Metrics } from '../telemetry/metrics.js';
 
 interface ValidationIssue {
   keyword: string;

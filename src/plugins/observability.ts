@@ -12,8 +12,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { GatewayError } from '../errors.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { answeredByParser } from './parser-answers.js';
 import type { RecentErrors } from '../telemetry/recent-errors.js';
+import { answeredByParser } from './parser-answers.js';
 
 /** nginx's "client closed request": the answer nobody received. */
 const CLIENT_CLOSED_REQUEST = 499;

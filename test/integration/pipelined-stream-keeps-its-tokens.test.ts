@@ -36,11 +36,9 @@ test('a streamed request pipelined behind a slower one gets all its tokens and i
   assert.match(raw, /^HTTP\/1\.1 200/, 'the first answer comes first');
   assert.match(second, /^HTTP\/1\.1 200[\s\S]*text\/event-stream/);
   const events = [...second.matchAll(/data: (\{.*\})\n\n/g)].map((m) => JSON.parse(m[1]!));
-  const text = events.flatMap((e) => e.choices.map((c: { text: string }) => c.text)).join('');
   const usage = events.find((e) => e.usage)?.usage;
   assert.ok(usage, 'the usage chunk arrived');
   assert.equal(usage.completion_tokens, 8);
-  assert.ok(text.trim().split(/\s+/).length >= 1, `the tokens arrived: ${JSON.stringify(text)}`);
   assert.equal(events.filter((e) => e.choices.length > 0 && e.choices[0].text !== '').length, 8, 'one chunk per token');
   assert.match(second, /data: \[DONE\]\n\n/);
 });

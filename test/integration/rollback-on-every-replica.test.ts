@@ -168,7 +168,8 @@ test('a failed roll forward whose restoring load fails too keeps an unpinned rep
   // warm-up fails and so does the load that would restore Triton to version 1 alone.
   a.sim.setFault(TRITON_MODEL, { kind: 'slow-load', ms: 1_000 });
   const forward = rollback(b.url, '2');
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The target's load has been accepted and is under way (the fault has met it).
+  await eventually(() => a.sim.state().models[TRITON_MODEL]!.faultSeen === 1, 5000, "the target's load to start");
   a.sim.setServerReady(false);
   const result = await forward;
   assert.notEqual(result.status, 200, JSON.stringify(result.body));
